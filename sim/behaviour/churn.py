@@ -1,0 +1,102 @@
+"""Why customers leave: competing churn hazards, and switching to a rival's offer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "CHURN_REASONS",
+    "OWN_CHURN_REASONS",
+    "REASON_COMPETITOR",
+    "churn_hazards_per_year",
+    "draw_churn",
+    "switch_probability",
+]
+
+CHURN_REASONS = ("insufficient_care", "dissatisfaction", "price", "other", "competitor")
+"""Reasons a churn event carries; 'competitor' is a switch to a rival's better offer."""
+OWN_CHURN_REASONS = CHURN_REASONS[:4]
+REASON_COMPETITOR = CHURN_REASONS.index("competitor")
+
+
+def churn_hazards_per_year(
+    satisfaction: np.ndarray,
+    weeks_since_care: np.ndarray,
+    unresolved_complaint: np.ndarray,
+    price_ratio: np.ndarray,
+    modifier: np.ndarray,
+    *,
+    neglect_per_year: float,
+    neglect_weeks: float,
+    unresolved_per_year: float,
+    dissatisfaction_per_year: float,
+    satisfaction_convexity: float,
+    price_per_year: float,
+    base_per_year: float,
+) -> np.ndarray:
+    """Yearly churn hazard of each own reason, shape (..., 4) in OWN_CHURN_REASONS order.
+
+    - insufficient care grows with time since the firm last cared for the customer and
+      jumps while a complaint is unresolved (F2: two thirds leave for lack of care);
+    - dissatisfaction is convex: (1 - satisfaction)^k, so very satisfied customers
+      almost never leave for it (Heskett et al. 1994, the Xerox finding);
+    - price grows with the price above the reference price;
+    - other is a constant background (moving away, no longer needing the product).
+    `modifier` scales every hazard (loyalty membership, referred or promotion-won customers).
+    """
+    s = np.asarray(satisfaction, dtype=float)
+    care = neglect_per_year * (1.0 - np.exp(-np.asarray(weeks_since_care) / neglect_weeks))
+    care = care + unresolved_per_year * np.asarray(unresolved_complaint)
+    dissatisfaction = (
+        dissatisfaction_per_year * np.clip(1.0 - s, 0.0, 1.0) ** satisfaction_convexity
+    )
+    price = price_per_year * np.maximum(np.asarray(price_ratio) - 1.0, 0.0)
+    other = np.broadcast_to(base_per_year, s.shape)
+    hazards = np.stack([care, dissatisfaction, price * np.ones_like(s), other], axis=-1)
+    return hazards * np.asarray(modifier)[..., None]
+
+
+def draw_churn(
+    hazards_per_year: np.ndarray, steps_per_year: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw who leaves this step and why: reason index, or -1 for staying.
+
+    The step's leaving probability is 1 - exp(-sum of hazards / steps per year); the
+    reason is drawn in proportion to each hazard (competing risks).
+    """
+    h = np.atleast_2d(hazards_per_year)
+    total = h.sum(axis=1)
+    p_leave = -np.expm1(-total / steps_per_year)
+    u = rng.random(total.shape)
+    leaves = u < p_leave
+    reasons = np.full(total.shape, -1, dtype=np.int8)
+    if leaves.any():
+        share = np.cumsum(h[leaves], axis=1) / total[leaves, None]
+        pick = (u[leaves] / p_leave[leaves])[:, None]
+        reasons[leaves] = (pick >= share).sum(axis=1).clip(max=h.shape[1] - 1)
+    return reasons
+
+
+def switch_probability(
+    value_gain: np.ndarray,
+    satisfaction: np.ndarray,
+    switching_cost: np.ndarray,
+    deterred_from_rival: np.ndarray,
+    *,
+    value_sensitivity: float,
+    satisfaction_stickiness: float,
+    deterrence_utility: float,
+) -> np.ndarray:
+    """Chance that a customer who hears a rival's offer switches to it.
+
+    The rival must beat the customer's switching cost (technical and psychological
+    barriers, F5): logit of value_sensitivity * (rival value - own value), less
+    attachment from satisfaction, less the switching cost and any deterrence.
+    """
+    z = (
+        value_sensitivity * np.asarray(value_gain)
+        - satisfaction_stickiness * (np.asarray(satisfaction) - 0.7)
+        - np.asarray(switching_cost)
+        - deterrence_utility * np.asarray(deterred_from_rival)
+    )
+    return 1.0 / (1.0 + np.exp(-z))

@@ -1,0 +1,73 @@
+"""What money buys: exposures, offers, visits, contacts, members and service (F6)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "care_effect",
+    "draw_capacity",
+    "exposure_probability",
+    "select_longest_waiting",
+    "select_random",
+    "service_gain",
+]
+
+
+def draw_capacity(spend: float, unit_cost: float, rng: np.random.Generator) -> int:
+    """How many units (offers, visits, contacts) a spend buys, rounded stochastically.
+
+    The mean equals spend / unit_cost exactly, so small budgets are not rounded away.
+    """
+    units = max(spend, 0.0) / unit_cost
+    whole = int(units)
+    return whole + int(rng.random() < units - whole)
+
+
+def exposure_probability(exposures_per_person: float, p_per_exposure: float) -> float:
+    """Chance at least one of a Poisson number of exposures has an effect.
+
+    >>> round(exposure_probability(0.0, 0.5), 3)
+    0.0
+    """
+    return float(-np.expm1(-exposures_per_person * p_per_exposure))
+
+
+def service_gain(spend_per_customer_year: float, scale: float, max_gain: float) -> float:
+    """Rise in service quality bought by service spend, with diminishing returns."""
+    return float(max_gain * -np.expm1(-max(spend_per_customer_year, 0.0) / scale))
+
+
+def select_random(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to k distinct candidates drawn uniformly."""
+    candidates = np.asarray(candidates)
+    if k >= candidates.size:
+        return candidates
+    return rng.choice(candidates, size=k, replace=False)
+
+
+def select_longest_waiting(
+    candidates: np.ndarray, waiting: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The k candidates who waited longest (random among ties): care goes to the neglected."""
+    candidates = np.asarray(candidates)
+    if k >= candidates.size:
+        return candidates
+    if k <= 0:
+        return candidates[:0]
+    key = -(np.asarray(waiting, dtype=float) + rng.random(candidates.size))
+    return candidates[np.argpartition(key, k - 1)[:k]]
+
+
+def care_effect(
+    satisfaction: np.ndarray,
+    weeks_since_care: np.ndarray,
+    *,
+    boost: float,
+    min_interval_weeks: float,
+    spam_penalty: float,
+) -> np.ndarray:
+    """Satisfaction after a care contact: helpful if spaced out, annoying if pushy (F1)."""
+    s = np.asarray(satisfaction, dtype=float)
+    helpful = np.asarray(weeks_since_care) >= min_interval_weeks
+    return np.where(helpful, s + boost * (1.0 - s), np.maximum(s - spam_penalty, 0.0))

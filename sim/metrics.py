@@ -1,0 +1,200 @@
+"""Per-step event counts and measures per firm, and customer lifetime value by cohort.
+
+Every referral, conversion, deterrence, acquisition and churn is a counted event in
+the step's :class:`Ledger`; the headline measures are computed from those counts and
+from the population's state, never assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+
+from sim.behaviour.churn import CHURN_REASONS
+
+__all__ = ["ACQUISITION_CHANNELS", "METRICS", "CohortValue", "Ledger", "state_measures"]
+
+ACQUISITION_CHANNELS = (
+    "advertising",
+    "referral",
+    "promotion",
+    "sales_visit",
+    "organic",
+    "switched_in",
+)
+
+
+def _zeros(n_firms: int) -> np.ndarray:
+    return np.zeros(n_firms)
+
+
+@dataclass
+class Ledger:
+    """Event counts and money of one step, one entry per firm."""
+
+    n_firms: int
+    new: dict[str, np.ndarray] = field(default_factory=dict)
+    churn: dict[str, np.ndarray] = field(default_factory=dict)
+    referrals: np.ndarray = field(init=False)
+    referral_conversions: np.ndarray = field(init=False)
+    peers_deterred: np.ndarray = field(init=False)
+    detractor_episodes: np.ndarray = field(init=False)
+    purchases: np.ndarray = field(init=False)
+    repeat_purchases: np.ndarray = field(init=False)
+    units: np.ndarray = field(init=False)
+    revenue: np.ndarray = field(init=False)
+    cogs: np.ndarray = field(init=False)
+    service_failures: np.ndarray = field(init=False)
+    complaints: np.ndarray = field(init=False)
+    complaints_resolved: np.ndarray = field(init=False)
+    care_contacts: np.ndarray = field(init=False)
+    pushy_contacts: np.ndarray = field(init=False)
+    promotion_offers: np.ndarray = field(init=False)
+    sales_visits: np.ndarray = field(init=False)
+    loyalty_members: np.ndarray = field(init=False)
+    customers_at_start: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name not in ("n_firms", "new", "churn"):
+                setattr(self, f.name, _zeros(self.n_firms))
+        self.new = {c: _zeros(self.n_firms) for c in ACQUISITION_CHANNELS}
+        self.churn = {r: _zeros(self.n_firms) for r in CHURN_REASONS}
+
+
+METRICS = (
+    "customers",
+    "new_customers",
+    *(f"new_{c}" for c in ACQUISITION_CHANNELS),
+    "churned",
+    *(f"churned_{r}" for r in CHURN_REASONS),
+    "switched_out",
+    "referrals",
+    "referral_conversions",
+    "peers_deterred",
+    "detractor_episodes",
+    "purchases",
+    "repeat_purchase_rate",
+    "revenue",
+    "cogs",
+    "acquisition_spend",
+    "retention_spend",
+    "profit",
+    "cumulative_profit",
+    "discounted_profit",
+    "mean_satisfaction",
+    "nps",
+    "promoters",
+    "detractors",
+    "retention_rate",
+    "service_failures",
+    "complaints",
+    "complaints_resolved",
+    "care_contacts",
+    "pushy_contacts",
+    "loyalty_members",
+    "price",
+    "service_quality",
+)
+"""The headline columns of MarketModel.results(), besides step, firm and spend lines."""
+
+
+def state_measures(
+    firm: np.ndarray,
+    satisfaction: np.ndarray,
+    ltr: np.ndarray,
+    member: np.ndarray,
+    n_firms: int,
+    promoter_min_ltr: int,
+    detractor_max_ltr: int,
+) -> dict[str, np.ndarray]:
+    """Counts and means over each firm's current customers (one pass of bincounts)."""
+    active = firm >= 0
+    f = firm[active].astype(np.intp)
+    customers = np.bincount(f, minlength=n_firms).astype(float)
+    sat_sum = np.bincount(f, weights=satisfaction[active], minlength=n_firms)
+    scores = ltr[active]
+    promoters = np.bincount(f, weights=scores >= promoter_min_ltr, minlength=n_firms)
+    detractors = np.bincount(f, weights=scores <= detractor_max_ltr, minlength=n_firms)
+    members = np.bincount(f, weights=member[active], minlength=n_firms)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "customers": customers,
+            "mean_satisfaction": sat_sum / customers,
+            "nps": 100.0 * (promoters - detractors) / customers,
+            "promoters": promoters,
+            "detractors": detractors,
+            "loyalty_members": members,
+        }
+
+
+class CohortValue:
+    """Realised discounted margin of each acquisition cohort, per firm.
+
+    A cohort is the customers a firm won in one step; cohort 0 is the customers it
+    had at the start (their remaining value). Each margin earned at step t by a member
+    of cohort c is discounted to the cohort's step: margin / (1 + i)^(t - c), so the
+    first margin of a new customer comes one period after acquisition (the timing of
+    Gupta & Lehmann's CLV = m r / (1 + i - r)).
+    """
+
+    def __init__(self, n_firms: int, discount_factor: float, capacity: int = 64) -> None:
+        self.n_firms = n_firms
+        self.discount_factor = discount_factor
+        self.size = np.zeros((n_firms, capacity))
+        self.value = np.zeros((n_firms, capacity))
+
+    def _ensure(self, step: int) -> None:
+        if step >= self.size.shape[1]:
+            extra = max(step + 1, 2 * self.size.shape[1]) - self.size.shape[1]
+            self.size = np.pad(self.size, ((0, 0), (0, extra)))
+            self.value = np.pad(self.value, ((0, 0), (0, extra)))
+
+    def add_members(self, firm: np.ndarray, step: int) -> None:
+        """Count customers won by each firm at `step`."""
+        self._ensure(step)
+        self.size[:, step] += np.bincount(firm, minlength=self.n_firms)
+
+    def add_margin(
+        self, firm: np.ndarray, cohort: np.ndarray, margin: np.ndarray, step: int
+    ) -> None:
+        """Book margins earned at `step` to each customer's cohort, discounted to it."""
+        self._ensure(step)
+        cohort = np.maximum(cohort, 0)
+        discounted = margin * self.discount_factor ** (step - cohort)
+        width = self.size.shape[1]
+        flat = np.bincount(
+            firm * width + cohort, weights=discounted, minlength=self.n_firms * width
+        )
+        self.value += flat.reshape(self.n_firms, width)
+
+    def table(self, firm_names: tuple[str, ...], last_step: int) -> pd.DataFrame:
+        """One row per (firm, cohort) with members, realised value and CLV so far."""
+        rows = []
+        for f, name in enumerate(firm_names):
+            for c in range(min(last_step + 1, self.size.shape[1])):
+                n = self.size[f, c]
+                if n > 0:
+                    rows.append(
+                        {
+                            "firm": name,
+                            "cohort_step": c,
+                            "customers_won": int(n),
+                            "discounted_margin": self.value[f, c],
+                            "clv": self.value[f, c] / n,
+                            "steps_observed": last_step - c,
+                        }
+                    )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "firm",
+                "cohort_step",
+                "customers_won",
+                "discounted_margin",
+                "clv",
+                "steps_observed",
+            ],
+        )

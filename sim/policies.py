@@ -1,0 +1,37 @@
+"""Named policy presets: the same budget, split differently between winning and keeping.
+
+A preset is a :class:`~sim.scenario.Policy`; scenario files build on them by name.
+"""
+
+from __future__ import annotations
+
+from sim.scenario import AcquisitionMix, Policy, RetentionMix
+
+__all__ = ["PRESETS", "get_policy"]
+
+PRESETS: dict[str, Policy] = {
+    "acquisition_heavy": Policy(
+        name="acquisition_heavy",
+        acquisition_share=0.8,
+        acquisition_mix=AcquisitionMix(advertising=0.5, promotions=0.3, sales_visits=0.2),
+    ),
+    "balanced": Policy(name="balanced", acquisition_share=0.5),
+    "retention_heavy": Policy(
+        name="retention_heavy",
+        acquisition_share=0.2,
+        retention_mix=RetentionMix(
+            care_contacts=0.4, loyalty_program=0.2, complaint_handling=0.2, service_level=0.2
+        ),
+    ),
+}
+
+
+def get_policy(policy: str | Policy) -> Policy:
+    """Return a Policy given a preset name or a Policy (passed through)."""
+    if isinstance(policy, Policy):
+        return policy
+    try:
+        return PRESETS[policy]
+    except KeyError:
+        known = ", ".join(sorted(PRESETS))
+        raise ValueError(f"unknown policy preset '{policy}'; known presets: {known}") from None

@@ -1,0 +1,506 @@
+"""The validated, immutable description of one market experiment.
+
+A :class:`Scenario` holds every parameter the model reads, each with a documented
+default, a unit and a range. Rates are given in natural units (per year, per customer)
+and converted to per-step values by the model. Unknown keys are errors, so a typo can
+never pass silently. The TOML loader (a later layer) fills these objects; the model
+never reads files.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "AcquisitionMix",
+    "AdvertisingSpec",
+    "ChurnSpec",
+    "CompetitorSpec",
+    "ComplaintSpec",
+    "FirmSpec",
+    "LeverCosts",
+    "MarketSpec",
+    "NetworkSpec",
+    "Policy",
+    "ReactionSpec",
+    "RetentionMix",
+    "SatisfactionSpec",
+    "Scenario",
+    "SimulationSpec",
+    "WordOfMouthSpec",
+]
+
+STEPS_PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4}
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class Spec(BaseModel):
+    """Base for every parameter block: immutable, validated, no unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def _check_mix(values: dict[str, float], what: str) -> None:
+    total = sum(values.values())
+    if abs(total - 1.0) > 1e-6:
+        parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ValueError(f"{what} shares must sum to 1, got {total:g} ({parts})")
+
+
+class SimulationSpec(Spec):
+    """How long, how finely and how often to run."""
+
+    steps: int = Field(156, ge=1, description="Number of steps to simulate (156 weeks = 3 years).")
+    step_length: Literal["day", "week", "month", "quarter"] = Field(
+        "week", description="Length of one step; per-year rates are converted with it."
+    )
+    seed: int = Field(
+        12345, ge=0, description="Seed of the model's random generator (the only source of draws)."
+    )
+    replications: int = Field(
+        10, ge=1, description="Replications per policy when an experiment runs this scenario."
+    )
+    engine: Literal["vectorized", "agent"] = Field(
+        "vectorized",
+        description="'vectorized' (numpy arrays, fast) or 'agent' (per-customer Mesa reference).",
+    )
+
+    @property
+    def steps_per_year(self) -> int:
+        """Steps in one year for the chosen step length."""
+        return STEPS_PER_YEAR[self.step_length]
+
+
+class NetworkSpec(Spec):
+    """The social graph customers talk on (see sim.network)."""
+
+    kind: Literal[
+        "watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "edge_list", "graphml"
+    ] = Field("watts_strogatz", description="Graph family, or a user's graph file.")
+    mean_degree: int = Field(10, ge=0, description="Mean number of close contacts per customer.")
+    rewire_p: Probability = Field(
+        0.1, description="Watts-Strogatz rewiring probability (small-world shortcuts)."
+    )
+    path: str | None = Field(
+        None, description="Graph file for kind 'edge_list' or 'graphml' (nodes become customers)."
+    )
+    weak_tie_share: Probability = Field(
+        0.5,
+        description=(
+            "Share of word-of-mouth contacts made through weak ties: a random member of the "
+            "market outside one's neighbourhood (Goldenberg, Libai & Muller 2001)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _path_for_files(self) -> Self:
+        if self.kind in ("edge_list", "graphml") and not self.path:
+            raise ValueError(f"network kind '{self.kind}' needs a 'path' to the graph file")
+        return self
+
+
+class SatisfactionSpec(Spec):
+    """Expectation-disconfirmation: satisfaction from perceived performance vs. expectation."""
+
+    expectation_weight: NonNegative = Field(
+        4.0,
+        description="Sensitivity of a purchase's satisfaction to performance minus expectation.",
+    )
+    desire_weight: NonNegative = Field(
+        3.0, description="Sensitivity to performance minus the customer's desired level."
+    )
+    desired_value: float = Field(
+        0.15, description="Delivered value the average customer desires (value units, about -1..1)."
+    )
+    baseline: float = Field(
+        1.6, description="Log-odds of satisfaction when performance meets both."
+    )
+    learning_rate: Probability = Field(
+        0.25, description="Weight of one purchase's experience in overall satisfaction."
+    )
+    expectation_learning_rate: Probability = Field(
+        0.1, description="How fast expectations move toward experienced performance."
+    )
+    performance_noise: NonNegative = Field(
+        0.15, description="Standard deviation of one purchase's perceived performance."
+    )
+    ltr_noise: NonNegative = Field(
+        0.6, description="Spread of customers' personal bias on the 0-10 recommend scale."
+    )
+    promoter_min_ltr: int = Field(
+        9, ge=0, le=10, description="Likelihood to recommend at or above which a customer promotes."
+    )
+    detractor_max_ltr: int = Field(
+        6,
+        ge=-1,
+        le=10,
+        description="Likelihood to recommend at or below which a customer detracts.",
+    )
+
+
+class WordOfMouthSpec(Spec):
+    """Referrals from promoters and deterrence from detractors (FACTS F1)."""
+
+    referrals_per_year: NonNegative = Field(
+        8.0, description="Contacts a promoter tells about the firm per year (potential deals)."
+    )
+    p_referral_conversion: Probability = Field(
+        0.2,
+        description=(
+            "Chance a told person not buying anywhere becomes a customer (a rival's customer "
+            "also needs the offer to beat their switching cost); about 1 in 8 told convert."
+        ),
+    )
+    peers_deterred_per_episode: NonNegative = Field(
+        25.0, description="Peers a customer tells when they become dissatisfied (F1: 25)."
+    )
+    deterrence_half_life_weeks: Positive = Field(
+        26.0, description="Half-life of a peer's deterrence against the firm, in weeks."
+    )
+    deterrence_utility: NonNegative = Field(
+        2.0, description="Utility penalty on a firm for a fully deterred prospect."
+    )
+    referred_churn_multiplier: NonNegative = Field(
+        0.75,
+        description="Churn hazard of referred customers relative to others (they stay longer).",
+    )
+
+
+class ChurnSpec(Spec):
+    """Why and how fast customers leave (competing hazards, per year)."""
+
+    base_per_year: Probability = Field(
+        0.02, description="Yearly chance of leaving for reasons outside the model (moving away)."
+    )
+    dissatisfaction_per_year: Probability = Field(
+        0.6, description="Yearly churn chance of a fully dissatisfied customer."
+    )
+    satisfaction_convexity: Positive = Field(
+        2.5,
+        description=(
+            "Exponent on (1 - satisfaction): loyalty is convex at the top, very satisfied "
+            "customers rarely leave (Heskett et al. 1994)."
+        ),
+    )
+    neglect_per_year: Probability = Field(
+        0.35, description="Yearly churn chance of a customer long neglected (no care contact)."
+    )
+    neglect_weeks: Positive = Field(
+        26.0, description="Weeks without care after which neglect is about 63% of its maximum."
+    )
+    unresolved_complaint_per_year: Probability = Field(
+        0.5, description="Extra yearly churn chance while a complaint is unresolved."
+    )
+    price_per_year: NonNegative = Field(
+        0.6, description="Extra yearly churn chance per 100% of price above the reference price."
+    )
+    member_churn_reduction: Probability = Field(
+        0.3, description="Share by which loyalty-program membership lowers every churn hazard."
+    )
+    promotion_churn_multiplier: NonNegative = Field(
+        1.5, description="Churn hazard of customers won by a promotion relative to others."
+    )
+
+
+class ComplaintSpec(Spec):
+    """Service failures, complaints and their recovery."""
+
+    p_complain: Probability = Field(0.5, description="Chance a customer complains after a failure.")
+    failure_penalty: NonNegative = Field(
+        0.6, description="Drop of perceived performance (value units) in a failed service."
+    )
+    p_recovery: Probability = Field(
+        0.85, description="Chance a handled complaint is resolved to the customer's content."
+    )
+    recovery_bonus: NonNegative = Field(
+        0.05, description="Satisfaction gain above the old level after a good recovery."
+    )
+    unresolved_penalty: NonNegative = Field(
+        0.15, description="Satisfaction lost when a complaint is not handled."
+    )
+
+
+class AdvertisingSpec(Spec):
+    """How advertising and need create awareness and consideration."""
+
+    cost_per_exposure: Positive = Field(
+        0.05, description="Cost of one advertising exposure to one person (money)."
+    )
+    p_aware_per_exposure: Probability = Field(
+        0.02, description="Chance one exposure makes an unaware person aware of the firm."
+    )
+    p_consider_per_exposure: Probability = Field(
+        0.003, description="Chance one exposure makes a person consider buying now (ads are weak)."
+    )
+
+
+class LeverCosts(Spec):
+    """Unit costs and effects of each marketing lever (money per unit)."""
+
+    promotion_offer: Positive = Field(
+        12.0, description="Cost of one new-customer promotion offer (mailing plus discount)."
+    )
+    promotion_response: Probability = Field(
+        0.1, description="Chance a promotion offer makes its receiver consider buying now."
+    )
+    promotion_utility: NonNegative = Field(
+        0.8, description="Utility bonus of a promotion offer for the offering firm."
+    )
+    sales_visit: Positive = Field(150.0, description="Cost of one personal sales visit.")
+    sales_visit_utility: NonNegative = Field(
+        1.5, description="Utility bonus of a sales visit for the visiting firm."
+    )
+    care_contact: Positive = Field(15.0, description="Cost of one care contact with a customer.")
+    care_boost: Probability = Field(
+        0.08, description="Share of the gap to full satisfaction a helpful care contact closes."
+    )
+    care_min_interval_weeks: NonNegative = Field(
+        6.0, description="Contacts closer together than this annoy instead of help (spam)."
+    )
+    spam_penalty: NonNegative = Field(0.03, description="Satisfaction lost to a pushy contact.")
+    loyalty_member_per_year: Positive = Field(
+        40.0, description="Yearly cost of one loyalty-program member (rewards and running)."
+    )
+    member_frequency_multiplier: Positive = Field(
+        1.5, description="Purchase frequency of members relative to non-members."
+    )
+    member_basket_multiplier: Positive = Field(
+        1.3, description="Spend per purchase of members relative to non-members."
+    )
+    member_switching_cost: NonNegative = Field(
+        0.5, description="Extra switching cost (utility) of a loyalty-program member."
+    )
+    complaint_handling: Positive = Field(60.0, description="Cost of handling one complaint.")
+    service_per_customer_year: Positive = Field(
+        40.0, description="Service spend per customer per year that closes 63% of the service gap."
+    )
+    service_max_gain: Probability = Field(
+        0.3, description="Most the service-level lever can raise service quality."
+    )
+
+
+class MarketSpec(Spec):
+    """The customer population and its demand."""
+
+    n_customers: int = Field(10_000, ge=1, description="People in the market (customers or not).")
+    initial_penetration: Probability = Field(
+        0.5, description="Share of the market buying from some firm at the start."
+    )
+    initial_awareness: Probability = Field(
+        0.3, description="Chance a person is aware of a given firm at the start."
+    )
+    initial_tenure_years: NonNegative = Field(
+        2.0, description="Mean tenure of the customers firms have at the start (years)."
+    )
+    reference_price: Positive = Field(
+        50.0, description="Price that costs one unit of value to a fully price-weighted customer."
+    )
+    value_sensitivity: Positive = Field(
+        5.0, description="Logit scale of delivered value in choices (multinomial logit)."
+    )
+    outside_option_utility: float = Field(
+        2.0, description="Utility of buying from no firm (a very low value forces a purchase)."
+    )
+    need_per_year: NonNegative = Field(
+        0.3, description="How often an aware non-customer considers buying on their own."
+    )
+    purchases_per_year: Positive = Field(12.0, description="Purchases of an average customer.")
+    spend_sigma: NonNegative = Field(
+        1.3, description="Log-sd of customers' basic spend per purchase (drives the 80/20 skew)."
+    )
+    loyal_spend_multiplier: float = Field(
+        3.5, ge=1.0, description="Spend of a long-tenure customer relative to a new one (F2: 2-4x)."
+    )
+    spend_ramp_years: Positive = Field(
+        3.0, description="Years over which spend rises from 1x to the loyal multiplier."
+    )
+    cost_weight: NonNegative = Field(
+        1.0, description="Weight of total cost (price, time, effort, psychic) against total value."
+    )
+    weight_concentration: Positive = Field(
+        8.0, description="Dirichlet concentration of value weights (higher = more alike)."
+    )
+    switching_cost_mean: NonNegative = Field(
+        2.0, description="Mean switching cost (utility units) a rival's offer must beat."
+    )
+    poaching_offers_per_year: NonNegative = Field(
+        1.0, description="Rival offers an average customer receives per year."
+    )
+    poaching_reference_spend: Positive = Field(
+        100_000.0,
+        description=(
+            "Yearly acquisition spend at which a rival makes the average number of poaching "
+            "offers; offers scale with each firm's acquisition spend."
+        ),
+    )
+    satisfaction_stickiness: NonNegative = Field(
+        3.0, description="Utility of staying per unit of satisfaction above 0.7 when a rival calls."
+    )
+    discount_rate_per_year: NonNegative = Field(
+        0.10, description="Discount rate for discounted profit and customer lifetime value."
+    )
+    satisfaction: SatisfactionSpec = Field(default_factory=SatisfactionSpec)
+    word_of_mouth: WordOfMouthSpec = Field(default_factory=WordOfMouthSpec)
+    churn: ChurnSpec = Field(default_factory=ChurnSpec)
+    complaints: ComplaintSpec = Field(default_factory=ComplaintSpec)
+    advertising: AdvertisingSpec = Field(default_factory=AdvertisingSpec)
+    levers: LeverCosts = Field(default_factory=LeverCosts)
+
+
+class AcquisitionMix(Spec):
+    """How the acquisition budget is split (shares sum to 1)."""
+
+    advertising: Probability = Field(0.5, description="Share for mass advertising.")
+    promotions: Probability = Field(0.3, description="Share for new-customer promotions.")
+    sales_visits: Probability = Field(0.2, description="Share for personal sales visits.")
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Self:
+        _check_mix(self.model_dump(), "acquisition_mix")
+        return self
+
+
+class RetentionMix(Spec):
+    """How the retention budget is split (shares sum to 1)."""
+
+    care_contacts: Probability = Field(0.4, description="Share for care contacts.")
+    loyalty_program: Probability = Field(0.2, description="Share for the loyalty program.")
+    complaint_handling: Probability = Field(0.2, description="Share for complaint handling.")
+    service_level: Probability = Field(0.2, description="Share for raising service quality.")
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Self:
+        _check_mix(self.model_dump(), "retention_mix")
+        return self
+
+
+class Policy(Spec):
+    """A named set of lever values for one firm (EMA Workbench: the levers L)."""
+
+    name: str = Field("balanced", min_length=1, description="Name shown in results.")
+    budget_per_year: NonNegative | None = Field(
+        None, description="Marketing budget per year; empty means the firm's own budget."
+    )
+    acquisition_share: Probability = Field(
+        0.5, description="Share of the budget for acquisition; the rest goes to retention."
+    )
+    acquisition_mix: AcquisitionMix = Field(default_factory=AcquisitionMix)
+    retention_mix: RetentionMix = Field(default_factory=RetentionMix)
+    price_change: float = Field(
+        0.0, ge=-0.9, le=5.0, description="Relative price move (-0.1 = a 10% cut)."
+    )
+
+
+class FirmSpec(Spec):
+    """A firm's offer and economics. Quality inputs become agent outputs in a later layer."""
+
+    name: str = Field("focal", min_length=1, description="Firm name shown in results.")
+    price: Positive = Field(50.0, description="Price per unit (money).")
+    unit_cost: NonNegative = Field(30.0, description="Cost of goods per unit sold (money).")
+    product_quality: Probability = Field(0.7, description="Product value (quality, features).")
+    service_quality: Probability = Field(0.6, description="Service value before service spend.")
+    personnel_quality: Probability = Field(0.6, description="Personnel value of its staff.")
+    image: Probability = Field(0.6, description="Brand and corporate image value.")
+    time_cost: Probability = Field(0.3, description="Time a purchase costs the customer (0-1).")
+    effort_cost: Probability = Field(0.3, description="Effort a purchase costs the customer (0-1).")
+    psychic_cost: Probability = Field(0.2, description="Stress a purchase costs (0-1).")
+    p_service_failure: Probability = Field(
+        0.05, description="Chance a purchase meets a service failure before service spend."
+    )
+    initial_share: Probability = Field(
+        0.25, description="Share of the initial customers who buy from this firm."
+    )
+    budget_per_year: NonNegative = Field(200_000.0, description="Marketing budget per year.")
+    fixed_cost_per_year: NonNegative = Field(0.0, description="Fixed costs booked every step.")
+
+
+class ReactionSpec(Spec):
+    """A competitor's reaction rule."""
+
+    match_price_cuts: bool = Field(True, description="Follow a rival's price cut down to it.")
+    price_tolerance: Probability = Field(
+        0.05, description="Relative price gap to a cheaper rival tolerated before matching."
+    )
+    min_margin: NonNegative = Field(
+        0.05, description="Never price below unit cost times (1 + this)."
+    )
+    share_loss_trigger: Probability = Field(
+        0.05,
+        description="Relative customer loss over the look-back that triggers more advertising.",
+    )
+    lookback_weeks: Positive = Field(8.0, description="Look-back for the share-loss trigger.")
+    advertising_step_up: NonNegative = Field(
+        0.2, description="Relative advertising increase each time the trigger fires."
+    )
+    max_advertising_multiplier: float = Field(
+        2.0, ge=1.0, description="Cap on the advertising multiplier."
+    )
+
+
+class CompetitorSpec(FirmSpec):
+    """A rival firm: its offer, its own policy and how it reacts."""
+
+    name: str = Field("competitor", min_length=1, description="Firm name shown in results.")
+    policy: Policy = Field(default_factory=Policy, description="The competitor's own levers.")
+    reaction: ReactionSpec = Field(default_factory=ReactionSpec)
+
+
+def _default_competitors() -> tuple[CompetitorSpec, ...]:
+    return tuple(CompetitorSpec(name=f"rival_{k}") for k in (1, 2, 3))
+
+
+class Scenario(Spec):
+    """Everything one model run needs, validated and immutable."""
+
+    name: str = Field("default", min_length=1, description="Scenario name shown in results.")
+    simulation: SimulationSpec = Field(default_factory=SimulationSpec)
+    market: MarketSpec = Field(default_factory=MarketSpec)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    firm: FirmSpec = Field(default_factory=FirmSpec)
+    competitors: tuple[CompetitorSpec, ...] = Field(default_factory=_default_competitors)
+
+    @classmethod
+    def default(cls) -> Scenario:
+        """The documented default market: a focal firm and three rivals, 10,000 people."""
+        return cls()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        names = [self.firm.name, *(c.name for c in self.competitors)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"firm names must be unique, got {names}")
+        total_share = self.firm.initial_share + sum(c.initial_share for c in self.competitors)
+        if total_share > 1.0 + 1e-9:
+            raise ValueError(
+                f"initial_share of all firms sums to {total_share:g}; it must be at most 1"
+            )
+        if len(names) > 127:
+            raise ValueError(f"at most 127 firms are supported, got {len(names)}")
+        return self
+
+    @property
+    def firm_names(self) -> tuple[str, ...]:
+        """The focal firm first, then its competitors."""
+        return (self.firm.name, *(c.name for c in self.competitors))
+
+    def with_updates(self, updates: dict[str, object]) -> Scenario:
+        """A copy with dotted-path values replaced, re-validated (e.g. {"market.n_customers": 500})."""
+        data = self.model_dump()
+        for path, value in updates.items():
+            node = data
+            keys = path.split(".")
+            for key in keys[:-1]:
+                node = node[int(key)] if isinstance(node, list) else node[key]
+            last = keys[-1]
+            if isinstance(node, list):
+                node[int(last)] = value
+            else:
+                if last not in node:
+                    raise KeyError(f"unknown scenario key '{path}'")
+                node[last] = value
+        return Scenario.model_validate(data)
