@@ -55,6 +55,8 @@ class Ledger:
     sales_visits: np.ndarray = field(init=False)
     loyalty_members: np.ndarray = field(init=False)
     customers_at_start: np.ndarray = field(init=False)
+    first_year_margin: np.ndarray = field(init=False)
+    supply_failures: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -198,3 +200,63 @@ class CohortValue:
                 "steps_observed",
             ],
         )
+
+
+TIERS = ("top", "big", "medium", "small", "inactive", "prospects", "suspects")
+"""Jay Curry's customer pyramid: four active tiers by spend, then the people around them."""
+TIER_SHARES = (0.01, 0.04, 0.15)
+"""Shares of a firm's active customers in the top, big and medium tiers (the rest: small)."""
+
+
+def assign_active_tiers(
+    firm: np.ndarray,
+    annual_revenue: np.ndarray,
+    n_firms: int,
+    shares: tuple[float, ...] = TIER_SHARES,
+) -> np.ndarray:
+    """Tier index (0 top ... 3 small) of each active customer by revenue rank within its firm.
+
+    Inactive people get -1. Ranks use quantiles of the firm's customers' revenue over
+    about the last year (an O(n) partition, not a sort).
+    """
+    tier = np.full(firm.shape, -1, dtype=np.int8)
+    cut = np.cumsum(shares)
+    for f in range(n_firms):
+        mine = np.flatnonzero(firm == f)
+        if mine.size == 0:
+            continue
+        rev = annual_revenue[mine]
+        thresholds = np.quantile(rev, 1.0 - cut)  # top, big, medium lower bounds
+        t = np.full(mine.size, 3, dtype=np.int8)
+        for k in range(len(shares) - 1, -1, -1):
+            t[rev >= thresholds[k]] = k
+        tier[mine] = t
+    return tier
+
+
+def pyramid_counts(
+    firm: np.ndarray,
+    tier: np.ndarray,
+    former_firm: np.ndarray,
+    aware: np.ndarray,
+    n_firms: int,
+) -> dict[str, np.ndarray]:
+    """People in each tier of each firm's pyramid.
+
+    Inactive: former customers of the firm not buying from it now; prospects: aware of
+    the firm but neither customers nor former customers; suspects: not yet aware.
+    """
+    active = firm >= 0
+    counts = np.zeros((len(TIERS), n_firms))
+    flat = np.bincount(
+        tier[active].astype(np.intp) * n_firms + firm[active], minlength=4 * n_firms
+    ).reshape(4, n_firms)
+    counts[:4] = flat
+    for f in range(n_firms):
+        not_mine = firm != f
+        inactive = not_mine & (former_firm == f)
+        prospects = not_mine & ~inactive & aware[:, f]
+        counts[4, f] = np.count_nonzero(inactive)
+        counts[5, f] = np.count_nonzero(prospects)
+        counts[6, f] = firm.size - np.count_nonzero(~not_mine) - counts[4, f] - counts[5, f]
+    return {f"tier_{name}": counts[k] for k, name in enumerate(TIERS)}

@@ -28,9 +28,17 @@ from sim.agents.firms import Competitor, Firm, firm_offers
 from sim.behaviour.churn import CHURN_REASONS, REASON_COMPETITOR
 from sim.behaviour.levers import care_effect, select_longest_waiting, select_random
 from sim.behaviour.satisfaction import likelihood_to_recommend
+from sim.behaviour.spend import tenure_spend_multiplier
 from sim.behaviour.word_of_mouth import decay_per_step
 from sim.engines import make_engine
-from sim.metrics import ACQUISITION_CHANNELS, CohortValue, Ledger, state_measures
+from sim.metrics import (
+    ACQUISITION_CHANNELS,
+    CohortValue,
+    Ledger,
+    assign_active_tiers,
+    pyramid_counts,
+    state_measures,
+)
 from sim.network import SocialGraph, build_graph
 from sim.policies import get_policy
 from sim.scenario import Policy, Scenario
@@ -97,8 +105,12 @@ class MarketModel(mesa.Model):
         self.firms += [Competitor(self, c, k + 1) for k, c in enumerate(scenario.competitors)]
         self.firm_names = tuple(f.name for f in self.firms)
         self.n_firms = len(self.firms)
+        for firm in self.firms:
+            firm.equip(population_rng)
+            firm.update_offer(n_customers=0)
         self.offers = firm_offers(self.firms)
         self.population = CustomerPopulation.create(scenario, self.offers, population_rng)
+        self._initial_revenue()
         for i in range(market.n_customers):
             Customer(self, i)
         self.customers = self.agents_by_type[Customer] if market.n_customers else None
@@ -120,6 +132,25 @@ class MarketModel(mesa.Model):
         self.promotion_offered = np.zeros((self.n_firms, n), dtype=bool)
         self.visited = np.zeros((self.n_firms, n), dtype=bool)
         self.engine = make_engine(self.engine_name, self)
+
+    def _initial_revenue(self) -> None:
+        """Revenue history of the initial customers, at their current spend rate."""
+        pop = self.population
+        active = np.flatnonzero(pop.firm >= 0)
+        prices = np.array([f.price for f in self.firms])
+        m = self.params.market
+        yearly = (
+            pop.base_spend[active]
+            * tenure_spend_multiplier(
+                pop.tenure[active] / self.steps_per_year,
+                m.loyal_spend_multiplier,
+                m.spend_ramp_years,
+            )
+            * m.purchases_per_year
+            * prices[pop.firm[active]]
+        )
+        pop.annual_revenue[active] = yearly
+        pop.revenue_with_firm[active] = yearly * pop.tenure[active] / self.steps_per_year
 
     # -- constants derived once from the scenario ----------------------------------------
     def _derive_constants(self) -> None:
@@ -203,6 +234,8 @@ class MarketModel(mesa.Model):
         pop.unresolved_complaint[idx] = False
         pop.in_detractor_episode[idx] = False
         pop.tenure[idx] = 0
+        pop.revenue_with_firm[idx] = 0.0
+        pop.tier[idx] = -1
 
     def lose_customer(self, index: int, reason: int) -> None:
         """One customer leaves (the per-agent form of lose_customers)."""
@@ -231,6 +264,8 @@ class MarketModel(mesa.Model):
         pop.expectation[idx] = own_value
         pop.ltr[idx] = likelihood_to_recommend(pop.satisfaction[idx], pop.ltr_bias[idx])
         pop.in_detractor_episode[idx] = False
+        pop.revenue_with_firm[idx] = 0.0
+        pop.tier[idx] = -1
 
     def win_customer(self, index: int, firm: int, channel: str, own_value: float) -> None:
         """One person becomes a customer (the per-agent form of win_customers)."""
@@ -243,10 +278,17 @@ class MarketModel(mesa.Model):
         firms = np.asarray(firms, dtype=np.intp)
         units = np.asarray(units, dtype=float)
         prices = np.array([f.price for f in self.firms])
-        costs = np.array([f.spec.unit_cost for f in self.firms])
+        costs = np.array([f.unit_cost for f in self.firms])
         revenue = units * prices[firms]
         cogs = units * costs[firms]
+        pop = self.population
+        pop.annual_revenue[idx] += revenue
+        pop.revenue_with_firm[idx] += revenue
+        first_year = pop.tenure[idx] < self.steps_per_year
         led = self.ledger
+        led.first_year_margin += np.bincount(
+            firms, weights=(revenue - cogs) * first_year, minlength=self.n_firms
+        )
         led.revenue += np.bincount(firms, weights=revenue, minlength=self.n_firms)
         led.cogs += np.bincount(firms, weights=cogs, minlength=self.n_firms)
         led.units += np.bincount(firms, weights=units, minlength=self.n_firms)
@@ -259,6 +301,14 @@ class MarketModel(mesa.Model):
     def book_sale(self, index: int, firm: int, units: float, repeat: bool) -> None:
         """Book one purchase (the per-agent form of book_sales)."""
         self.book_sales(np.array([index]), np.array([firm]), np.array([units]), np.array([repeat]))
+
+    def supplier_failures(self) -> np.ndarray:
+        """(firms, suppliers) bool: which suppliers failed to deliver this step."""
+        width = max((f.supplier_failed.size for f in self.firms), default=0)
+        out = np.zeros((self.n_firms, width), dtype=bool)
+        for k, firm in enumerate(self.firms):
+            out[k, : firm.supplier_failed.size] = firm.supplier_failed
+        return out
 
     # -- firm actions (the same code for both engines) -----------------------------------
     def _customers_of(self) -> list[np.ndarray]:
@@ -364,8 +414,10 @@ class MarketModel(mesa.Model):
         self.ledger.customers_at_start = np.array([c.size for c in customers_of], dtype=float)
         pop.deterred *= np.float32(self.deterrence_decay)
 
+        pop.annual_revenue *= 1.0 - 1.0 / self.steps_per_year
         for firm, mine in zip(self.firms, customers_of, strict=True):
             firm.n_customers = mine.size
+            firm.operate()
             firm.plan()
         self.offers = firm_offers(self.firms)
         self.spent = [
@@ -386,12 +438,15 @@ class MarketModel(mesa.Model):
         self.care_for_customers(customers_of)
         self.run_loyalty_program(customers_of)
         self.engine.stay_or_leave()
-        buyers, failed, complained = self.engine.buy()
+        buyers, failed, complained, supply_failed = self.engine.buy()
         outcome = self.handle_complaints(buyers, complained)
         self.ledger.service_failures += np.bincount(
             pop.firm[buyers[failed]].astype(np.intp), minlength=self.n_firms
         )
-        self.engine.feel(buyers, failed, outcome)
+        self.ledger.supply_failures += np.bincount(
+            pop.firm[buyers[supply_failed]].astype(np.intp), minlength=self.n_firms
+        )
+        self.engine.feel(buyers, failed, outcome, supply_failed)
         self.engine.talk()
         self.send_acquisition_offers()
         self.engine.consider()
@@ -417,6 +472,24 @@ class MarketModel(mesa.Model):
         )
         for firm, n in zip(self.firms, state["customers"], strict=True):
             firm.n_customers = int(n)
+        old_tier = pop.tier
+        pop.tier = assign_active_tiers(pop.firm, pop.annual_revenue, self.n_firms)
+        kept = (old_tier >= 0) & (pop.tier >= 0)
+        firm_kept = pop.firm[kept].astype(np.intp)
+        upgrades = np.bincount(
+            firm_kept, weights=pop.tier[kept] < old_tier[kept], minlength=self.n_firms
+        )
+        downgrades = np.bincount(
+            firm_kept, weights=pop.tier[kept] > old_tier[kept], minlength=self.n_firms
+        )
+        tiers = pyramid_counts(pop.firm, pop.tier, pop.former_firm, pop.aware, self.n_firms)
+        active = pop.firm >= 0
+        first_year = np.bincount(
+            pop.firm[active & (pop.tenure < self.steps_per_year)].astype(np.intp),
+            minlength=self.n_firms,
+        )
+        staff = [f.staff_report for f in self.firms]
+        suppliers = [f.suppliers for f in self.firms]
         books = [
             firm.book(
                 led.revenue[f], led.cogs[f], {k: self.spent[f].get(k, 0.0) for k in firm.spend}
@@ -456,6 +529,27 @@ class MarketModel(mesa.Model):
                 "units": led.units,
                 "price": np.array([f.price for f in self.firms]),
                 "service_quality": np.array([f.service_quality for f in self.firms]),
+                "product_quality": np.array([f.offer[0] for f in self.firms]),
+                "personnel_quality": np.array([f.offer[2] for f in self.firms]),
+                "unit_cost": np.array([f.unit_cost for f in self.firms]),
+                **tiers,
+                "tier_upgrades": upgrades,
+                "tier_downgrades": downgrades,
+                "first_year_customers": first_year.astype(float),
+                "first_year_margin": led.first_year_margin,
+                "staff_skill": np.array([r.mean_skill if r else np.nan for r in staff]),
+                "staff_morale": np.array([r.mean_morale if r else np.nan for r in staff]),
+                "staff_quits": np.array([float(r.quits) if r else np.nan for r in staff]),
+                "supplier_quality": np.array(
+                    [np.mean([x.quality for x in s]) if s else np.nan for s in suppliers]
+                ),
+                "supplier_reliability": np.array(
+                    [np.mean([x.reliability for x in s]) if s else np.nan for s in suppliers]
+                ),
+                "supplier_level": np.array(
+                    [np.mean([x.level for x in s]) if s else np.nan for s in suppliers]
+                ),
+                "supply_failures": led.supply_failures,
             }
         self.records.append(record)
 

@@ -154,8 +154,9 @@ class SocialGraph:
             return np.full(nodes.shape, -1, dtype=np.int32)
         start = self.indptr[nodes]
         deg = self.indptr[nodes + 1] - start
-        offset = rng.integers(0, np.maximum(deg, 1))  # exact uniform in [0, deg)
-        picked = self.indices[start + offset]
+        pos = start + rng.integers(0, np.maximum(deg, 1))  # exact uniform in [0, deg)
+        np.minimum(pos, self.indices.size - 1, out=pos)  # isolated trailing nodes: masked below
+        picked = self.indices[pos]
         return np.where(deg > 0, picked, np.int32(-1))
 
     # ----------------------------------------------------------------- checking

@@ -19,6 +19,7 @@ __all__ = [
     "ChurnSpec",
     "CompetitorSpec",
     "ComplaintSpec",
+    "EmployeeSpec",
     "FirmSpec",
     "LeverCosts",
     "MarketSpec",
@@ -29,6 +30,7 @@ __all__ = [
     "SatisfactionSpec",
     "Scenario",
     "SimulationSpec",
+    "SupplierSpec",
     "WordOfMouthSpec",
 ]
 
@@ -394,6 +396,122 @@ class Policy(Spec):
     price_change: float = Field(
         0.0, ge=-0.9, le=5.0, description="Relative price move (-0.1 = a 10% cut)."
     )
+    training_per_employee_year: NonNegative = Field(
+        1000.0, description="Training spend per employee per year (money)."
+    )
+    pay_level: float = Field(
+        1.0,
+        ge=0.5,
+        le=2.0,
+        description="Pay and working conditions relative to the market (1 = par).",
+    )
+    promotion_opportunity: Probability = Field(
+        0.3, description="Share of staff who see a path to promotion (0-1)."
+    )
+    supplier_investment_per_year: NonNegative = Field(
+        0.0, description="Yearly investment in supplier partnerships, split over the suppliers."
+    )
+    supplier_price_pressure: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        description="Share squeezed off suppliers' prices (lowers cost, erodes trust).",
+    )
+
+
+class EmployeeSpec(Spec):
+    """Staff of every firm: how skill and morale form and what they cost (F7)."""
+
+    enabled: bool = Field(
+        True, description="Model staff; if false, service and personnel quality are plain inputs."
+    )
+    per_firm: int = Field(20, ge=0, description="Employees per firm.")
+    customers_per_employee: Positive = Field(
+        120.0, description="Customers one employee serves without overload."
+    )
+    wage_per_year: NonNegative = Field(30_000.0, description="Market wage per employee per year.")
+    recruiting_cost: NonNegative = Field(5_000.0, description="Cost of hiring a replacement.")
+    hire_skill: Probability = Field(0.3, description="Skill of a new hire (0-1).")
+    initial_skill_max: Probability = Field(
+        0.8, description="Highest skill among the initial staff."
+    )
+    on_the_job_per_year: NonNegative = Field(
+        0.2, description="Share of the skill gap closed per year by experience alone."
+    )
+    training_gain_per_year: NonNegative = Field(
+        0.8, description="Most of the skill gap training can close per year."
+    )
+    training_reference_per_year: Positive = Field(
+        2_000.0, description="Training spend per employee-year that reaches 63% of that gain."
+    )
+    morale_baseline: float = Field(0.4, description="Log-odds of morale at par conditions.")
+    morale_pay_weight: NonNegative = Field(
+        4.0, description="Morale log-odds per 100% pay above par."
+    )
+    morale_promotion_weight: NonNegative = Field(
+        2.0, description="Morale log-odds per unit of promotion opportunity above 0.3."
+    )
+    morale_overload_weight: NonNegative = Field(
+        2.0, description="Morale log-odds lost per 100% workload above capacity."
+    )
+    morale_adjustment_per_year: NonNegative = Field(
+        4.0, description="How fast morale moves to its level under current conditions (per year)."
+    )
+    quit_per_year: NonNegative = Field(
+        0.15, description="Yearly quit hazard of an employee with morale 0.5."
+    )
+    quit_morale_sensitivity: NonNegative = Field(
+        4.0, description="How steeply quitting rises as morale falls (log-hazard per unit)."
+    )
+    skill_weight: Probability = Field(
+        0.6, description="Weight of skill (vs. morale) in the service staff give."
+    )
+    quality_effect: NonNegative = Field(
+        0.8, description="Change of service quality per unit of staff quality above the reference."
+    )
+    reference_quality: Probability = Field(
+        0.6, description="Staff quality at which the firm's service quality equals its input."
+    )
+
+
+class SupplierSpec(Spec):
+    """Suppliers of every firm and their relationship ladder (F8)."""
+
+    enabled: bool = Field(
+        True, description="Model suppliers; if false, product quality is an input."
+    )
+    per_firm: int = Field(3, ge=0, description="Suppliers per firm.")
+    initial_trust: Probability = Field(0.3, description="Trust at the start (0-1; 0.2 per rung).")
+    base_quality: Probability = Field(0.55, description="Input quality at the first rung.")
+    quality_per_level: NonNegative = Field(0.05, description="Input quality gained per rung.")
+    base_reliability: Probability = Field(
+        0.96, description="Chance a supplier delivers in a step at the first rung."
+    )
+    reliability_per_level: NonNegative = Field(0.008, description="Reliability gained per rung.")
+    cost_saving_per_level: Probability = Field(
+        0.01, description="Share of unit cost saved per rung through joint improvement."
+    )
+    fair_dealing_per_year: NonNegative = Field(
+        0.3, description="Trust gap closed per year by paying fairly and on time."
+    )
+    investment_gain_per_year: NonNegative = Field(
+        1.5, description="Most trust gap per year that partnership investment can close."
+    )
+    investment_reference_per_year: Positive = Field(
+        10_000.0, description="Investment per supplier-year that reaches 63% of that gain."
+    )
+    squeeze_loss_per_year: NonNegative = Field(
+        1.0, description="Share of trust lost per year per 10% of price squeezed off."
+    )
+    failure_penalty: NonNegative = Field(
+        0.4, description="Drop of perceived performance when a purchase meets a supply failure."
+    )
+    quality_effect: NonNegative = Field(
+        1.0, description="Change of product quality per unit of input quality above the reference."
+    )
+    reference_quality: Probability = Field(
+        0.6, description="Input quality at which the firm's product quality equals its input."
+    )
 
 
 class FirmSpec(Spec):
@@ -463,6 +581,8 @@ class Scenario(Spec):
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     firm: FirmSpec = Field(default_factory=FirmSpec)
     competitors: tuple[CompetitorSpec, ...] = Field(default_factory=_default_competitors)
+    employees: EmployeeSpec = Field(default_factory=EmployeeSpec)
+    suppliers: SupplierSpec = Field(default_factory=SupplierSpec)
 
     @classmethod
     def default(cls) -> Scenario:

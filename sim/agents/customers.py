@@ -64,6 +64,9 @@ class CustomerPopulation:
     promotion_won: np.ndarray  # bool: won through a promotion
     acquired_step: np.ndarray  # int32: step the current firm won them (cohort)
     has_purchased: np.ndarray  # bool: bought from the current firm before
+    annual_revenue: np.ndarray  # float: revenue over about the last year (exponential window)
+    revenue_with_firm: np.ndarray  # float: revenue since the current firm won them
+    tier: np.ndarray  # int8: pyramid tier with the current firm (see sim.metrics.TIERS)
 
     @property
     def n(self) -> int:
@@ -132,6 +135,9 @@ class CustomerPopulation:
             promotion_won=np.zeros(n, dtype=bool),
             acquired_step=np.where(active, 0, NEVER).astype(np.int32),
             has_purchased=active.copy(),
+            annual_revenue=np.zeros(n),
+            revenue_with_firm=np.zeros(n),
+            tier=np.full(n, -1, dtype=np.int8),
         )
 
     def field_names(self) -> list[str]:
@@ -272,9 +278,13 @@ class Customer(mesa.Agent):
         self.has_purchased = True
         failed = model.rng.random() < firm.p_failure
         complained = failed and model.rng.random() < model.params.market.complaints.p_complain
-        model.purchase_log.append((self.index, failed, complained))
+        suppliers = firm.supplier_failed
+        supply_failed = (
+            bool(suppliers[model.rng.integers(suppliers.size)]) if suppliers.size else False
+        )
+        model.purchase_log.append((self.index, failed, complained, supply_failed))
 
-    def feel(self, failed: bool, complaint_outcome: int) -> None:
+    def feel(self, failed: bool, complaint_outcome: int, supply_failed: bool = False) -> None:
         """Update satisfaction and expectation after a purchase (expectation-disconfirmation).
 
         complaint_outcome: 0 no complaint, 1 resolved, 2 not resolved.
@@ -284,7 +294,12 @@ class Customer(mesa.Agent):
         comp = model.params.market.complaints
         value = float(delivered_value(self.weights, model.offers[self.firm]))
         noise = model.rng.normal(0.0, sat.performance_noise) if sat.performance_noise > 0 else 0.0
-        performance = value + noise - comp.failure_penalty * failed
+        performance = (
+            value
+            + noise
+            - comp.failure_penalty * failed
+            - model.params.suppliers.failure_penalty * supply_failed
+        )
         old = self.satisfaction
         felt = transaction_satisfaction(
             performance,

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.agents.employees import Staff, StaffReport
+from sim.agents.suppliers import Supplier
 from sim.behaviour.levers import draw_capacity, exposure_probability, service_gain
 from sim.behaviour.value import signed_offer
 
@@ -42,7 +44,38 @@ class Firm(mesa.Agent):
         self.cumulative_profit = 0.0
         self.discounted_profit = 0.0
         self.n_customers = 0
+        self.unit_cost = spec.unit_cost
+        self.staff: Staff | None = None
+        self.staff_report: StaffReport | None = None
+        self.suppliers: list[Supplier] = []
+        self.supplier_failed = np.zeros(0, dtype=bool)
         self.update_offer(n_customers=0)
+
+    def equip(self, rng: np.random.Generator) -> None:
+        """Hire the initial staff and contract the suppliers (drawn from `rng`)."""
+        scenario = self.model.params
+        if scenario.employees.enabled:
+            self.staff = Staff(self, scenario.employees, rng)
+        if scenario.suppliers.enabled:
+            spec = scenario.suppliers
+            self.suppliers = [
+                Supplier(self.model, self, spec, spec.initial_trust) for _ in range(spec.per_firm)
+            ]
+            self.supplier_failed = np.zeros(len(self.suppliers), dtype=bool)
+        self.operate(deliver=False)
+
+    def operate(self, deliver: bool = True) -> None:
+        """Suppliers deliver and staff work: the quality the firm can offer this step."""
+        if self.suppliers and deliver:
+            for supplier in self.suppliers:
+                supplier.step()
+            self.supplier_failed = np.array([s.failed for s in self.suppliers])
+        if self.suppliers:
+            self.unit_cost = self.spec.unit_cost * float(
+                np.mean([s.cost_factor for s in self.suppliers])
+            )
+        if self.staff is not None and deliver:
+            self.staff_report = self.staff.work(self.n_customers)
 
     # -- policy -> spend and offer ---------------------------------------------------------
     @property
@@ -52,8 +85,31 @@ class Firm(mesa.Agent):
         return self.spec.budget_per_year if b is None else b
 
     def quality_inputs(self) -> tuple[float, float, float]:
-        """(product, service, personnel) quality before service spend: scenario inputs."""
-        return self.spec.product_quality, self.spec.service_quality, self.spec.personnel_quality
+        """(product, service, personnel) quality before service spend.
+
+        The scenario's inputs, moved by the suppliers' input quality (product) and by the
+        staff's skill and morale (service and personnel) when those agents are modelled.
+        """
+        spec, scenario = self.spec, self.model.params
+        product, service, personnel = (
+            spec.product_quality,
+            spec.service_quality,
+            spec.personnel_quality,
+        )
+        if self.suppliers:
+            sup = scenario.suppliers
+            quality = float(np.mean([s.quality for s in self.suppliers]))
+            product += sup.quality_effect * (quality - sup.reference_quality)
+        if self.staff is not None:
+            emp = scenario.employees
+            report = self.staff_report or self.staff.work_preview()
+            service += emp.quality_effect * (report.service_quality - emp.reference_quality)
+            personnel += emp.quality_effect * (report.personnel_quality - emp.reference_quality)
+        return (
+            float(np.clip(product, 0.0, 1.0)),
+            float(np.clip(service, 0.0, 1.0)),
+            float(np.clip(personnel, 0.0, 1.0)),
+        )
 
     def plan(self) -> None:
         """Split this step's budget over the levers (F6) and refresh the offer."""
@@ -124,7 +180,13 @@ class Firm(mesa.Agent):
         acquisition = sum(spent[k] for k in ACQUISITION_LEVERS)
         retention = sum(spent[k] for k in RETENTION_LEVERS)
         fixed = self.spec.fixed_cost_per_year / model.steps_per_year
-        profit = revenue - cogs - acquisition - retention - fixed
+        staff = self.staff_report.cost if self.staff_report is not None else 0.0
+        partnership = (
+            self.policy.supplier_investment_per_year / model.steps_per_year
+            if self.suppliers
+            else 0.0
+        )
+        profit = revenue - cogs - acquisition - retention - fixed - staff - partnership
         self.cumulative_profit += profit
         self.discounted_profit += profit * model.discount_factor**model.steps
         return {
@@ -133,6 +195,8 @@ class Firm(mesa.Agent):
             "acquisition_spend": acquisition,
             "retention_spend": retention,
             "fixed_cost": fixed,
+            "staff_cost": staff,
+            "supplier_investment": partnership,
             "profit": profit,
             "cumulative_profit": self.cumulative_profit,
             "discounted_profit": self.discounted_profit,

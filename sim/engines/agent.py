@@ -37,8 +37,8 @@ class AgentEngine:
         for customer in self._in_random_order():
             customer.stay_or_leave()
 
-    def buy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each customer buys or not; returns (buyers, failed, complained)."""
+    def buy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each customer buys or not; returns (buyers, failed, complained, supply_failed)."""
         model = self.model
         model.purchase_log = []
         for customer in self._in_random_order():
@@ -47,14 +47,20 @@ class AgentEngine:
         buyers = np.array([row[0] for row in log], dtype=np.intp)
         failed = np.array([row[1] for row in log], dtype=bool)
         complained = np.array([row[2] for row in log], dtype=bool)
-        return buyers, failed, complained
+        supply_failed = np.array([row[3] for row in log], dtype=bool)
+        return buyers, failed, complained, supply_failed
 
-    def feel(self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray) -> None:
+    def feel(
+        self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray, supply_failed: np.ndarray
+    ) -> None:
         """Buyers update satisfaction; every customer refreshes their recommend score."""
         model = self.model
         agents = model.customers.to_list()
-        for i, f, o in zip(buyers.tolist(), failed.tolist(), outcome.tolist(), strict=True):
-            agents[i].feel(f, o)
+        rows = zip(
+            buyers.tolist(), failed.tolist(), outcome.tolist(), supply_failed.tolist(), strict=True
+        )
+        for i, f, o, sf in rows:
+            agents[i].feel(f, o, sf)
         model.new_detractors = []
         for customer in self._in_random_order():
             customer.update_ltr()

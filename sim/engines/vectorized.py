@@ -92,7 +92,7 @@ class VectorizedEngine:
         model.lose_customers(who[switch], np.full(int(switch.sum()), REASON_COMPETITOR))
         model.win_customers(who[switch], rival[switch], "switched_in", values[rows, rival][switch])
 
-    def buy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def buy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Purchases, revenue, service failures and complaints of this step."""
         model, pop, rng = self.model, self.model.population, self.model.rng
         lev = model.params.market.levers
@@ -113,9 +113,17 @@ class VectorizedEngine:
         p_failure = np.array([f.p_failure for f in model.firms])[firm]
         failed = rng.random(buyers.size) < p_failure
         complained = failed & (rng.random(buyers.size) < model.params.market.complaints.p_complain)
-        return buyers, failed, complained
+        # Each purchase draws on one of the firm's suppliers; a failed delivery spoils it.
+        failed_supply = model.supplier_failures()
+        supply_failed = np.zeros(buyers.size, dtype=bool)
+        if failed_supply.shape[1]:
+            supplier = rng.integers(failed_supply.shape[1], size=buyers.size)
+            supply_failed = failed_supply[firm, supplier]
+        return buyers, failed, complained, supply_failed
 
-    def feel(self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray) -> None:
+    def feel(
+        self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray, supply_failed: np.ndarray
+    ) -> None:
         """Expectation-disconfirmation for buyers; recommend scores for all customers."""
         model, pop, rng = self.model, self.model.population, self.model.rng
         sat = model.params.market.satisfaction
@@ -127,7 +135,12 @@ class VectorizedEngine:
             if sat.performance_noise > 0
             else 0.0
         )
-        performance = value + noise - comp.failure_penalty * failed
+        performance = (
+            value
+            + noise
+            - comp.failure_penalty * failed
+            - model.params.suppliers.failure_penalty * supply_failed
+        )
         old = pop.satisfaction[buyers]
         felt = transaction_satisfaction(
             performance,

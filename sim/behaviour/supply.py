@@ -1,0 +1,72 @@
+"""Suppliers: the relationship ladder, and the quality, reliability and cost it yields (F5, F8)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["RELATIONSHIP_LEVELS", "relationship_level", "supplier_terms", "trust_after_step"]
+
+RELATIONSHIP_LEVELS = (
+    "transaction",
+    "repeat",
+    "long_term",
+    "partnership",
+    "strategic_alliance",
+)
+
+
+def trust_after_step(
+    trust: np.ndarray,
+    investment_per_year: float,
+    investment_reference: float,
+    price_pressure: float,
+    *,
+    fair_dealing_per_year: float,
+    investment_gain_per_year: float,
+    squeeze_loss_per_year: float,
+    steps_per_year: int,
+) -> np.ndarray:
+    """Trust (0-1) after one step of dealing with the firm.
+
+    Paying fairly and on time slowly builds trust; investing in the partnership builds
+    it faster; squeezing the supplier's price erodes it.
+    """
+    gain = fair_dealing_per_year + investment_gain_per_year * -np.expm1(
+        -max(investment_per_year, 0.0) / investment_reference
+    )
+    loss = squeeze_loss_per_year * max(price_pressure, 0.0) / 0.1
+    t = np.asarray(trust, dtype=float)
+    t = t + (gain * (1.0 - t) - loss * t) / steps_per_year
+    return np.clip(t, 0.0, 1.0)
+
+
+def relationship_level(trust: np.ndarray) -> np.ndarray:
+    """Rung of the ladder (0 transaction ... 4 strategic alliance) for a trust level.
+
+    >>> relationship_level(np.array([0.0, 0.5, 0.99])).tolist()
+    [0, 2, 4]
+    """
+    t = np.asarray(trust)
+    return np.minimum((t * len(RELATIONSHIP_LEVELS)).astype(int), len(RELATIONSHIP_LEVELS) - 1)
+
+
+def supplier_terms(
+    level: np.ndarray,
+    price_pressure: float,
+    *,
+    base_quality: float,
+    quality_per_level: float,
+    base_reliability: float,
+    reliability_per_level: float,
+    cost_saving_per_level: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(input quality, reliability per step, unit-cost factor) at each relationship level.
+
+    Higher rungs bring better inputs, fewer failures and joint cost savings; squeezing
+    lowers the price paid now (the cost factor) at the expense of the relationship.
+    """
+    lv = np.asarray(level, dtype=float)
+    quality = np.clip(base_quality + quality_per_level * lv, 0.0, 1.0)
+    reliability = np.clip(base_reliability + reliability_per_level * lv, 0.0, 1.0)
+    cost = (1.0 - price_pressure) * (1.0 - cost_saving_per_level * lv)
+    return quality, reliability, cost
