@@ -30,6 +30,7 @@ from sim.behaviour.levers import care_effect, select_longest_waiting, select_ran
 from sim.behaviour.satisfaction import likelihood_to_recommend
 from sim.behaviour.spend import tenure_spend_multiplier
 from sim.behaviour.word_of_mouth import decay_per_step
+from sim.calibration import calibration_table
 from sim.engines import make_engine
 from sim.metrics import (
     ACQUISITION_CHANNELS,
@@ -572,6 +573,19 @@ class MarketModel(mesa.Model):
         for key in self.records[0]:
             columns[key] = np.concatenate([r[key] for r in self.records])
         return pd.DataFrame(columns)
+
+    def calibration(self, burn_in_steps: int | None = None) -> pd.DataFrame:
+        """The source facts measured on this run: name, measured, target, band, ok, method."""
+        pop = self.population
+        return calibration_table(
+            self.results(),
+            steps_per_year=self.steps_per_year,
+            tenure=pop.tenure,
+            firm=pop.firm,
+            annual_revenue=pop.annual_revenue,
+            revenue_with_firm=pop.revenue_with_firm,
+            burn_in_steps=burn_in_steps,
+        )
 
     def cohort_clv(self) -> pd.DataFrame:
         """Customer lifetime value realised so far by each acquisition cohort and firm."""

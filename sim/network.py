@@ -276,7 +276,10 @@ def _check_n(n: int) -> int:
 
 
 def _as_int(value: object, name: str) -> int:
-    if isinstance(value, bool | float) or not isinstance(value, int | np.integer):
+    """``value`` as int; integral floats (10.0, common in JSON/YAML configs) are accepted."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     return int(value)
 

@@ -23,7 +23,31 @@ PRESETS: dict[str, Policy] = {
             care_contacts=0.4, loyalty_program=0.2, complaint_handling=0.2, service_level=0.2
         ),
     ),
+    "loyalty_program": Policy(
+        name="loyalty_program",
+        acquisition_share=0.3,
+        retention_mix=RetentionMix(
+            care_contacts=0.2, loyalty_program=0.6, complaint_handling=0.1, service_level=0.1
+        ),
+    ),
+    "service_excellence": Policy(
+        name="service_excellence",
+        acquisition_share=0.3,
+        retention_mix=RetentionMix(
+            care_contacts=0.3, loyalty_program=0.1, complaint_handling=0.3, service_level=0.3
+        ),
+        training_per_employee_year=4000.0,
+        pay_level=1.15,
+        promotion_opportunity=0.6,
+    ),
+    "supplier_partnership": Policy(
+        name="supplier_partnership",
+        supplier_investment_per_year=60_000.0,
+        supplier_price_pressure=0.0,
+    ),
 }
+"""Named policies. All spend the same marketing budget; the last two add staff and
+supplier investment on top, which the books charge."""
 
 
 def get_policy(policy: str | Policy) -> Policy:

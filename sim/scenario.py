@@ -120,7 +120,7 @@ class SatisfactionSpec(Spec):
         0.15, description="Delivered value the average customer desires (value units, about -1..1)."
     )
     baseline: float = Field(
-        1.6, description="Log-odds of satisfaction when performance meets both."
+        0.8, description="Log-odds of satisfaction when performance meets both."
     )
     learning_rate: Probability = Field(
         0.25, description="Weight of one purchase's experience in overall satisfaction."
@@ -149,10 +149,10 @@ class WordOfMouthSpec(Spec):
     """Referrals from promoters and deterrence from detractors (FACTS F1)."""
 
     referrals_per_year: NonNegative = Field(
-        8.0, description="Contacts a promoter tells about the firm per year (potential deals)."
+        10.0, description="Contacts a promoter tells about the firm per year (potential deals)."
     )
     p_referral_conversion: Probability = Field(
-        0.2,
+        0.6,
         description=(
             "Chance a told person not buying anywhere becomes a customer (a rival's customer "
             "also needs the offer to beat their switching cost); about 1 in 8 told convert."
@@ -166,6 +166,13 @@ class WordOfMouthSpec(Spec):
     )
     deterrence_utility: NonNegative = Field(
         2.0, description="Utility penalty on a firm for a fully deterred prospect."
+    )
+    referral_trust_utility: NonNegative = Field(
+        2.5,
+        description=(
+            "Utility a friend's recommendation adds when a rival's customer weighs switching "
+            "(people trust friends more than advertising, F1)."
+        ),
     )
     referred_churn_multiplier: NonNegative = Field(
         0.75,
@@ -190,7 +197,7 @@ class ChurnSpec(Spec):
         ),
     )
     neglect_per_year: Probability = Field(
-        0.35, description="Yearly churn chance of a customer long neglected (no care contact)."
+        0.55, description="Yearly churn chance of a customer long neglected (no care contact)."
     )
     neglect_weeks: Positive = Field(
         26.0, description="Weeks without care after which neglect is about 63% of its maximum."
@@ -237,7 +244,7 @@ class AdvertisingSpec(Spec):
         0.02, description="Chance one exposure makes an unaware person aware of the firm."
     )
     p_consider_per_exposure: Probability = Field(
-        0.003, description="Chance one exposure makes a person consider buying now (ads are weak)."
+        0.006, description="Chance one exposure makes a person consider buying now (ads are weak)."
     )
 
 
@@ -245,17 +252,17 @@ class LeverCosts(Spec):
     """Unit costs and effects of each marketing lever (money per unit)."""
 
     promotion_offer: Positive = Field(
-        12.0, description="Cost of one new-customer promotion offer (mailing plus discount)."
+        5.0, description="Cost of one new-customer promotion offer (mailing plus discount)."
     )
     promotion_response: Probability = Field(
         0.1, description="Chance a promotion offer makes its receiver consider buying now."
     )
     promotion_utility: NonNegative = Field(
-        0.8, description="Utility bonus of a promotion offer for the offering firm."
+        1.5, description="Utility bonus of a promotion offer for the offering firm."
     )
-    sales_visit: Positive = Field(150.0, description="Cost of one personal sales visit.")
+    sales_visit: Positive = Field(70.0, description="Cost of one personal sales visit.")
     sales_visit_utility: NonNegative = Field(
-        1.5, description="Utility bonus of a sales visit for the visiting firm."
+        2.5, description="Utility bonus of a sales visit for the visiting firm."
     )
     care_contact: Positive = Field(15.0, description="Cost of one care contact with a customer.")
     care_boost: Probability = Field(
@@ -306,10 +313,10 @@ class MarketSpec(Spec):
         5.0, description="Logit scale of delivered value in choices (multinomial logit)."
     )
     outside_option_utility: float = Field(
-        2.0, description="Utility of buying from no firm (a very low value forces a purchase)."
+        2.5, description="Utility of buying from no firm (a very low value forces a purchase)."
     )
     need_per_year: NonNegative = Field(
-        0.3, description="How often an aware non-customer considers buying on their own."
+        0.03, description="How often an aware non-customer considers buying on their own."
     )
     purchases_per_year: Positive = Field(12.0, description="Purchases of an average customer.")
     spend_sigma: NonNegative = Field(
@@ -331,7 +338,7 @@ class MarketSpec(Spec):
         2.0, description="Mean switching cost (utility units) a rival's offer must beat."
     )
     poaching_offers_per_year: NonNegative = Field(
-        1.0, description="Rival offers an average customer receives per year."
+        0.3, description="Rival offers an average customer receives per year."
     )
     poaching_reference_spend: Positive = Field(
         100_000.0,

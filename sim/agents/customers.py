@@ -368,7 +368,9 @@ class Customer(mesa.Agent):
                 p_accept = switch_probability(
                     values[f] - values[own],
                     self.satisfaction,
-                    self.switching_cost + model.member_switching_cost * self.member,
+                    self.switching_cost
+                    + model.member_switching_cost * self.member
+                    - wom.referral_trust_utility,
                     0.0,
                     **model.switch_kwargs,
                 )

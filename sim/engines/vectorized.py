@@ -210,7 +210,9 @@ class VectorizedEngine:
         p_accept[rows] = switch_probability(
             values[rows] - own_value,
             pop.satisfaction[c],
-            pop.switching_cost[c] + model.member_switching_cost * pop.member[c],
+            pop.switching_cost[c]
+            + model.member_switching_cost * pop.member[c]
+            - wom.referral_trust_utility,
             0.0,
             **model.switch_kwargs,
         )

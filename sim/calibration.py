@@ -1,0 +1,175 @@
+"""The calibration table: the source facts (FACTS F1-F3) measured from a run's events.
+
+Each row is computed from counted events and the customers' state, never assumed, and
+compared with its target band. The bands are fixed by the project (issue 3), not tuned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TARGETS", "CalibrationTarget", "calibration_table"]
+
+
+@dataclass(frozen=True)
+class CalibrationTarget:
+    """One stylised fact: its target, the accepted band and how it is measured."""
+
+    name: str
+    target: float
+    low: float
+    high: float
+    tolerance: str
+    method: str
+
+
+TARGETS = (
+    CalibrationTarget(
+        "referrals told per satisfied customer per year",
+        8.0,
+        6.5,
+        9.5,
+        "+/- 1.5",
+        "referral events / promoter-years (promoters = likelihood to recommend >= 9)",
+    ),
+    CalibrationTarget(
+        "referral conversions per satisfied customer per year",
+        1.0,
+        0.7,
+        1.3,
+        "+/- 0.3",
+        "referral conversion events / promoter-years",
+    ),
+    CalibrationTarget(
+        "peers deterred per dissatisfied customer",
+        25.0,
+        20.0,
+        30.0,
+        "+/- 5",
+        "peer-deterred events / detractor episodes (a customer turning detractor)",
+    ),
+    CalibrationTarget(
+        "acquisition cost per new customer / retention cost per retained customer",
+        5.0,
+        4.0,
+        6.0,
+        "+/- 1",
+        "(acquisition spend / customers won by paid channels: advertising, promotions, sales "
+        "visits, poaching) / (retention spend / customer-years retained)",
+    ),
+    CalibrationTarget(
+        "spend of loyal (3rd year+) / casual (1st year) customers",
+        3.0,
+        2.0,
+        4.0,
+        "inside 2-4",
+        "mean yearly revenue of customers with tenure >= 2 years / of tenure < 1 year",
+    ),
+    CalibrationTarget(
+        "revenue share of the top 20% of customers",
+        0.8,
+        0.70,
+        0.85,
+        "0.70-0.85",
+        "share of the last year's revenue from each firm's top 20% of customers, pooled",
+    ),
+    CalibrationTarget(
+        "share of churn caused by insufficient care",
+        2 / 3,
+        0.55,
+        0.75,
+        "0.55-0.75",
+        "churn events with reason insufficient_care / all churn events (switches included)",
+    ),
+    CalibrationTarget(
+        "payback time of an acquired customer (years)",
+        1.0,
+        0.75,
+        1.5,
+        "0.75-1.5 years",
+        "acquisition cost per paid new customer / first-year margin per customer-year",
+    ),
+)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
+def calibration_table(
+    results: pd.DataFrame,
+    *,
+    steps_per_year: int,
+    tenure: np.ndarray,
+    firm: np.ndarray,
+    annual_revenue: np.ndarray,
+    revenue_with_firm: np.ndarray,
+    burn_in_steps: int | None = None,
+) -> pd.DataFrame:
+    """Measure every target on a run: event counts after a burn-in, state at the end.
+
+    results: MarketModel.results(); the arrays are the population's current state.
+    The burn-in (default half a year) leaves out the start, where the initial market
+    settles into the model's dynamics.
+    """
+    burn = steps_per_year // 2 if burn_in_steps is None else burn_in_steps
+    r = results[results["step"] > burn]
+    if r.empty:
+        r = results
+    years = lambda col: r[col].sum() / steps_per_year  # noqa: E731
+    promoter_years = years("promoters")
+    paid = ["new_advertising", "new_promotion", "new_sales_visit", "new_switched_in"]
+    cac = _ratio(r["acquisition_spend"].sum(), r[paid].to_numpy().sum())
+    retained_years = (r["customers"].sum() - r["churned"].sum()) / steps_per_year
+    retention_cost = _ratio(r["retention_spend"].sum(), retained_years)
+    first_year_margin = _ratio(r["first_year_margin"].sum(), years("first_year_customers"))
+
+    active = firm >= 0
+    loyal = active & (tenure >= 2 * steps_per_year)
+    casual = active & (tenure < steps_per_year) & (tenure >= max(steps_per_year // 12, 1))
+    loyal_spend = annual_revenue[loyal].mean() if loyal.any() else np.nan
+    casual_spend = (
+        (revenue_with_firm[casual] * steps_per_year / tenure[casual]).mean()
+        if casual.any()
+        else np.nan
+    )
+    top_share = _top_share(firm, annual_revenue, 0.2)
+
+    measured = [
+        _ratio(r["referrals"].sum(), promoter_years),
+        _ratio(r["referral_conversions"].sum(), promoter_years),
+        _ratio(r["peers_deterred"].sum(), r["detractor_episodes"].sum()),
+        _ratio(cac, retention_cost),
+        _ratio(loyal_spend, casual_spend),
+        top_share,
+        _ratio(r["churned_insufficient_care"].sum(), r["churned"].sum()),
+        _ratio(cac, first_year_margin),
+    ]
+    rows = [
+        {
+            "name": t.name,
+            "measured": m,
+            "target": t.target,
+            "tolerance": t.tolerance,
+            "low": t.low,
+            "high": t.high,
+            "ok": bool(t.low <= m <= t.high),
+            "method": t.method,
+        }
+        for t, m in zip(TARGETS, measured, strict=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _top_share(firm: np.ndarray, revenue: np.ndarray, share: float) -> float:
+    """Revenue share of the top `share` of each firm's customers, pooled over firms."""
+    top = total = 0.0
+    for f in np.unique(firm[firm >= 0]):
+        rev = np.sort(revenue[firm == f])[::-1]
+        k = max(int(round(share * rev.size)), 1)
+        top += rev[:k].sum()
+        total += rev.sum()
+    return _ratio(top, total)
