@@ -169,7 +169,7 @@ def _top_share(firm: np.ndarray, revenue: np.ndarray, share: float) -> float:
     top = total = 0.0
     for f in np.unique(firm[firm >= 0]):
         rev = np.sort(revenue[firm == f])[::-1]
-        k = max(int(round(share * rev.size)), 1)
+        k = max(round(share * rev.size), 1)
         top += rev[:k].sum()
         total += rev.sum()
     return _ratio(top, total)
