@@ -103,6 +103,12 @@ class NetworkSpec(Spec):
     def _path_for_files(self) -> Self:
         if self.kind in ("edge_list", "graphml") and not self.path:
             raise ValueError(f"network kind '{self.kind}' needs a 'path' to the graph file")
+        if self.kind == "watts_strogatz" and self.mean_degree % 2:
+            raise ValueError(
+                f"watts_strogatz needs an even mean_degree (k/2 neighbours each side), got {self.mean_degree}"
+            )
+        if self.kind == "barabasi_albert" and self.mean_degree < 2:
+            raise ValueError(f"barabasi_albert needs mean_degree >= 2, got {self.mean_degree}")
         return self
 
 
