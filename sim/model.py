@@ -325,7 +325,22 @@ class MarketModel(mesa.Model):
         for f, firm in enumerate(self.firms):
             mine = customers_of[f]
             k = firm.capacity("care_contacts", lev.care_contact)
-            targets = select_longest_waiting(mine, self.steps - pop.last_care[mine], k, self.rng)
+            key = mine[(pop.tier[mine] >= 0) & (pop.tier[mine] <= 1)]  # top and big tiers
+            k_key = min(round(k * firm.policy.key_account_share), key.size)
+            first = select_longest_waiting(key, self.steps - pop.last_care[key], k_key, self.rng)
+            rest = mine
+            if first.size:
+                chosen = np.zeros(pop.n, dtype=bool)
+                chosen[first] = True
+                rest = mine[~chosen[mine]]
+            targets = np.concatenate(
+                [
+                    first,
+                    select_longest_waiting(
+                        rest, self.steps - pop.last_care[rest], k - first.size, self.rng
+                    ),
+                ]
+            )
             weeks = self.weeks_since(pop.last_care[targets])
             pop.satisfaction[targets] = care_effect(
                 pop.satisfaction[targets],

@@ -409,6 +409,13 @@ class Policy(Spec):
     price_change: float = Field(
         0.0, ge=-0.9, le=5.0, description="Relative price move (-0.1 = a 10% cut)."
     )
+    key_account_share: Probability = Field(
+        0.0,
+        description=(
+            "Share of care contacts reserved for the top and big tiers of the customer pyramid "
+            "(special service for the customers who bring most revenue, 80/20)."
+        ),
+    )
     training_per_employee_year: NonNegative = Field(
         1000.0, description="Training spend per employee per year (money)."
     )
