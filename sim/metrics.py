@@ -56,6 +56,7 @@ class Ledger:
     loyalty_members: np.ndarray = field(init=False)
     customers_at_start: np.ndarray = field(init=False)
     first_year_margin: np.ndarray = field(init=False)
+    churned_top_tiers: np.ndarray = field(init=False)
     supply_failures: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:

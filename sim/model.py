@@ -169,6 +169,7 @@ class MarketModel(mesa.Model):
         self.churn_kwargs = {
             "neglect_per_year": c.neglect_per_year,
             "neglect_weeks": c.neglect_weeks,
+            "neglect_satisfaction_exponent": c.neglect_satisfaction_exponent,
             "unresolved_per_year": c.unresolved_complaint_per_year,
             "dissatisfaction_per_year": c.dissatisfaction_per_year,
             "satisfaction_convexity": c.satisfaction_convexity,
@@ -229,6 +230,10 @@ class MarketModel(mesa.Model):
         ).reshape(len(CHURN_REASONS), self.n_firms)
         for r, reason in enumerate(CHURN_REASONS):
             self.ledger.churn[reason] += flat[r]
+        valuable = pop.tier[idx] <= 1
+        self.ledger.churned_top_tiers += np.bincount(
+            firms[valuable & (pop.tier[idx] >= 0)], minlength=self.n_firms
+        )
         pop.former_firm[idx] = firms
         pop.firm[idx] = NO_FIRM
         pop.member[idx] = False
@@ -325,7 +330,8 @@ class MarketModel(mesa.Model):
         for f, firm in enumerate(self.firms):
             mine = customers_of[f]
             k = firm.capacity("care_contacts", lev.care_contact)
-            key = mine[(pop.tier[mine] >= 0) & (pop.tier[mine] <= 1)]  # top and big tiers
+            waited = self.weeks_since(pop.last_care[mine]) >= lev.care_min_interval_weeks
+            key = mine[(pop.tier[mine] >= 0) & (pop.tier[mine] <= 1) & waited]  # top, big tiers
             k_key = min(round(k * firm.policy.key_account_share), key.size)
             first = select_longest_waiting(key, self.steps - pop.last_care[key], k_key, self.rng)
             rest = mine
@@ -550,6 +556,7 @@ class MarketModel(mesa.Model):
                 "unit_cost": np.array([f.unit_cost for f in self.firms]),
                 **tiers,
                 "tier_upgrades": upgrades,
+                "churned_top_tiers": led.churned_top_tiers,
                 "tier_downgrades": downgrades,
                 "first_year_customers": first_year.astype(float),
                 "first_year_margin": led.first_year_margin,

@@ -158,7 +158,7 @@ class WordOfMouthSpec(Spec):
         10.0, description="Contacts a promoter tells about the firm per year (potential deals)."
     )
     p_referral_conversion: Probability = Field(
-        0.6,
+        0.45,
         description=(
             "Chance a told person not buying anywhere becomes a customer (a rival's customer "
             "also needs the offer to beat their switching cost); about 1 in 8 told convert."
@@ -174,7 +174,7 @@ class WordOfMouthSpec(Spec):
         2.0, description="Utility penalty on a firm for a fully deterred prospect."
     )
     referral_trust_utility: NonNegative = Field(
-        2.5,
+        2.0,
         description=(
             "Utility a friend's recommendation adds when a rival's customer weighs switching "
             "(people trust friends more than advertising, F1)."
@@ -207,6 +207,13 @@ class ChurnSpec(Spec):
     )
     neglect_weeks: Positive = Field(
         26.0, description="Weeks without care after which neglect is about 63% of its maximum."
+    )
+    neglect_satisfaction_exponent: NonNegative = Field(
+        2.0,
+        description=(
+            "How much satisfaction protects against neglect: the neglect hazard scales with "
+            "((1 - satisfaction) / 0.3) to this power (0 = not at all)."
+        ),
     )
     unresolved_complaint_per_year: Probability = Field(
         0.5, description="Extra yearly churn chance while a complaint is unresolved."
@@ -258,7 +265,7 @@ class LeverCosts(Spec):
     """Unit costs and effects of each marketing lever (money per unit)."""
 
     promotion_offer: Positive = Field(
-        5.0, description="Cost of one new-customer promotion offer (mailing plus discount)."
+        5.5, description="Cost of one new-customer promotion offer (mailing plus discount)."
     )
     promotion_response: Probability = Field(
         0.1, description="Chance a promotion offer makes its receiver consider buying now."
@@ -266,7 +273,7 @@ class LeverCosts(Spec):
     promotion_utility: NonNegative = Field(
         1.5, description="Utility bonus of a promotion offer for the offering firm."
     )
-    sales_visit: Positive = Field(70.0, description="Cost of one personal sales visit.")
+    sales_visit: Positive = Field(72.0, description="Cost of one personal sales visit.")
     sales_visit_utility: NonNegative = Field(
         2.5, description="Utility bonus of a sales visit for the visiting firm."
     )
@@ -492,6 +499,13 @@ class EmployeeSpec(Spec):
     reference_quality: Probability = Field(
         0.6, description="Staff quality at which the firm's service quality equals its input."
     )
+    failure_effect: NonNegative = Field(
+        2.0,
+        description=(
+            "Relative change of the service-failure chance per unit of staff quality below "
+            "the reference (skilled, motivated staff make fewer mistakes)."
+        ),
+    )
 
 
 class SupplierSpec(Spec):
@@ -512,13 +526,16 @@ class SupplierSpec(Spec):
         0.01, description="Share of unit cost saved per rung through joint improvement."
     )
     fair_dealing_per_year: NonNegative = Field(
-        0.3, description="Trust gap closed per year by paying fairly and on time."
+        0.05, description="Trust gap closed per year by paying fairly and on time."
     )
     investment_gain_per_year: NonNegative = Field(
         1.5, description="Most trust gap per year that partnership investment can close."
     )
     investment_reference_per_year: Positive = Field(
         10_000.0, description="Investment per supplier-year that reaches 63% of that gain."
+    )
+    trust_decay_per_year: NonNegative = Field(
+        0.1, description="Share of trust lost per year when the relationship is not tended."
     )
     squeeze_loss_per_year: NonNegative = Field(
         1.0, description="Share of trust lost per year per 10% of price squeezed off."
@@ -539,7 +556,7 @@ class FirmSpec(Spec):
 
     name: str = Field("focal", min_length=1, description="Firm name shown in results.")
     price: Positive = Field(50.0, description="Price per unit (money).")
-    unit_cost: NonNegative = Field(30.0, description="Cost of goods per unit sold (money).")
+    unit_cost: NonNegative = Field(32.0, description="Cost of goods per unit sold (money).")
     product_quality: Probability = Field(0.7, description="Product value (quality, features).")
     service_quality: Probability = Field(0.6, description="Service value before service spend.")
     personnel_quality: Probability = Field(0.6, description="Personnel value of its staff.")
@@ -629,18 +646,31 @@ class Scenario(Spec):
         return (self.firm.name, *(c.name for c in self.competitors))
 
     def with_updates(self, updates: dict[str, object]) -> Scenario:
-        """A copy with dotted-path values replaced, re-validated (e.g. {"market.n_customers": 500})."""
-        data = self.model_dump()
+        """A copy with dotted-path values replaced, re-validated.
+
+        >>> Scenario.default().with_updates({"market.n_customers": 500}).market.n_customers
+        500
+
+        List items are addressed by index: ``"competitors.0.price"``.
+        """
+        data = self.model_dump(mode="json")
         for path, value in updates.items():
-            node = data
+            node: object = data
             keys = path.split(".")
-            for key in keys[:-1]:
-                node = node[int(key)] if isinstance(node, list) else node[key]
-            last = keys[-1]
-            if isinstance(node, list):
-                node[int(last)] = value
-            else:
-                if last not in node:
-                    raise KeyError(f"unknown scenario key '{path}'")
-                node[last] = value
+            for depth, key in enumerate(keys):
+                where = ".".join(keys[:depth]) or "the scenario"
+                if isinstance(node, list):
+                    if not key.isdigit() or int(key) >= len(node):
+                        raise KeyError(f"'{path}': {where} has {len(node)} items, no item '{key}'")
+                    index: int | str = int(key)
+                elif isinstance(node, dict):
+                    if key not in node:
+                        raise KeyError(f"unknown scenario key '{path}': {where} has no '{key}'")
+                    index = key
+                else:
+                    raise KeyError(f"'{path}': {where} is a value, not a section")
+                if depth == len(keys) - 1:
+                    node[index] = value  # type: ignore[index]
+                else:
+                    node = node[index]  # type: ignore[index]
         return Scenario.model_validate(data)

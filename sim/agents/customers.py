@@ -328,12 +328,12 @@ class Customer(mesa.Agent):
             return
         ltr = int(likelihood_to_recommend(self.satisfaction, model.population.ltr_bias[self.index]))
         self.ltr = ltr
-        if ltr <= model.params.market.satisfaction.detractor_max_ltr:
-            if not self.in_detractor_episode:
-                self.in_detractor_episode = True
-                model.new_detractors.append(self.index)
-        else:
-            self.in_detractor_episode = False
+        sat = model.params.market.satisfaction
+        if ltr <= sat.detractor_max_ltr and not self.in_detractor_episode:
+            self.in_detractor_episode = True  # vents once, in talk()
+            model.new_detractors.append(self.index)
+        elif ltr >= sat.promoter_min_ltr:
+            self.in_detractor_episode = False  # won back: a later relapse is a new episode
 
     def talk(self) -> None:
         """Promoters tell contacts about their firm; new detractors warn contacts off it."""

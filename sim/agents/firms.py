@@ -144,6 +144,13 @@ class Firm(mesa.Agent):
         self.service_quality = min(service + gain, 1.0)
         gain_share = gain / market.levers.service_max_gain if market.levers.service_max_gain else 0
         self.p_failure = spec.p_service_failure * (1.0 - 0.7 * gain_share)
+        if self.staff is not None:
+            emp = model.params.employees
+            report = self.staff_report or self.staff.work_preview()
+            shortfall = emp.reference_quality - report.service_quality
+            self.p_failure = float(
+                np.clip(self.p_failure * (1.0 + emp.failure_effect * shortfall), 0.0, 1.0)
+            )
         self.price_ratio = self.price / market.reference_price
         self.offer = signed_offer(
             product,

@@ -75,6 +75,7 @@ class Supplier(mesa.Agent):
                 fair_dealing_per_year=self.spec.fair_dealing_per_year,
                 investment_gain_per_year=self.spec.investment_gain_per_year,
                 squeeze_loss_per_year=self.spec.squeeze_loss_per_year,
+                decay_per_year=self.spec.trust_decay_per_year,
                 steps_per_year=model.steps_per_year,
             )
         )

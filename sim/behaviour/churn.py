@@ -28,6 +28,7 @@ def churn_hazards_per_year(
     *,
     neglect_per_year: float,
     neglect_weeks: float,
+    neglect_satisfaction_exponent: float,
     unresolved_per_year: float,
     dissatisfaction_per_year: float,
     satisfaction_convexity: float,
@@ -37,7 +38,9 @@ def churn_hazards_per_year(
     """Yearly churn hazard of each own reason, shape (..., 4) in OWN_CHURN_REASONS order.
 
     - insufficient care grows with time since the firm last cared for the customer and
-      jumps while a complaint is unresolved (F2: two thirds leave for lack of care);
+      jumps while a complaint is unresolved (F2: two thirds leave for lack of care); the
+      less satisfied a neglected customer is, the sooner they drift away (scaled by
+      ((1 - satisfaction) / 0.3) ** exponent, 1 at satisfaction 0.7);
     - dissatisfaction is convex: (1 - satisfaction)^k, so very satisfied customers
       almost never leave for it (Heskett et al. 1994, the Xerox finding);
     - price grows with the price above the reference price;
@@ -45,7 +48,12 @@ def churn_hazards_per_year(
     `modifier` scales every hazard (loyalty membership, referred or promotion-won customers).
     """
     s = np.asarray(satisfaction, dtype=float)
-    care = neglect_per_year * (1.0 - np.exp(-np.asarray(weeks_since_care) / neglect_weeks))
+    indifference = (np.clip(1.0 - s, 0.0, 1.0) / 0.3) ** neglect_satisfaction_exponent
+    care = (
+        neglect_per_year
+        * indifference
+        * (1.0 - np.exp(-np.asarray(weeks_since_care) / neglect_weeks))
+    )
     care = care + unresolved_per_year * np.asarray(unresolved_complaint)
     dissatisfaction = (
         dissatisfaction_per_year * np.clip(1.0 - s, 0.0, 1.0) ** satisfaction_convexity

@@ -49,14 +49,21 @@ def select_random(candidates: np.ndarray, k: int, rng: np.random.Generator) -> n
 def select_longest_waiting(
     candidates: np.ndarray, waiting: np.ndarray, k: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """The k candidates who waited longest (random among ties): care goes to the neglected."""
+    """The k candidates who waited longest, at random among ties: care goes to the neglected.
+
+    O(n): one partition finds the k-th longest wait; everyone above it is taken and the
+    remaining places are drawn at random among those exactly at it.
+    """
     candidates = np.asarray(candidates)
     if k >= candidates.size:
         return candidates
     if k <= 0:
         return candidates[:0]
-    key = -(np.asarray(waiting, dtype=float) + rng.random(candidates.size))
-    return candidates[np.argpartition(key, k - 1)[:k]]
+    w = np.asarray(waiting)
+    threshold = np.partition(w, w.size - k)[w.size - k]
+    above = candidates[w > threshold]
+    ties = candidates[w == threshold]
+    return np.concatenate([above, rng.choice(ties, size=k - above.size, replace=False)])
 
 
 def care_effect(

@@ -24,17 +24,19 @@ def trust_after_step(
     fair_dealing_per_year: float,
     investment_gain_per_year: float,
     squeeze_loss_per_year: float,
+    decay_per_year: float,
     steps_per_year: int,
 ) -> np.ndarray:
     """Trust (0-1) after one step of dealing with the firm.
 
     Paying fairly and on time slowly builds trust; investing in the partnership builds
-    it faster; squeezing the supplier's price erodes it.
+    it faster; squeezing the supplier's price erodes it, and an unattended relationship
+    slowly decays.
     """
     gain = fair_dealing_per_year + investment_gain_per_year * -np.expm1(
         -max(investment_per_year, 0.0) / investment_reference
     )
-    loss = squeeze_loss_per_year * max(price_pressure, 0.0) / 0.1
+    loss = squeeze_loss_per_year * max(price_pressure, 0.0) / 0.1 + decay_per_year
     t = np.asarray(trust, dtype=float)
     t = t + (gain * (1.0 - t) - loss * t) / steps_per_year
     return np.clip(t, 0.0, 1.0)

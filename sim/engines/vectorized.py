@@ -164,8 +164,11 @@ class VectorizedEngine:
         ltr = likelihood_to_recommend(pop.satisfaction[active], pop.ltr_bias[active])
         pop.ltr[active] = ltr
         detractor = ltr <= sat.detractor_max_ltr
-        newly = active[detractor & ~pop.in_detractor_episode[active]]
-        pop.in_detractor_episode[active] = detractor
+        episode = pop.in_detractor_episode[active]
+        newly = active[detractor & ~episode]
+        # An episode closes only when the customer is won back to promoter: hovering
+        # around the threshold does not make a customer vent again and again.
+        pop.in_detractor_episode[active] = (episode | detractor) & (ltr < sat.promoter_min_ltr)
         self._new_detractors = newly
         model.ledger.detractor_episodes += np.bincount(
             pop.firm[newly].astype(np.intp), minlength=model.n_firms

@@ -1,0 +1,427 @@
+"""Unit tests of MarketModel: its API, determinism, Mesa integration and bookkeeping."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from sim.agents.customers import Customer
+from sim.behaviour.churn import CHURN_REASONS
+from sim.metrics import ACQUISITION_CHANNELS, METRICS
+from sim.model import MarketModel
+from sim.policies import PRESETS
+from sim.scenario import AcquisitionMix, Policy, RetentionMix, Scenario
+
+# -------------------------------------------------------------------------- the API
+
+
+def test_readme_api() -> None:
+    scenario = Scenario.default()
+    model = MarketModel(scenario, policy="balanced", seed=7)
+    assert model.run(3) is model
+    df = model.results()
+    n_firms = len(scenario.firm_names)
+    assert len(df) == 3 * n_firms
+    assert {"step", "firm", *METRICS} <= set(df.columns)
+    assert not df.duplicated(["step", "firm"]).any()
+    assert sorted(df["step"].unique().tolist()) == [1, 2, 3]
+    for _, rows in df.groupby("step"):
+        assert tuple(rows["firm"]) == scenario.firm_names
+
+
+def test_run_defaults_to_the_scenario_horizon(make_small_scenario) -> None:
+    scenario = make_small_scenario(500, 6)
+    df = MarketModel(scenario, seed=1).run().results()
+    assert df["step"].max() == 6
+    assert len(df) == 6 * len(scenario.firm_names)
+
+
+def test_results_before_run_are_empty(make_small_scenario) -> None:
+    df = MarketModel(make_small_scenario(200, 5), seed=1).results()
+    assert len(df) == 0
+    assert {"step", "firm"} <= set(df.columns)
+
+
+def test_policy_object_and_preset_name_are_equivalent(make_small_scenario) -> None:
+    scenario = make_small_scenario(500, 8)
+    by_name = MarketModel(scenario, policy="retention_heavy", seed=3).run().results()
+    by_object = MarketModel(scenario, policy=PRESETS["retention_heavy"], seed=3).run().results()
+    pd.testing.assert_frame_equal(by_name, by_object)
+
+
+# ---------------------------------------------------------------- determinism, CRN
+
+ENGINE_SIZES = {"vectorized": (2_000, 52), "agent": (300, 15)}
+
+
+@pytest.mark.parametrize("engine", ["vectorized", "agent"])
+def test_same_seed_same_results(make_small_scenario, engine) -> None:
+    scenario = make_small_scenario(*ENGINE_SIZES[engine], engine=engine)
+    first = MarketModel(scenario, policy="balanced", seed=42).run()
+    second = MarketModel(scenario, policy="balanced", seed=42).run()
+    pd.testing.assert_frame_equal(first.results(), second.results())
+    pd.testing.assert_frame_equal(first.cohort_clv(), second.cohort_clv())
+
+
+@pytest.mark.parametrize("engine", ["vectorized", "agent"])
+def test_different_seeds_differ(make_small_scenario, engine) -> None:
+    scenario = make_small_scenario(*ENGINE_SIZES[engine], engine=engine)
+    a = MarketModel(scenario, seed=1).run().results()
+    b = MarketModel(scenario, seed=2).run().results()
+    assert not np.array_equal(a["customers"].to_numpy(), b["customers"].to_numpy())
+    assert not np.allclose(a["revenue"].to_numpy(), b["revenue"].to_numpy())
+
+
+def test_seed_defaults_to_the_scenario_seed(make_small_scenario) -> None:
+    scenario = make_small_scenario(500, 5)
+    implicit = MarketModel(scenario).run().results()
+    explicit = MarketModel(scenario, seed=scenario.simulation.seed).run().results()
+    pd.testing.assert_frame_equal(implicit, explicit)
+
+
+def assert_same_population(a: MarketModel, b: MarketModel) -> None:
+    np.testing.assert_array_equal(a.graph.indptr, b.graph.indptr)
+    np.testing.assert_array_equal(a.graph.indices, b.graph.indices)
+    names = a.population.field_names()
+    assert names == b.population.field_names()
+    for name in names:
+        np.testing.assert_array_equal(
+            getattr(a.population, name), getattr(b.population, name), err_msg=name
+        )
+
+
+def test_graph_and_population_identical_across_policies(make_small_scenario) -> None:
+    """Common random numbers: the policy does not change the market a seed draws."""
+    scenario = make_small_scenario(1_000, 5)
+    models = [MarketModel(scenario, policy=name, seed=5) for name in sorted(PRESETS)]
+    custom = Policy(
+        name="custom",
+        budget_per_year=123_456.0,
+        acquisition_share=0.9,
+        retention_mix=RetentionMix(
+            care_contacts=0.1, loyalty_program=0.6, complaint_handling=0.3, service_level=0.0
+        ),
+    )
+    models.append(MarketModel(scenario, policy=custom, seed=5))
+    for other in models[1:]:
+        assert_same_population(models[0], other)
+    assert models[0].population.firm.size == 1_000
+
+
+def test_graph_and_population_identical_across_engines(make_small_scenario) -> None:
+    scenario = make_small_scenario(500, 5)
+    assert_same_population(
+        MarketModel(scenario, seed=9, engine="vectorized"),
+        MarketModel(scenario, seed=9, engine="agent"),
+    )
+
+
+def test_different_seeds_draw_different_markets(make_small_scenario) -> None:
+    scenario = make_small_scenario(1_000, 5)
+    a, b = MarketModel(scenario, seed=1), MarketModel(scenario, seed=2)
+    assert not np.array_equal(a.graph.indices, b.graph.indices)
+    assert not np.array_equal(a.population.satisfaction, b.population.satisfaction)
+
+
+def test_a_given_graph_is_reused(make_small_scenario) -> None:
+    scenario = make_small_scenario(500, 5)
+    first = MarketModel(scenario, seed=1)
+    second = MarketModel(scenario, seed=2, graph=first.graph)
+    assert second.graph is first.graph
+    with pytest.raises(ValueError, match="nodes"):
+        MarketModel(make_small_scenario(400, 5), seed=1, graph=first.graph)
+
+
+# ------------------------------------------------------------------------ Mesa parts
+
+
+def test_customers_are_mesa_agents_in_an_agentset(make_small_scenario) -> None:
+    model = MarketModel(make_small_scenario(300, 5), seed=4)
+    agentset_types = tuple(
+        t
+        for t in (getattr(mesa.agentset, "AbstractAgentSet", None), mesa.agentset.AgentSet)
+        if t is not None
+    )
+    assert isinstance(model.customers, agentset_types)
+    assert len(model.customers) == 300
+    agents = model.customers.to_list()
+    assert all(isinstance(a, mesa.Agent) and isinstance(a, Customer) for a in agents)
+    assert sorted(a.index for a in agents) == list(range(300))
+    assert len({a.unique_id for a in agents}) == 300
+    pop = model.population
+    focal = model.customers.select(lambda a: a.firm == 0)
+    assert len(focal) == np.count_nonzero(pop.firm == 0)
+    assert model.customers.agg("satisfaction", np.mean) == pytest.approx(pop.satisfaction.mean())
+
+
+def test_customer_attributes_read_and_write_the_arrays(make_small_scenario) -> None:
+    model = MarketModel(make_small_scenario(300, 5), seed=4)
+    model.run(3)
+    pop = model.population
+    for agent in model.customers.to_list()[::37]:
+        i = agent.index
+        assert agent.firm == pop.firm[i]
+        assert agent.satisfaction == pop.satisfaction[i]
+        assert agent.tenure == pop.tenure[i]
+        assert agent.member == pop.member[i]
+        assert agent.is_customer == (pop.firm[i] >= 0)
+        np.testing.assert_array_equal(agent.weights, pop.weights[i])
+    agent = model.customers.to_list()[10]
+    agent.satisfaction = 0.123
+    agent.member = True
+    agent.firm = 2
+    assert pop.satisfaction[agent.index] == 0.123
+    assert pop.member[agent.index]
+    assert pop.firm[agent.index] == 2
+    assert agent.firm_name == model.firm_names[2]
+
+
+def test_mesa_datacollector_on_customers(make_small_scenario) -> None:
+    model = MarketModel(make_small_scenario(200, 3), seed=8)
+    collector = mesa.DataCollector(
+        model_reporters={"focal_customers": lambda m: m.firms[0].n_customers},
+        agenttype_reporters={Customer: {"satisfaction": "satisfaction", "firm": "firm"}},
+    )
+    for _ in range(3):
+        model.step()
+        collector.collect(model)
+    agents = collector.get_agenttype_vars_dataframe(Customer)
+    assert len(agents) == 3 * 200
+    last = agents.xs(agents.index.get_level_values(0).max(), level=0)
+    by_index = {a.unique_id: a.index for a in model.customers}
+    order = [by_index[uid] for uid in last.index]
+    np.testing.assert_allclose(
+        last["satisfaction"].to_numpy(), model.population.satisfaction[order]
+    )
+    np.testing.assert_array_equal(last["firm"].to_numpy(), model.population.firm[order])
+    focal = model.results().query("firm == @model.firm_names[0]")["customers"].to_numpy()
+    np.testing.assert_array_equal(
+        collector.get_model_vars_dataframe()["focal_customers"].to_numpy(), focal
+    )
+
+
+# ------------------------------------------------------------------------ invariants
+
+
+def per_firm(df: pd.DataFrame, column: str, firms: tuple[str, ...]) -> np.ndarray:
+    """(steps, firms) array of one column, firms in model order."""
+    return df.pivot(index="step", columns="firm", values=column)[list(firms)].to_numpy()
+
+
+def test_customers_match_the_population(finished_run) -> None:
+    model, _ = finished_run
+    df = model.results()
+    last = df[df["step"] == df["step"].max()]
+    counts = np.bincount(model.population.firm[model.population.firm >= 0], minlength=model.n_firms)
+    np.testing.assert_array_equal(last["customers"].to_numpy(), counts)
+    assert [f.n_customers for f in model.firms] == counts.tolist()
+
+
+def test_new_minus_churned_is_the_change_in_customers(finished_run) -> None:
+    model, start = finished_run
+    df = model.results()
+    customers = per_firm(df, "customers", model.firm_names)
+    before = np.vstack([start, customers[:-1]])
+    net = per_firm(df, "new_customers", model.firm_names) - per_firm(
+        df, "churned", model.firm_names
+    )
+    np.testing.assert_array_equal(customers - before, net)
+    assert df["new_customers"].sum() > 0
+    assert df["churned"].sum() > 0
+
+
+def test_channels_and_reasons_add_up(finished_run) -> None:
+    model, _ = finished_run
+    df = model.results()
+    new = df[[f"new_{c}" for c in ACQUISITION_CHANNELS]].sum(axis=1)
+    churned = df[[f"churned_{r}" for r in CHURN_REASONS]].sum(axis=1)
+    np.testing.assert_array_equal(df["new_customers"], new)
+    np.testing.assert_array_equal(df["churned"], churned)
+    np.testing.assert_array_equal(df["switched_out"], df["churned_competitor"])
+
+
+def test_switches_balance_across_firms(finished_run) -> None:
+    """Every switch is a churn for one firm and a win for another.
+
+    A switch after a rival's poaching offer is won as 'switched_in'; one after a friend's
+    referral is won as 'referral'. So per step, over all firms, switches out equal
+    switches in plus some of the referral wins.
+    """
+    model, _ = finished_run
+    by_step = (
+        model.results()
+        .groupby("step")[["churned_competitor", "new_switched_in", "new_referral"]]
+        .sum()
+    )
+    surplus = by_step["churned_competitor"] - by_step["new_switched_in"]
+    assert (surplus >= 0).all()
+    assert (surplus <= by_step["new_referral"]).all()
+    assert by_step["churned_competitor"].sum() > 0
+
+
+def test_money_adds_up(finished_run) -> None:
+    model, _ = finished_run
+    df = model.results()
+    assert (df["revenue"] >= 0).all()
+    assert (df["cogs"] >= 0).all()
+    for name, rows in df.groupby("firm"):
+        np.testing.assert_allclose(
+            rows["cumulative_profit"], rows["profit"].cumsum(), err_msg=str(name)
+        )
+    # profit is revenue less cost of goods and marketing spend, and less any other costs
+    contribution = df["revenue"] - df["cogs"] - df["acquisition_spend"] - df["retention_spend"]
+    assert (df["profit"] <= contribution + 1e-6).all()
+    np.testing.assert_allclose(df["revenue"] / df["units"], df["price"])
+
+
+def test_bounded_measures(finished_run) -> None:
+    model, _ = finished_run
+    df = model.results()
+    assert df["nps"].between(-100, 100).all()
+    assert df["retention_rate"].between(0, 1).all()
+    assert df["mean_satisfaction"].between(0, 1).all()
+    assert df["repeat_purchase_rate"].between(0, 1).all()
+    assert (df["promoters"] + df["detractors"] <= df["customers"]).all()
+    assert (df["loyalty_members"] <= df["customers"]).all()
+    assert (df["complaints_resolved"] <= df["complaints"]).all()
+    assert (df["complaints"] <= df["service_failures"]).all()
+    assert (df["pushy_contacts"] <= df["care_contacts"]).all()
+    signed = {"nps", "profit", "cumulative_profit", "discounted_profit"}
+    counts_and_levels = [m for m in METRICS if m not in signed]
+    assert (df[counts_and_levels].dropna() >= 0).all().all()
+
+
+def test_cohort_clv(finished_run) -> None:
+    model, start = finished_run
+    df = model.results()
+    cohorts = model.cohort_clv()
+    assert list(cohorts.columns) == [
+        "firm",
+        "cohort_step",
+        "customers_won",
+        "discounted_margin",
+        "clv",
+        "steps_observed",
+    ]
+    last = int(df["step"].max())
+    assert cohorts["cohort_step"].between(0, last).all()
+    np.testing.assert_array_equal(cohorts["steps_observed"], last - cohorts["cohort_step"])
+    np.testing.assert_allclose(
+        cohorts["clv"], cohorts["discounted_margin"] / cohorts["customers_won"]
+    )
+    assert not cohorts.duplicated(["firm", "cohort_step"]).any()
+    firms = list(model.firm_names)
+    initial = cohorts[cohorts["cohort_step"] == 0].set_index("firm")["customers_won"]
+    np.testing.assert_array_equal(initial.reindex(firms).to_numpy(), start)
+    won = cohorts[cohorts["cohort_step"] > 0].groupby("firm")["customers_won"].sum()
+    new = df.groupby("firm")["new_customers"].sum()
+    np.testing.assert_array_equal(won.reindex(firms, fill_value=0), new.reindex(firms))
+    # the run's discount rate is 0, so the cohorts' margins are the firms' margins
+    margin = (df["revenue"] - df["cogs"]).groupby(df["firm"]).sum()
+    booked = cohorts.groupby("firm")["discounted_margin"].sum()
+    np.testing.assert_allclose(booked.reindex(firms), margin.reindex(firms), rtol=1e-9)
+
+
+def test_cohort_value_is_discounted(make_small_scenario) -> None:
+    plain = make_small_scenario(1_000, 26, market={"discount_rate_per_year": 0.0})
+    discounted = make_small_scenario(1_000, 26, market={"discount_rate_per_year": 0.5})
+    a = MarketModel(plain, seed=2).run().cohort_clv()
+    b = MarketModel(discounted, seed=2).run().cohort_clv()
+    # same draws (the discount rate only changes bookkeeping), lower value for later margins
+    pd.testing.assert_frame_equal(a[["firm", "cohort_step"]], b[["firm", "cohort_step"]])
+    assert (b["discounted_margin"] <= a["discounted_margin"] + 1e-9).all()
+    assert (b["discounted_margin"] < a["discounted_margin"]).any()
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def test_unknown_policy_preset() -> None:
+    with pytest.raises(ValueError, match="unknown policy preset 'no_such_policy'") as info:
+        MarketModel(Scenario.default(), policy="no_such_policy", seed=1)
+    for name in PRESETS:
+        assert name in str(info.value)
+
+
+def test_unknown_engine(make_small_scenario) -> None:
+    with pytest.raises(ValueError, match="unknown engine"):
+        MarketModel(make_small_scenario(100, 2), seed=1, engine="quantum")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"markt": {}},
+        {"market": {"n_customerz": 100}},
+        {"market": {"churn": {"base_per_yr": 0.1}}},
+        {"firm": {"prize": 40.0}},
+        {"competitors": [{"name": "r", "policy": {"budget": 1.0}}]},
+    ],
+)
+def test_scenario_rejects_unknown_keys(data) -> None:
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        Scenario.model_validate(data)
+
+
+def test_scenario_rejects_out_of_range_values() -> None:
+    with pytest.raises(ValidationError):
+        Scenario.model_validate({"market": {"initial_penetration": 1.5}})
+    with pytest.raises(ValidationError):
+        Scenario.model_validate({"simulation": {"step_length": "fortnight"}})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: AcquisitionMix(advertising=0.5, promotions=0.5, sales_visits=0.5),
+        lambda: AcquisitionMix(advertising=0.1, promotions=0.1, sales_visits=0.1),
+        lambda: RetentionMix(
+            care_contacts=0.4, loyalty_program=0.4, complaint_handling=0.4, service_level=0.0
+        ),
+        lambda: Policy(retention_mix={"care_contacts": 1.0, "loyalty_program": 0.2}),
+    ],
+)
+def test_mixes_must_sum_to_one(make) -> None:
+    with pytest.raises(ValidationError, match="must sum to 1"):
+        make()
+
+
+def test_valid_mix_is_accepted() -> None:
+    mix = RetentionMix(
+        care_contacts=0.7, loyalty_program=0.1, complaint_handling=0.1, service_level=0.1
+    )
+    assert sum(mix.model_dump().values()) == pytest.approx(1.0)
+
+
+def test_scenario_is_immutable() -> None:
+    scenario = Scenario.default()
+    with pytest.raises(ValidationError):
+        scenario.market.n_customers = 5  # type: ignore[misc]
+
+
+def test_scenario_consistency_checks() -> None:
+    with pytest.raises(ValidationError, match="unique"):
+        Scenario.model_validate({"competitors": [{"name": "focal"}]})
+    with pytest.raises(ValidationError, match="initial_share"):
+        Scenario.model_validate({"firm": {"initial_share": 0.9}})
+
+
+def test_with_updates() -> None:
+    scenario = Scenario.default().with_updates({"market.n_customers": 500, "firm.price": 45.0})
+    assert scenario.market.n_customers == 500
+    assert scenario.firm.price == 45.0
+    with pytest.raises(KeyError, match="unknown scenario key"):
+        Scenario.default().with_updates({"market.n_customerz": 5})
+    with pytest.raises(ValidationError):
+        Scenario.default().with_updates({"market.n_customers": -1})
+
+
+def test_with_updates_reaches_competitors() -> None:
+    scenario = Scenario.default().with_updates({"competitors.0.price": 42.5})
+    assert scenario.competitors[0].price == 42.5
+    assert scenario.competitors[1].price == Scenario.default().competitors[1].price
+    with pytest.raises(KeyError):
+        Scenario.default().with_updates({"competitors.9.price": 42.5})
