@@ -1,0 +1,174 @@
+"""Docking with Gupta & Lehmann (2003): realised cohort CLV equals m r / (1 + i - r).
+
+The model is reduced to the assumptions of the closed form: one firm, everyone its
+customer at the start, no acquisition (budget 0, need 0, no word of mouth), so the
+start cohort only shrinks; a constant retention r per period from the background churn
+hazard alone (h = -steps_per_year ln r per year, every other hazard 0, no loyalty
+members since the retention budget is 0); and a constant margin m per period: basic
+spend 1 for everyone (spend_sigma = 0), no tenure spend ramp (loyal_spend_multiplier = 1),
+one purchase per step (purchases_per_year = steps_per_year) and no supplier agents (so
+the unit cost stays the scenario's), giving m = price - unit_cost.
+
+Timing convention. The start customers are acquired at step 0 (cohort 0). In every step
+churn is decided first (stay_or_leave), then the survivors buy; the margin earned in
+step t is discounted to the cohort's step by 1 / (1 + i)^t. So the first margin comes
+one period after acquisition, to a customer retained once: CLV = sum_{t>=1} m r^t /
+(1 + i)^t = m r / (1 + i - r), Gupta & Lehmann's ``first_margin="next_period"`` form.
+
+Monthly steps, r = 0.95 and i = 1% a month. (r = 0.9 would need a yearly background
+hazard of 1.26, but ChurnSpec.base_per_year is capped at 1: it is typed a probability
+although the model uses it as a hazard rate.) With 150 steps the untaken tail
+(r / (1 + i))^150 is 1e-4 of the value.
+
+The Monte Carlo error is analytic: a customer's realised value is m d (1 - d^L) / (1 - d)
+with d = 1 / (1 + i) and L the periods retained, P(L = l) = r^l (1 - r) for l < T and
+r^T for l = T, so its variance is exact and the standard error of the cohort mean over
+all replications is sd / sqrt(customers).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.analytics import clv_closed_form
+from sim.model import MarketModel
+from sim.scenario import Policy, Scenario
+
+STEPS_PER_YEAR = 12
+R = 0.95  # retention per month
+RATE = 0.01  # discount rate i per month
+STEPS = 150
+N = 10_000
+SEEDS = range(4)
+PRICE, UNIT_COST = 50.0, 32.0
+MARGIN = PRICE - UNIT_COST
+N_SE = 4.0
+
+NO_MARKETING = Policy(name="no_marketing", budget_per_year=0.0)
+
+
+def clv_scenario() -> Scenario:
+    """One firm keeping its start customers with constant retention and margin."""
+    return Scenario(
+        simulation={"step_length": "month", "steps": STEPS},
+        market={
+            "n_customers": N,
+            "initial_penetration": 1.0,
+            "need_per_year": 0.0,
+            "poaching_offers_per_year": 0.0,
+            "purchases_per_year": float(STEPS_PER_YEAR),
+            "spend_sigma": 0.0,
+            "loyal_spend_multiplier": 1.0,
+            "discount_rate_per_year": (1.0 + RATE) ** STEPS_PER_YEAR - 1.0,
+            "word_of_mouth": {"referrals_per_year": 0.0, "peers_deterred_per_episode": 0.0},
+            "churn": {
+                "base_per_year": -STEPS_PER_YEAR * math.log(R),
+                "dissatisfaction_per_year": 0.0,
+                "neglect_per_year": 0.0,
+                "unresolved_complaint_per_year": 0.0,
+                "price_per_year": 0.0,
+            },
+        },
+        firm={
+            "price": PRICE,
+            "unit_cost": UNIT_COST,
+            "budget_per_year": 0.0,
+            "initial_share": 1.0,
+            "fixed_cost_per_year": 0.0,
+        },
+        competitors=(),
+        employees={"enabled": False},
+        suppliers={"enabled": False},
+    )
+
+
+def value_moments(m: float, r: float, i: float, horizon: int) -> tuple[float, float]:
+    """Mean and sd of one customer's realised discounted margin over `horizon` periods."""
+    d = 1.0 / (1.0 + i)
+    lived = np.arange(horizon + 1)
+    prob = r**lived * (1.0 - r)
+    prob[-1] = r**horizon
+    value = m * d * (1.0 - d**lived) / (1.0 - d)
+    mean = float(prob @ value)
+    return mean, float(np.sqrt(prob @ (value - mean) ** 2))
+
+
+@pytest.fixture(scope="module")
+def runs() -> list[dict[str, float]]:
+    """Cohort 0's size and realised value, and the books, of each replication."""
+    out = []
+    for seed in SEEDS:
+        model = MarketModel(clv_scenario(), policy=NO_MARKETING, seed=seed).run(STEPS)
+        clv = model.cohort_clv()
+        df = model.results()
+        start = clv[clv["cohort_step"] == 0].iloc[0]
+        out.append(
+            {
+                "cohorts": len(clv),
+                "customers_won": float(start["customers_won"]),
+                "discounted_margin": float(start["discounted_margin"]),
+                "clv": float(start["clv"]),
+                "discounted_profit": float(df["discounted_profit"].iloc[-1]),
+                "cumulative_profit": float(df["cumulative_profit"].iloc[-1]),
+                "margin": float((df["revenue"] - df["cogs"]).sum()),
+                "new": float(df["new_customers"].sum()),
+                "churned": float(df["churned"].sum()),
+                "churned_other": float(df["churned_other"].sum()),
+                "purchases": float(df["purchases"].sum()),
+                "customer_steps": float((df["customers"] + df["churned"]).sum()),
+                "survivor_steps": float(df["customers"].sum()),
+                "units_per_purchase": float(df["units"].sum() / df["purchases"].sum()),
+            }
+        )
+    return out
+
+
+def test_the_reduced_market_meets_the_assumptions(runs):
+    for run in runs:
+        assert run["customers_won"] == N
+        assert run["cohorts"] == 1 and run["new"] == 0  # nobody acquired after step 0
+        assert run["churned"] == run["churned_other"]  # background churn only
+        assert run["units_per_purchase"] == pytest.approx(1.0)  # spend 1, no ramp, no members
+
+
+def test_retention_per_period_is_r(runs):
+    churned = sum(run["churned"] for run in runs)
+    # customers at risk each step = customers at the end of the step + those who left
+    at_risk = sum(run["customer_steps"] for run in runs)
+    rate = 1.0 - churned / at_risk
+    se = math.sqrt(R * (1.0 - R) / at_risk)
+    print(f"retention per month {rate:.5f} (r = {R}, se {se:.5f})")
+    assert abs(rate - R) < N_SE * se
+
+
+def test_cohort_clv_docks_with_gupta_lehmann(runs):
+    customers = sum(run["customers_won"] for run in runs)
+    measured = sum(run["discounted_margin"] for run in runs) / customers
+    closed = clv_closed_form(MARGIN, R, RATE, first_margin="next_period")
+    finite_mean, sd = value_moments(MARGIN, R, RATE, STEPS)  # the 150-period truncated sum
+    se = sd / math.sqrt(customers)
+    z = (measured - finite_mean) / se
+    print(
+        f"CLV measured {measured:.3f}, closed form {closed:.3f} "
+        f"({100 * (measured / closed - 1):+.2f}%), {STEPS}-step expectation {finite_mean:.3f}, "
+        f"se {se:.3f}, z {z:+.2f}; per seed {[round(r['clv'], 2) for r in runs]}"
+    )
+    assert abs(measured - closed) < 0.02 * closed
+    assert abs(z) < N_SE
+    # the 2% band is not slack: it is more than N_SE standard errors wide
+    assert N_SE * se < 0.02 * closed
+    # the other timing (a margin at acquisition) is clearly rejected
+    immediate = clv_closed_form(MARGIN, R, RATE, first_margin="immediate")
+    assert abs(measured - immediate) > 0.02 * closed
+
+
+def test_discounted_profit_equals_cohort_value_without_costs(runs):
+    # no marketing, staff, supplier or fixed costs: profit is the start cohort's margin
+    for run in runs:
+        assert run["cumulative_profit"] == pytest.approx(run["margin"], rel=1e-12)
+        assert run["discounted_profit"] == pytest.approx(run["discounted_margin"], rel=1e-9)
+        # every survivor of a step's churn buys exactly once in it
+        assert run["purchases"] == run["survivor_steps"]

@@ -1,0 +1,156 @@
+"""Docking the two engines (Axtell et al. 1996): the same model, run two ways, agrees.
+
+The vectorized engine applies each customer phase to all customers as array operations;
+the agent engine is the readable per-customer Mesa reference. They do not draw the same
+random numbers, so runs cannot be compared one by one; instead every headline measure's
+distribution over replications is compared ("distributional equivalence").
+
+Each engine runs the default scenario at 2,000 people for 52 weekly steps, 20
+replications. The two engines use disjoint seeds, so their samples are independent, as
+the two-sample z of :func:`sim.analytics.agree_within` assumes (the same seed would give
+both the same graph and initial market, and the correlation would make the test
+conservative). Each measure is taken for the focal firm and for its rivals together.
+
+Tolerance: 2 x 13 measures are compared at once, so the number of standard errors is
+the Bonferroni bound for a 5% chance that any pair of equivalent engines fails
+(Student t with 2 (n - 1) degrees of freedom, the standard errors being estimated):
+about 3.4, close to the usual 3.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.analytics import agree_within, welch_z
+from sim.model import MarketModel
+from sim.scenario import Scenario
+
+N_CUSTOMERS = 2_000
+STEPS = 52
+N_RUNS = 20
+SEEDS = {"agent": range(N_RUNS), "vectorized": range(1_000, 1_000 + N_RUNS)}
+FAMILY_ALPHA = 0.05
+
+
+def _rivals(df: pd.DataFrame) -> pd.Series:
+    return df["firm"] != "focal"
+
+
+def _total(column: str) -> Callable[[pd.DataFrame, pd.Series], float]:
+    return lambda df, rows: float(df.loc[rows, column].sum())
+
+
+def _final(column: str, how: str = "sum") -> Callable[[pd.DataFrame, pd.Series], float]:
+    def measure(df: pd.DataFrame, rows: pd.Series) -> float:
+        last = df.loc[rows & (df["step"] == df["step"].max()), column]
+        return float(last.sum() if how == "sum" else last.mean())
+
+    return measure
+
+
+def _mean(column: str) -> Callable[[pd.DataFrame, pd.Series], float]:
+    return lambda df, rows: float(df.loc[rows, column].mean())
+
+
+MEASURES: dict[str, Callable[[pd.DataFrame, pd.Series], float]] = {
+    "final customers": _final("customers"),
+    "cumulative profit": _final("cumulative_profit"),
+    "new customers": _total("new_customers"),
+    "churned": _total("churned"),
+    "referrals": _total("referrals"),
+    "referral conversions": _total("referral_conversions"),
+    "peers deterred": _total("peers_deterred"),
+    "final mean satisfaction": _final("mean_satisfaction", "mean"),
+    "final NPS": _final("nps", "mean"),
+    "mean retention rate": _mean("retention_rate"),
+    "mean repeat purchase rate": _mean("repeat_purchase_rate"),
+    "revenue": _total("revenue"),
+    "complaints": _total("complaints"),
+}
+"""Headline measures of one run: totals over the run, or the state at its end; for the
+rivals, totals are summed over the three and rates and scores averaged over them."""
+
+
+def scenario() -> Scenario:
+    return Scenario.default().with_updates(
+        {"market.n_customers": N_CUSTOMERS, "simulation.steps": STEPS}
+    )
+
+
+def run_measures(engine: str, seed: int) -> dict[str, float]:
+    """Every headline measure of one run, for the focal firm and for the rivals."""
+    df = MarketModel(scenario(), seed=seed, engine=engine).run(STEPS).results()
+    out = {}
+    for who, rows in (("focal", df["firm"] == "focal"), ("rivals", _rivals(df))):
+        for name, measure in MEASURES.items():
+            out[f"{who}: {name}"] = measure(df, rows)
+    return out
+
+
+def _workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def run_all() -> dict[str, pd.DataFrame]:
+    """Measures of every replication of both engines (in worker processes if cores allow)."""
+    jobs = [(engine, seed) for engine, seeds in SEEDS.items() for seed in seeds]
+    workers = _workers()
+    if workers == 1:
+        results = [run_measures(*job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(run_measures, *zip(*jobs, strict=True)))
+    frames = {engine: [] for engine in SEEDS}
+    for (engine, _), result in zip(jobs, results, strict=True):
+        frames[engine].append(result)
+    return {engine: pd.DataFrame(rows) for engine, rows in frames.items()}
+
+
+def docking_table(agent: pd.DataFrame, vectorized: pd.DataFrame, n_se: float) -> pd.DataFrame:
+    """Means, standard deviations and the two-sample z of each measure."""
+    rows = []
+    for name in agent.columns:
+        a, v = agent[name].to_numpy(float), vectorized[name].to_numpy(float)
+        se_a, se_v = a.std(ddof=1) / np.sqrt(a.size), v.std(ddof=1) / np.sqrt(v.size)
+        rows.append(
+            {
+                "measure": name,
+                "agent": a.mean(),
+                "vectorized": v.mean(),
+                "sd agent": a.std(ddof=1),
+                "sd vectorized": v.std(ddof=1),
+                "z": welch_z(a.mean(), se_a, v.mean(), se_v),
+                "agree": agree_within(a, v, n_se=n_se),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.slow
+def test_engines_agree_on_every_headline_measure():
+    samples = run_all()
+    agent, vectorized = samples["agent"], samples["vectorized"]
+    comparisons = agent.shape[1]
+    n_se = float(stats.t.ppf(1.0 - FAMILY_ALPHA / (2 * comparisons), df=2 * (N_RUNS - 1)))
+    table = docking_table(agent, vectorized, n_se)
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", None, "display.float_format", "{:.5g}".format
+    ):
+        print(f"\n{N_RUNS} runs per engine; agreement within {n_se:.2f} standard errors\n{table}")
+    assert comparisons == 2 * len(MEASURES)
+    # the measures really vary between runs, so each comparison can fail
+    assert (table["sd agent"] > 0).all() and (table["sd vectorized"] > 0).all()
+    failed = table[~table["agree"]]
+    assert failed.empty, f"engines disagree (|z| > {n_se:.2f}):\n{failed.to_string()}"
