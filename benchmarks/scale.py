@@ -1,0 +1,163 @@
+"""Run one scale configuration of the market model and print one JSON line.
+
+Example::
+
+    .venv/bin/python benchmarks/scale.py --customers 100000 --steps 156
+    .venv/bin/python benchmarks/scale.py --customers 100000 --steps 3 --engine agent
+
+The scenario is ``Scenario.default()`` (the focal firm + 3 competitors) with
+``market.n_customers``, ``network.mean_degree`` and ``simulation.steps`` set from the
+options. The social graph is built here, with the same random stream ``MarketModel`` would
+use for it (first child of ``SeedSequence(seed).spawn(3)``), and handed to the model, so the
+run is identical to ``MarketModel(scenario, seed=seed).run()`` while the graph build is
+timed on its own.
+
+Figures (seconds unless stated):
+
+- ``graph_s``: building the social graph (CSR arrays);
+- ``init_s``: ``MarketModel(...)`` construction, graph excluded (firms, the customer
+  population arrays, one Mesa agent per customer, the engine);
+- ``step_ms``: mean wall time of one ``model.step()``, in milliseconds;
+- ``run_s``: wall time of all steps;
+- ``total_s``: wall time of scenario + graph + init + all steps (imports excluded);
+- ``peak_rss_mb``: the process's peak resident memory (``ru_maxrss``), imports included.
+
+Run each configuration in a fresh process: peak RSS is per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.model import MarketModel
+from sim.network import build_graph
+from sim.scenario import Scenario
+
+ENGINES = ("vectorized", "agent")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def run_config(
+    customers: int,
+    steps: int,
+    engine: str = "vectorized",
+    degree: int = 10,
+    seed: int = 1,
+    policy: str = "balanced",
+) -> dict[str, Any]:
+    """Build, initialise and run one configuration; return its timings and sanity figures."""
+    t_start = time.perf_counter()
+    scenario = Scenario.default().with_updates(
+        {
+            "market.n_customers": customers,
+            "network.mean_degree": degree,
+            "simulation.steps": steps,
+        }
+    )
+    net = scenario.network
+    # The same stream MarketModel.__init__ derives for the graph (its first spawned child).
+    graph_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
+    t_graph = time.perf_counter()
+    graph = build_graph(
+        net.kind,
+        customers,
+        graph_rng,
+        mean_degree=net.mean_degree,
+        rewire_p=net.rewire_p,
+        path=net.path,
+    )
+    t_init = time.perf_counter()
+    model = MarketModel(scenario, policy=policy, seed=seed, engine=engine, graph=graph)  # type: ignore[arg-type]
+    t_run = time.perf_counter()
+    step_times = np.empty(steps)
+    for i in range(steps):
+        t0 = time.perf_counter()
+        model.step()
+        step_times[i] = time.perf_counter() - t0
+    t_end = time.perf_counter()
+    focal = model.firms[0]
+    return {
+        "n_customers": customers,
+        "steps": steps,
+        "engine": engine,
+        "degree": degree,
+        "graph_kind": net.kind,
+        "mean_degree_actual": round(graph.mean_degree, 3),
+        "edges": graph.num_edges,
+        "n_firms": model.n_firms,
+        "policy": model.policy.name,
+        "seed": seed,
+        "graph_s": round(t_init - t_graph, 4),
+        "init_s": round(t_run - t_init, 4),
+        "step_ms": round(1000.0 * float(step_times.mean()), 3),
+        "step_ms_min": round(1000.0 * float(step_times.min()), 3),
+        "step_ms_max": round(1000.0 * float(step_times.max()), 3),
+        "run_s": round(t_end - t_run, 4),
+        "total_s": round(t_end - t_start, 4),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "focal_firm": focal.name,
+        "focal_customers_final": int(focal.n_customers),
+        "python": platform.python_version(),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        description="Run one market-model configuration and print one JSON line of timings."
+    )
+    parser.add_argument(
+        "--customers", type=int, required=True, help="people in the market (market.n_customers)"
+    )
+    parser.add_argument(
+        "--steps", type=int, required=True, help="steps to simulate (156 = 3 years of weeks)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="vectorized",
+        help="customer engine: 'vectorized' (numpy) or 'agent' (per-customer reference)",
+    )
+    parser.add_argument(
+        "--degree",
+        type=int,
+        default=10,
+        help="mean degree of the social graph (network.mean_degree; even for watts_strogatz)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="model seed (default 1)")
+    parser.add_argument(
+        "--policy", default="balanced", help="focal firm's policy preset (default balanced)"
+    )
+    args = parser.parse_args(argv)
+    if args.customers < 1 or args.steps < 1:
+        parser.error("--customers and --steps must be >= 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the configuration given on the command line and print its JSON line."""
+    args = parse_args(argv)
+    result = run_config(
+        args.customers, args.steps, args.engine, args.degree, args.seed, args.policy
+    )
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
