@@ -1,0 +1,394 @@
+"""The ``marketsim`` command: run, validate, list, new, report.
+
+Exit codes: 0 success; 2 a user error (bad scenario file, bad arguments, missing file or
+folder), reported in one friendly message without a traceback; 1 an unexpected error
+(a bug: the traceback is printed so it can be reported); 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.scenario_file import ScenarioFile
+
+__all__ = ["EXIT_BUG", "EXIT_OK", "EXIT_USER", "bundled_scenarios", "main"]
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_USER = 2
+EXIT_INTERRUPTED = 130
+
+FLAGSHIP = "retention_vs_acquisition"
+
+
+class UserError(Exception):
+    """A problem the user can fix (exit code 2, no traceback)."""
+
+
+# --------------------------------------------------------------------------- bundled scenarios
+
+
+def scenarios_dir() -> Path:
+    """The bundled scenarios' folder (``MARKETSIM_SCENARIOS`` overrides it)."""
+    env = os.environ.get("MARKETSIM_SCENARIOS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Bundled scenario name -> file, sorted by name."""
+    folder = scenarios_dir()
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def _purpose(path: Path) -> str:
+    from sim.scenario_file import read_header
+
+    header = read_header(path)
+    return header.splitlines()[0] if header else "(no description)"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    from sim.scenario_file import parse_set_option
+
+    out: dict[str, object] = {}
+    for option in getattr(args, "set", None) or []:
+        key, value = parse_set_option(option)
+        out[key] = value
+    for flag, key in (
+        ("replications", "simulation.replications"),
+        ("seed", "simulation.seed"),
+        ("steps", "simulation.steps"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _resolve_scenario_path(text: str) -> Path:
+    """A path, or the name of a bundled scenario."""
+    path = Path(text)
+    if path.exists() or path.suffix == ".toml" or os.sep in text:
+        return path
+    bundled = bundled_scenarios()
+    if text in bundled:
+        return bundled[text]
+    return path
+
+
+def _load(args: argparse.Namespace) -> tuple[Path, ScenarioFile]:
+    """The scenario named on the command line, with --set/--seed/--steps/--replications."""
+    from sim.scenario_file import load_scenario
+
+    path = _resolve_scenario_path(args.scenario)
+    return path, load_scenario(path, _overrides(args))
+
+
+def _err(message: str) -> None:
+    print(f"marketsim: error: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario_file import dump_toml
+
+    path, sf = _load(args)
+    runs = len(sf.policies) * sf.simulation.replications
+    print(dump_toml(sf, f"Resolved from {path}: every value used, defaults filled in."), end="")
+    print(
+        f"OK: {path} is valid: {len(sf.policies)} "
+        f"polic{'y' if len(sf.policies) == 1 else 'ies'} "
+        f"({', '.join(p.name for p in sf.policies)}) x {sf.simulation.replications} "
+        f"replications = {runs} runs of {sf.simulation.steps} {sf.simulation.step_length}s, "
+        f"{sf.market.n_customers:,} people, {1 + len(sf.competitors)} "
+        f"firm{'s' if sf.competitors else ''}.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+class _Progress:
+    """A rich progress bar: runs done, steps done, time left."""
+
+    def __init__(self, total_runs: int, total_steps: int, quiet: bool) -> None:
+        self.bar = None
+        self.task = None
+        self.runs = 0
+        self.total_runs = total_runs
+        if quiet:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("[bold]simulating"),
+            BarColumn(),
+            TextColumn("runs {task.fields[runs]}/{task.fields[total_runs]}"),
+            TextColumn("steps {task.completed:,.0f}/{task.total:,.0f}"),
+            TextColumn("elapsed"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self.task = self.bar.add_task("runs", total=total_steps, runs=0, total_runs=total_runs)
+
+    def __call__(self, runs: int, steps: int) -> None:
+        if self.bar is None:
+            return
+        self.runs += runs
+        assert self.task is not None
+        self.bar.update(self.task, advance=steps, runs=self.runs)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiment import default_workers, run_experiment
+    from sim.report import render_report
+    from sim.report.data import load_results
+    from sim.report.html import headline
+    from sim.results import write_results
+    from sim.scenario_file import read_header
+
+    path, sf = _load(args)
+    out = Path(args.out) if args.out else Path("results") / path.stem
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a folder")
+    runs = len(sf.policies) * sf.simulation.replications
+    workers = args.workers or default_workers(runs)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    say(
+        f"{sf.name}: {len(sf.policies)} policies x {sf.simulation.replications} replications "
+        f"= {runs} runs of {sf.simulation.steps} {sf.simulation.step_length}s, "
+        f"{sf.market.n_customers:,} people, on {min(workers, runs)} worker(s) -> {out}/"
+    )
+    started = time.perf_counter()
+    progress = _Progress(runs, runs * sf.simulation.steps, args.quiet)
+    with progress:
+        write_results(
+            sf,
+            run_experiment(sf, workers=workers, progress=progress),
+            out,
+            source=str(path),
+            header=read_header(path),
+            command_line=["marketsim", *sys.argv[1:]],
+            workers=min(workers, runs),
+        )
+    simulated = time.perf_counter() - started
+    report_path = None
+    if sf.outputs.plots or sf.outputs.report:
+        report_path, _ = render_report(out)
+    total = time.perf_counter() - started
+    say(f"done in {total:.1f} s (simulation {simulated:.1f} s); results in {out}/")
+    if report_path is not None:
+        say(f"report: {report_path}")
+    if not args.quiet:
+        for line in headline(load_results(out)):
+            print(line)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import ResultsFolderError, render_report
+
+    try:
+        path, plots = render_report(args.folder)
+    except ResultsFolderError as exc:
+        raise UserError(str(exc)) from None
+    if not args.quiet:
+        drawn = sum(1 for p in plots if p.png is not None)
+        skipped = [p for p in plots if p.skipped]
+        print(f"{drawn} figures drawn" + (f", {len(skipped)} skipped:" if skipped else ""))
+        for p in skipped:
+            print(f"  {p.name}: {p.skipped}")
+        if path is not None:
+            print(f"report: {path}")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    bundled = bundled_scenarios()
+    if not bundled:
+        raise UserError(f"no bundled scenarios found in {scenarios_dir()}")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Bundled scenarios (marketsim run NAME, marketsim new COPY --from NAME)")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("question it answers")
+    for name, path in bundled.items():
+        table.add_row(name, _purpose(path))
+    Console(width=max(100, Console().width)).print(table)
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    bundled = bundled_scenarios()
+    name = args.name
+    source_name = args.source or (Path(name).stem if Path(name).stem in bundled else FLAGSHIP)
+    if source_name not in bundled:
+        known = ", ".join(bundled) or "(none)"
+        raise UserError(f"--from {source_name}: no such bundled scenario; choose one of {known}")
+    target = Path(name if name.endswith(".toml") else f"{name}.toml")
+    if args.dir:
+        target = Path(args.dir) / target
+    if target.exists() and not args.force:
+        raise UserError(f"{target} already exists (use --force to overwrite it)")
+    text = bundled[source_name].read_text(encoding="utf-8")
+    scenario_name = target.stem
+    text, count = re.subn(r"(?m)^name\s*=.*$", f"name = {json.dumps(scenario_name)}", text, count=1)
+    if not count:
+        text = text.replace("\n\n", f"\n\nname = {json.dumps(scenario_name)}\n\n", 1)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target} (a copy of the bundled '{source_name}' scenario)")
+    print(f"next: edit it, then `marketsim validate {target}` and `marketsim run {target}`")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    from sim import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="marketsim",
+        description=(
+            "Agent-based market simulator: compare acquisition and retention policies "
+            "on a social graph. Start with `marketsim list` and `marketsim run "
+            f"{FLAGSHIP}`."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"marketsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def scenario_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("scenario", metavar="SCENARIO", help="scenario .toml file or bundled name")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY.PATH=VALUE",
+            help="override one value, e.g. --set market.n_customers=5000 (repeatable)",
+        )
+        p.add_argument("--replications", type=_positive_int, metavar="R")
+        p.add_argument("--seed", type=_non_negative_int, metavar="S")
+        p.add_argument("--steps", type=_positive_int, metavar="T")
+
+    run = sub.add_parser("run", help="run every policy x replication and write a results folder")
+    scenario_args(run)
+    run.add_argument("--out", metavar="DIR", help="results folder (default results/<scenario>)")
+    run.add_argument(
+        "--workers", type=_positive_int, metavar="N", help="processes (default: min(cores, runs))"
+    )
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a scenario and print the resolved values")
+    scenario_args(validate)
+    validate.set_defaults(func=cmd_validate)
+
+    lst = sub.add_parser("list", help="show the bundled scenarios")
+    lst.set_defaults(func=cmd_list)
+
+    new = sub.add_parser("new", help="copy a bundled scenario as a starting point")
+    new.add_argument("name", metavar="NAME", help="name of the new scenario (NAME.toml)")
+    new.add_argument(
+        "--from", dest="source", metavar="SCENARIO", help=f"bundled scenario (default {FLAGSHIP})"
+    )
+    new.add_argument("--dir", metavar="DIR", help="folder to write to (default: here)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(func=cmd_new)
+
+    report = sub.add_parser("report", help="re-draw plots and report.html from a results folder")
+    report.add_argument("folder", metavar="DIR")
+    report.add_argument("--quiet", "-q", action="store_true")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``marketsim`` and ``python -m sim``; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USER
+    from sim.scenario_file import ScenarioError
+
+    try:
+        return args.func(args)
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USER
+    except UserError as exc:
+        _err(str(exc))
+        return EXIT_USER
+    except KeyboardInterrupt:
+        _err("interrupted; tables appear only when complete, none was left half-written")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        print(
+            "marketsim: internal error (a bug; please report it with this traceback):",
+            file=sys.stderr,
+        )
+        traceback.print_exc()
+        return EXIT_BUG

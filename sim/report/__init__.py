@@ -1,0 +1,69 @@
+"""Plots and the self-contained HTML report, drawn from a results folder's files only.
+
+>>> from sim.report import render_report  # doctest: +SKIP
+>>> render_report("results/retention_vs_acquisition")  # doctest: +SKIP
+PosixPath('results/retention_vs_acquisition/report.html')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.report.data import ResultsData, ResultsFolderError, load_results
+from sim.report.html import headline, render_html
+from sim.report.plots import FIGURES, PlotResult, render_plots
+from sim.results import atomic_write_text
+
+__all__ = [
+    "FIGURES",
+    "PlotResult",
+    "ResultsData",
+    "ResultsFolderError",
+    "headline",
+    "load_results",
+    "render_html",
+    "render_plots",
+    "render_report",
+]
+
+
+def render_report(
+    folder: str | Path,
+    *,
+    plots: bool | None = None,
+    report: bool | None = None,
+    formats: Sequence[str] | None = None,
+    dpi: int | None = None,
+    band: float | None = None,
+) -> tuple[Path | None, list[PlotResult]]:
+    """(Re-)draw ``folder/plots/`` and write ``folder/report.html`` from the folder's files.
+
+    Settings default to the folder's ``[outputs]`` (from scenario.resolved.toml). Returns
+    the report's path (None if the report is switched off) and the figures.
+    """
+    data = load_results(folder)
+    outputs = data.scenario.get("outputs", {})
+    plots = outputs.get("plots", True) if plots is None else plots
+    report = outputs.get("report", True) if report is None else report
+    formats = tuple(formats or outputs.get("formats", ("png", "svg")))
+    dpi = int(dpi or outputs.get("dpi", 110))
+    band = float(band or outputs.get("band", 0.9))
+    folder = Path(folder)
+    results: list[PlotResult] = []
+    plot_dir = folder / "plots"
+    if plots:
+        results = render_plots(data, plot_dir, formats=formats, dpi=dpi, band=band)
+    written = {p for r in results for p in r.files}
+    for stem, *_ in FIGURES:  # figures of an earlier rendering that this one did not draw
+        for suffix in (".png", ".svg"):
+            stale = plot_dir / f"{stem}{suffix}"
+            if stale not in written and stale.is_file():
+                stale.unlink()
+    path = None
+    if report:
+        if not plots:
+            results = [PlotResult(stem, title, caption) for stem, title, caption, _ in FIGURES]
+        path = folder / "report.html"
+        atomic_write_text(path, render_html(data, results))
+    return path, results

@@ -1,0 +1,142 @@
+"""Reading a results folder back: the tables and the provenance, nothing else.
+
+The report layer never imports the model; everything it shows comes from these files.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ResultsData", "ResultsFolderError", "load_results"]
+
+REQUIRED = ("timeseries.csv", "summary.csv")
+TEXT_COLUMNS = dict.fromkeys(
+    ("policy", "firm", "baseline", "outcome", "moment", "name", "tolerance", "method"), str
+)
+
+
+class ResultsFolderError(ValueError):
+    """The folder is not a (complete) results folder."""
+
+
+@dataclass
+class ResultsData:
+    """The tables of one results folder (optional tables are None when absent)."""
+
+    folder: Path
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    outcomes: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
+    cohorts: pd.DataFrame | None = None
+    nodes: pd.DataFrame | None = None
+    edges: pd.DataFrame | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    scenario: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def policies(self) -> list[str]:
+        """Policies in run order (the first is the baseline)."""
+        listed = self.manifest.get("policies")
+        return list(listed) if listed else list(pd.unique(self.timeseries["policy"]))
+
+    @property
+    def firms(self) -> list[str]:
+        """Firms, the focal firm first."""
+        listed = self.manifest.get("firms")
+        return list(listed) if listed else list(pd.unique(self.timeseries["firm"]))
+
+    @property
+    def focal(self) -> str:
+        """The focal firm (the one the policies steer)."""
+        return self.firms[0]
+
+    @property
+    def steps_per_year(self) -> int:
+        """Steps in one year (from the manifest, else the scenario's step length)."""
+        if "steps_per_year" in self.manifest:
+            return int(self.manifest["steps_per_year"])
+        length = self.scenario.get("simulation", {}).get("step_length", "week")
+        return {"day": 365, "week": 52, "month": 12, "quarter": 4}.get(length, 52)
+
+    @property
+    def step_length(self) -> str:
+        """'week', 'month', ... (a word for axis labels)."""
+        return str(
+            self.manifest.get("step_length")
+            or self.scenario.get("simulation", {}).get("step_length", "step")
+        )
+
+    @property
+    def scenario_name(self) -> str:
+        """The scenario's name (user text: escape it before showing it in HTML)."""
+        return str(self.manifest.get("scenario") or self.scenario.get("name") or "scenario")
+
+    def focal_series(self) -> pd.DataFrame:
+        """Timeseries rows of the focal firm."""
+        return self.timeseries[self.timeseries["firm"] == self.focal]
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        # Only empty cells are missing: a policy may well be called "NA" or "null".
+        return pd.read_csv(path, dtype=TEXT_COLUMNS, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def load_results(folder: str | Path) -> ResultsData:
+    """Read a results folder written by ``marketsim run``.
+
+    Raises :class:`ResultsFolderError` if the required tables are missing.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ResultsFolderError(f"{folder}: no such results folder")
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    if missing:
+        raise ResultsFolderError(
+            f"{folder}: not a complete results folder (missing {', '.join(missing)}); "
+            "run `marketsim run SCENARIO.toml --out DIR` first"
+        )
+    timeseries = _read_csv(folder / "timeseries.csv")
+    summary = _read_csv(folder / "summary.csv")
+    assert timeseries is not None and summary is not None
+    if timeseries.empty or "policy" not in timeseries:
+        raise ResultsFolderError(f"{folder}/timeseries.csv has no rows")
+    manifest: dict[str, Any] = {}
+    if (folder / "manifest.json").is_file():
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ResultsFolderError(f"{folder}/manifest.json is not valid JSON: {exc}") from None
+    scenario: dict[str, Any] = {}
+    if (folder / "scenario.resolved.toml").is_file():
+        try:
+            scenario = tomllib.loads((folder / "scenario.resolved.toml").read_text("utf-8"))
+        except tomllib.TOMLDecodeError:
+            scenario = {}
+    # Text columns must stay text ("" = no firm in the network snapshot).
+    nodes = _read_csv(folder / "network_nodes.csv")
+    if nodes is not None and "firm" in nodes:
+        nodes["firm"] = nodes["firm"].fillna("").astype(str)
+    return ResultsData(
+        folder=folder,
+        timeseries=timeseries,
+        summary=summary,
+        outcomes=_read_csv(folder / "outcomes.csv"),
+        calibration=_read_csv(folder / "calibration.csv"),
+        cohorts=_read_csv(folder / "cohorts.csv"),
+        nodes=nodes,
+        edges=_read_csv(folder / "network_edges.csv"),
+        manifest=manifest,
+        scenario=scenario,
+    )

@@ -1,0 +1,385 @@
+"""report.html: one self-contained page a strategist can e-mail.
+
+A plain-language headline computed from summary.csv on top ("which policy wins, by how
+much, how sure are we"), a line on why, then the figures (PNG embedded as data URIs, no
+network access needed), the summary table and the calibration table. Every piece of
+user-provided text (scenario, policy and firm names) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from html import escape
+
+import pandas as pd
+
+from sim.report.data import ResultsData
+from sim.report.plots import PlotResult
+
+__all__ = ["headline", "render_html", "why_line"]
+
+OUTCOME_LABELS = {
+    "customers": ("customers at the end", "people"),
+    "cumulative_profit": ("cumulative profit", "money"),
+    "discounted_profit": ("discounted profit", "money"),
+    "nps": ("Net Promoter Score at the end", "points"),
+    "retention_rate": ("customers kept over the last year", "share"),
+    "clv": ("lifetime value of customers won", "money per customer"),
+}
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _fmt(x: float, unit: str = "") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if unit == "share":
+        return f"{100 * x:.1f}%"
+    if unit == "points":
+        return f"{x:+.1f}" if abs(x) < 1e3 else f"{x:,.0f}"
+    a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:,.2f}M"
+    if a >= 1e4:
+        return f"{x:,.0f}"
+    if a >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def _diff(x: float, unit: str) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if unit == "share":
+        return f"{100 * x:+.1f} pts"
+    if unit == "points":
+        return f"{x:+.1f}"
+    sign = "+" if x > 0 else ""
+    return sign + _fmt(x, unit)
+
+
+def _pct(x: float) -> str:
+    return f"{abs(x):.0f}%" if abs(x) >= 1 else f"{abs(x):.1f}%"
+
+
+def _signed_pct(x: float) -> str:
+    return f"{x:+.0f}%" if abs(x) >= 1 else f"{x:+.1f}%"
+
+
+def _row(summary: pd.DataFrame, policy: str, firm: str, outcome: str) -> pd.Series | None:
+    hit = summary[
+        (summary["policy"] == policy) & (summary["firm"] == firm) & (summary["outcome"] == outcome)
+    ]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _rows(
+    summary: pd.DataFrame, policies: Sequence[str], firm: str, outcome: str
+) -> dict[str, pd.Series]:
+    out = {}
+    for p in policies:
+        row = _row(summary, p, firm, outcome)
+        if row is not None:
+            out[p] = row
+    return out
+
+
+def headline(data: ResultsData, outcome: str = "cumulative_profit") -> list[str]:
+    """Plain-language sentences (plain text, not escaped) on which policy wins and how surely.
+
+    The first sentence names the best policy by the mean of ``outcome`` for the focal
+    firm and its difference from the baseline (the first policy) with the paired 95%
+    interval; then one sentence per policy on how many replications it beat the baseline.
+    """
+    s = data.summary
+    policies = data.policies
+    focal = data.focal
+    label = OUTCOME_LABELS.get(outcome, (outcome, ""))[0]
+    rows = _rows(s, policies, focal, outcome)
+    if not rows:
+        return [f"No {label} in summary.csv."]
+    base = policies[0]
+    years = data.timeseries["step"].max() / data.steps_per_year
+    horizon = (
+        f"{years:.3g}-year" if years >= 1 else f"{data.timeseries['step'].max()}-{data.step_length}"
+    )
+    if len(rows) == 1:
+        r = rows[base]
+        interval = ""
+        if not math.isnan(r["ci_low"]):
+            interval = f" (95% interval {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+        return [
+            f"{base} ends the {horizon} horizon with {_fmt(r['mean'])} {label}{interval}, "
+            f"mean of {int(r['n'])} replications. Add a second [[policies]] entry to compare."
+        ]
+    best = max(rows, key=lambda p: rows[p]["mean"])
+    runner = best
+    out = []
+    n = int(rows[best]["replications"])
+    if best != base:
+        r = rows[best]
+        lo, hi = r["diff_pct_low"], r["diff_pct_high"]
+        text = (
+            f"{best} ends the {horizon} horizon with {_pct(r['diff_pct'])} more {label} than {base}"
+        )
+        if not (math.isnan(lo) or math.isnan(hi)):
+            text += f" (95% interval {_signed_pct(lo)} to {_signed_pct(hi)})"
+        text += f"; it did better in {int(r['wins_vs_baseline'])} of {n} replications"
+        text += "." if _clear(r) else ", so the difference is not clear at this many replications."
+    else:
+        runner = max((p for p in rows if p != base), key=lambda p: rows[p]["mean"])
+        r = rows[runner]
+        text = (
+            f"{base} ends the {horizon} horizon with the most {label}; the next best, "
+            f"{runner}, ends {_pct(r['diff_pct'])} lower"
+        )
+        lo, hi = r["diff_pct_low"], r["diff_pct_high"]
+        if not (math.isnan(lo) or math.isnan(hi)):
+            text += f" (95% interval {_signed_pct(lo)} to {_signed_pct(hi)})"
+        text += f" and beat {base} in {int(r['wins_vs_baseline'])} of {n} replications"
+        text += "." if _clear(r) else ", so the difference is not clear at this many replications."
+    out.append(text)
+    featured = best if best != base else runner
+    for p in (p for p in policies[1:] if p in rows and p != featured):
+        r = rows[p]
+        word = "more" if r["diff_mean"] > 0 else "less"
+        out.append(
+            f"{p}: {_pct(r['diff_pct'])} {word} {label} than {base} "
+            f"(95% interval {_signed_pct(r['diff_pct_low'])} to "
+            f"{_signed_pct(r['diff_pct_high'])}), "
+            f"better in {int(r['wins_vs_baseline'])} of {int(r['replications'])} replications."
+        )
+    return out
+
+
+def _clear(r: pd.Series) -> bool:
+    lo, hi = r["diff_ci_low"], r["diff_ci_high"]
+    return not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0)
+
+
+def why_line(data: ResultsData, outcome: str = "cumulative_profit") -> str | None:
+    """What differs between the best policy and the baseline (plain text, not escaped)."""
+    s = data.summary
+    policies = data.policies
+    if len(policies) < 2:
+        return None
+    focal = data.focal
+    rows = _rows(s, policies, focal, outcome)
+    if len(rows) < 2:
+        return None
+    best = max(rows, key=lambda p: rows[p]["mean"])
+    base = policies[0]
+    other = (
+        best if best != base else max((p for p in rows if p != base), key=lambda p: rows[p]["mean"])
+    )
+    parts = []
+    ret = _row(s, other, focal, "retention_rate")
+    ret0 = _row(s, base, focal, "retention_rate")
+    if ret is not None and ret0 is not None and not math.isnan(ret["mean"]):
+        parts.append(
+            f"keeps {100 * ret['mean']:.0f}% of its customers a year vs. {100 * ret0['mean']:.0f}%"
+        )
+    cust = _row(s, other, focal, "customers")
+    if cust is not None and not math.isnan(cust["diff_pct"]):
+        word = "more" if cust["diff_mean"] >= 0 else "fewer"
+        parts.append(f"ends with {_pct(cust['diff_pct'])} {word} customers")
+    nps = _row(s, other, focal, "nps")
+    if nps is not None and not math.isnan(nps["diff_mean"]):
+        parts.append(f"NPS {nps['diff_mean']:+.0f} points")
+    clv = _row(s, other, focal, "clv")
+    if clv is not None and not math.isnan(clv["diff_pct"]):
+        parts.append(f"lifetime value of customers won {_signed_pct(clv['diff_pct'])}")
+    ts = data.focal_series()
+    if {"new_customers", "churned"} <= set(ts.columns):
+        per = ts.groupby(["policy", "replication"])[["new_customers", "churned"]].sum()
+        mean = per.groupby("policy").mean()
+        if other in mean.index and base in mean.index:
+            parts.append(
+                f"wins {mean.loc[other, 'new_customers']:,.0f} and loses "
+                f"{mean.loc[other, 'churned']:,.0f} customers over the run "
+                f"(vs. {mean.loc[base, 'new_customers']:,.0f} and "
+                f"{mean.loc[base, 'churned']:,.0f})"
+            )
+    if not parts:
+        return None
+    return f"Compared with {base}, {other} " + "; ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _summary_table(data: ResultsData, firm: str) -> str:
+    s = data.summary[data.summary["firm"] == firm]
+    if s.empty:
+        return "<p>No summary rows.</p>"
+    base = data.policies[0]
+    head = (
+        "<tr><th>outcome</th><th>policy</th><th>mean</th><th>95% interval</th>"
+        f"<th>difference from {_e(base)}</th><th>95% interval of the difference</th>"
+        "<th>better than baseline in</th></tr>"
+    )
+    body = []
+    for outcome in pd.unique(s["outcome"]):
+        label, unit = OUTCOME_LABELS.get(outcome, (outcome, ""))
+        block = s[s["outcome"] == outcome]
+        for k, (_, r) in enumerate(block.iterrows()):
+            is_base = r["policy"] == base
+            cells = [
+                f"<th rowspan='{len(block)}'>{_e(label)}</th>" if k == 0 else "",
+                f"<td>{_e(r['policy'])}</td>",
+                f"<td class='num'>{_fmt(r['mean'], unit)}</td>",
+                f"<td class='num'>{_fmt(r['ci_low'], unit)} to {_fmt(r['ci_high'], unit)}</td>",
+                "<td class='num'>baseline</td><td></td><td></td>"
+                if is_base
+                else (
+                    f"<td class='num'>{_diff(r['diff_mean'], unit)}"
+                    + (
+                        f" ({_signed_pct(r['diff_pct'])})"
+                        if unit not in ("share", "points") and not math.isnan(r["diff_pct"])
+                        else ""
+                    )
+                    + "</td>"
+                    f"<td class='num'>{_diff(r['diff_ci_low'], unit)} to "
+                    f"{_diff(r['diff_ci_high'], unit)}</td>"
+                    f"<td class='num'>{int(r['wins_vs_baseline'])} of {int(r['replications'])}</td>"
+                ),
+            ]
+            body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def _calibration_table(data: ResultsData) -> str:
+    cal = data.calibration
+    if cal is None or cal.empty:
+        return (
+            "<p class='note'>No calibration table in these results (calibration.csv is "
+            "missing: the engine did not provide one).</p>"
+        )
+    policies = [p for p in data.policies if p in set(cal["policy"])]
+    head = "<tr><th>stylised fact</th><th>target</th><th>accepted</th>"
+    head += "".join(f"<th>measured: {_e(p)}</th>" for p in policies) + "<th>how measured</th></tr>"
+    rows = []
+    for name in pd.unique(cal["name"]):
+        mine = cal[cal["name"] == name]
+        first = mine.iloc[0]
+        cells = [f"<td>{_e(name)}</td>", f"<td class='num'>{_fmt(first['target'])}</td>"]
+        cells.append(f"<td class='num'>{_e(first.get('tolerance', ''))}</td>")
+        for p in policies:
+            values = mine.loc[mine["policy"] == p, "measured"].astype(float)
+            m = values.mean()
+            ok = None
+            if {"low", "high"} <= set(mine.columns) and not math.isnan(m):
+                ok = bool(first["low"] <= m <= first["high"])
+            elif "ok" in mine.columns:
+                ok = bool(mine.loc[mine["policy"] == p, "ok"].astype(str).eq("True").all())
+            mark = "" if ok is None else (" ✓" if ok else " ✗")
+            cls = "" if ok is None else (" ok" if ok else " off")
+            cells.append(f"<td class='num{cls}'>{_fmt(m)}{mark}</td>")
+        cells.append(f"<td class='method'>{_e(first.get('method', ''))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _figure(k: int, plot: PlotResult) -> str:
+    title = f"Figure {k}. {_e(plot.title)}"
+    if plot.skipped or plot.png is None:
+        reason = plot.skipped or "not drawn (plots are switched off in [outputs])"
+        return (
+            f"<section class='figure skipped' id='{_e(plot.name)}'><h3>{title}</h3>"
+            f"<p class='note'>Skipped: {_e(reason)}.</p></section>"
+        )
+    src = "data:image/png;base64," + base64.b64encode(plot.png).decode("ascii")
+    return (
+        f"<section class='figure' id='{_e(plot.name)}'><h3>{title}</h3>"
+        f"<img src='{src}' alt='{_e(plot.title)}'>"
+        f"<p class='caption'>{_e(plot.caption)}</p></section>"
+    )
+
+
+CSS = """
+body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;
+max-width:1120px;margin:0 auto;padding:24px;line-height:1.45}
+h1{font-size:1.6em;margin:0 0 .2em}h2{margin-top:2em;border-bottom:2px solid #0072B2}
+h3{font-size:1.05em;margin:1.4em 0 .4em}
+.question{color:#555;white-space:pre-line;margin:.2em 0 1em}
+#headline{font-size:1.3em;font-weight:600;background:#EAF3FA;border-left:6px solid #0072B2;
+padding:14px 18px;margin:16px 0}
+.details li{margin:.2em 0}.why{margin:.5em 0 1.2em}
+img{max-width:100%;height:auto;border:1px solid #eee}
+.caption,.note{color:#555;font-size:.92em}.skipped .note{background:#FFF6E5;padding:8px 12px}
+table{border-collapse:collapse;font-size:.88em;margin:.6em 0 1.2em;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+td.num{text-align:right;white-space:nowrap}td.ok{color:#009E73}td.off{color:#D55E00}
+td.method{color:#666;font-size:.9em}
+footer{margin-top:3em;color:#666;font-size:.85em}code{background:#f4f4f4;padding:0 3px}
+"""
+
+
+def render_html(data: ResultsData, plots: Sequence[PlotResult]) -> str:
+    """The report page as one string (images embedded, user text escaped)."""
+    lines = headline(data)
+    why = why_line(data)
+    m = data.manifest
+    title = f"{data.scenario_name}: which policy wins?"
+    question = m.get("question") or ""
+    figures = "\n".join(_figure(k, p) for k, p in enumerate(plots, start=1))
+    competitor_tables = "".join(
+        f"<details><summary>{_e(f)} (competitor)</summary>{_summary_table(data, f)}</details>"
+        for f in data.firms[1:]
+    )
+    versions = m.get("versions", {})
+    git = m.get("git", {}) or {}
+    facts = [
+        ("scenario file", m.get("scenario_file")),
+        ("policies", ", ".join(data.policies)),
+        ("firms", ", ".join(data.firms) + f" (focal: {data.focal})"),
+        ("replications", m.get("replications")),
+        ("steps", f"{m.get('steps')} x {data.step_length}" if m.get("steps") else None),
+        ("seed", m.get("seed")),
+        ("run finished", m.get("finished")),
+        ("wall time", f"{m['wall_time_s']:.1f} s" if "wall_time_s" in m else None),
+        ("marketsim", versions.get("marketsim")),
+        (
+            "git revision",
+            (git.get("revision") or "")[:12] + (" (modified)" if git.get("dirty") else ""),
+        ),
+    ]
+    facts_html = "".join(
+        f"<li>{_e(k)}: <code>{_e(v)}</code></li>" for k, v in facts if v not in (None, "")
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title><style>{CSS}</style></head>
+<body>
+<header>
+<h1>{_e(title)}</h1>
+<p class="question">{_e(question)}</p>
+</header>
+<p id="headline">{_e(lines[0])}</p>
+<ul class="details">{"".join(f"<li>{_e(x)}</li>" for x in lines[1:])}</ul>
+{f'<p class="why"><strong>Why:</strong> {_e(why)}</p>' if why else ""}
+<p class="note">Every policy ran on the same {_e(m.get("replications", "?"))} random seeds
+(common random numbers), so each difference is paired by replication: it is the policy's
+effect, not noise between runs. Intervals are 95% Student-t intervals across replications.
+Figures show the focal firm, <strong>{_e(data.focal)}</strong>.</p>
+<h2>Figures</h2>
+{figures}
+<h2>Summary: {_e(data.focal)} at the end of the horizon</h2>
+{_summary_table(data, data.focal)}
+{competitor_tables}
+<h2>Calibration: the model's stylised facts measured in this scenario</h2>
+<p class="note">Targets come from the literature (docs/model.md); a row outside its accepted
+band means this scenario's market behaves differently from the default calibration, which
+may be intended (a different market) or a sign to check the inputs.</p>
+{_calibration_table(data)}
+<footer><h3>Provenance</h3><ul>{facts_html}</ul>
+<p>Tables: <code>timeseries.csv</code>, <code>outcomes.csv</code>, <code>summary.csv</code>,
+<code>calibration.csv</code>; every value used: <code>scenario.resolved.toml</code>;
+versions and command line: <code>manifest.json</code>.</p></footer>
+</body></html>
+"""
