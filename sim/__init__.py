@@ -3,11 +3,40 @@
 >>> from sim import MarketModel, Scenario
 >>> model = MarketModel(Scenario.default(), policy="balanced", seed=7)  # doctest: +SKIP
 >>> model.run(156).results()  # doctest: +SKIP
+
+The public names are imported on first use (PEP 562), so ``marketsim --help`` and
+``marketsim validate`` start without loading Mesa and the engines.
 """
 
-from sim.model import MarketModel
-from sim.policies import PRESETS, get_policy
-from sim.scenario import Policy, Scenario
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+    from sim.policies import PRESETS, get_policy
+    from sim.scenario import Policy, Scenario
 
 __all__ = ["PRESETS", "MarketModel", "Policy", "Scenario", "get_policy"]
 __version__ = "0.1.0"
+
+_HOME = {
+    "MarketModel": "sim.model",
+    "PRESETS": "sim.policies",
+    "get_policy": "sim.policies",
+    "Policy": "sim.scenario",
+    "Scenario": "sim.scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        value = getattr(import_module(_HOME[name]), name)
+        globals()[name] = value  # later lookups skip this hook
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
