@@ -26,7 +26,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, Self, Union
 
 import annotated_types
 from pydantic import (
@@ -35,6 +35,7 @@ from pydantic import (
     Field,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
@@ -42,6 +43,7 @@ from pydantic_core import PydanticCustomError
 
 from sim.policies import PRESETS
 from sim.scenario import Policy, Scenario
+from sim.uncertainty_spec import SPEC_KEYS, ExperimentSpec, UncertaintySpec
 
 if TYPE_CHECKING:
     from sim.scenario import (
@@ -56,7 +58,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_FIRMS",
+    "UNCERTAIN_SECTIONS",
+    "ExperimentSpec",
     "OutputsSpec",
+    "ParameterInfo",
     "PolicyEntry",
     "ScenarioError",
     "ScenarioFile",
@@ -66,6 +71,8 @@ __all__ = [
     "parse_scenario",
     "parse_set_option",
     "read_header",
+    "resolve_parameter",
+    "value_problem",
 ]
 
 MAX_FIRMS = 127
@@ -200,6 +207,21 @@ class ScenarioFile(_ScenarioFields):  # type: ignore[misc, valid-type]
         ),
     )
     outputs: OutputsSpec = Field(default_factory=lambda: OutputsSpec.model_validate({}))
+    uncertainties: dict[str, UncertaintySpec] = Field(
+        default_factory=dict,
+        description=(
+            "Market parameters nobody knows well, by dotted key path, each with a range, a "
+            "distribution or a list of choices; every policy runs on markets sampled from "
+            "them (see [experiment])."
+        ),
+    )
+    experiment: ExperimentSpec = Field(default_factory=lambda: ExperimentSpec.model_validate({}))
+
+    @field_validator("uncertainties", mode="before")
+    @classmethod
+    def _flatten_uncertainties(cls, value: Any) -> Any:
+        """Nested tables (unquoted dotted keys) become dotted key paths."""
+        return _flatten_uncertainties(value) if isinstance(value, Mapping) else value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -257,6 +279,7 @@ class ScenarioFile(_ScenarioFields):  # type: ignore[misc, valid-type]
         except ValidationError as exc:  # the engine's own cross-checks, whatever they are
             msg = "; ".join(_strip_value_error(e["msg"]) for e in exc.errors())
             raise _custom("", msg) from None
+        _check_uncertainties(self)
         return self
 
     def to_scenario(self) -> Scenario:
@@ -448,12 +471,19 @@ def apply_overrides(sf: ScenarioFile, overrides: Mapping[str, Any]) -> ScenarioF
     """
     data = sf.model_dump(mode="python", exclude_none=True)
     sources = []
+    items: list[tuple[str, list[str | int], Any]] = []
     for path, value in overrides.items():
         source = f"--set {path}={_show(value)}"
         sources.append(source)
         segments = _split_path(path)
         if not segments:
             raise ScenarioError(f"{source}: empty key path")
+        try:  # "competitors.*.price": every entry of the list
+            expanded = _expand_path(data, segments) if "*" in segments else [segments]
+        except ValueError as exc:
+            raise ScenarioError(f"{source}: {exc}") from None
+        items += [(source, concrete, value) for concrete in expanded]
+    for source, segments, value in items:
         node: Any = data
         model: type[BaseModel] | None = ScenarioFile
         for depth, key in enumerate(segments):
@@ -498,6 +528,240 @@ def _set_in(data: dict[str, Any], segments: list[str | int], value: Any) -> None
     node[segments[-1]] = value
 
 
+def _expand_path(data: Any, segments: list[str | int]) -> list[list[str | int]]:
+    """Concrete paths of a path with ``*`` entries (``competitors.*.price``) in ``data``."""
+    out: list[list[str | int]] = [[]]
+    for key in segments:
+        grown: list[list[str | int]] = []
+        for done in out:
+            node: Any = data
+            for k in done:
+                node = node[k] if isinstance(node, (list, tuple)) else node.get(k, {})
+            here = _join_path(done) or "the scenario"
+            if key == "*":
+                if not isinstance(node, (list, tuple)):
+                    raise ValueError(
+                        f"'*' stands for every entry of a list such as competitors, but {here} "
+                        "is not a list"
+                    )
+                grown += [[*done, k] for k in range(len(node))]
+            elif isinstance(key, int) and isinstance(node, (list, tuple)) and key >= len(node):
+                raise ValueError(
+                    f"{here} has {len(node)} entries"
+                    + (f" (0 to {len(node) - 1})" if node else "")
+                    + f", no entry {key}"
+                )
+            else:
+                grown.append([*done, key])
+        out = grown
+    return out
+
+
+# --------------------------------------------------------------------------- uncertainties
+
+UNCERTAIN_SECTIONS = ("market", "network", "firm", "competitors", "employees", "suppliers")
+"""Sections whose numeric keys can be uncertain: the market, not the policies compared."""
+
+_INTEGER_SPAN_CHECKED = 24  # integer ranges up to this many values are checked value by value
+
+
+class ParameterInfo(NamedTuple):
+    """A numeric scenario parameter named by a dotted key path."""
+
+    path: str
+    integer: bool
+    description: str
+    bounds: dict[str, float]
+
+
+def _flatten_uncertainties(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{market = {churn = {x = {low, high}}}}`` -> ``{"market.churn.x": {low, high}}``."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        nested = (
+            isinstance(value, Mapping)
+            and bool(value)
+            and not set(value) & SPEC_KEYS
+            and all(isinstance(v, Mapping) for v in value.values())
+        )
+        if nested:
+            inner = _flatten_uncertainties(value, path)
+        elif isinstance(value, Mapping):
+            inner = {path: value}
+        else:
+            raise _custom(
+                f"uncertainties.{path}",
+                f"got {_show(value)} ({_kind_of(value)}), expected a table saying how it "
+                "varies, e.g. { low = 0.3, high = 0.6 } or { choices = [6, 10, 14] }",
+            )
+        for k, v in inner.items():
+            if k in out:
+                raise _custom(f"uncertainties.{k}", "written twice; keep one entry per parameter")
+            out[k] = v
+    return out
+
+
+def resolve_parameter(path: str) -> ParameterInfo:
+    """The numeric market parameter ``path`` names, or a ValueError saying what is wrong.
+
+    Entries of [[competitors]] are named by index (``competitors.0.price``) or all at
+    once (``competitors.*.price``).
+
+    >>> resolve_parameter("network.mean_degree").integer
+    True
+    >>> resolve_parameter("market.word_of_mouth.p_referal_conversion")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown key 'p_referal_conversion' in [market.word_of_mouth]; did you mean ...
+    """
+    segments = _split_path(path)
+    if not segments:
+        raise ValueError("empty key path; expected e.g. market.word_of_mouth.p_referral_conversion")
+    first = segments[0]
+    if first not in UNCERTAIN_SECTIONS:
+        sections = ", ".join(UNCERTAIN_SECTIONS)
+        if first in ScenarioFile.model_fields:
+            raise ValueError(
+                f"'{first}' cannot be uncertain: uncertainties are parameters of the market "
+                f"in {sections} (policies are what you compare, not what you are unsure of)"
+            )
+        raise ValueError(
+            _unknown_key(str(first), list(UNCERTAIN_SECTIONS), "the sections that can be uncertain")
+        )
+    model: type[BaseModel] | None = Scenario
+    field: FieldInfo | None = None
+    want_index = False
+    for depth, key in enumerate(segments):
+        here = _join_path(segments[:depth])
+        if want_index:
+            if key == "*" or isinstance(key, int):
+                want_index = False
+                continue
+            rest = _join_path(segments[depth:])
+            raise ValueError(
+                f"{here} is a list: name an entry before the key, e.g. {here}.*.{rest} (every "
+                f"entry) or {here}.0.{rest} (the first)"
+            )
+        if key == "*" or isinstance(key, int):
+            raise ValueError(f"'{key}' names a list entry, but {here} is not a list")
+        if model is None:
+            raise ValueError(f"{here} is a value, not a table, so it has no key '{key}'")
+        if key not in model.model_fields:
+            raise ValueError(_unknown_key(str(key), list(model.model_fields), f"[{here}]"))
+        field = model.model_fields[key]
+        model = _item_model(field.annotation)
+        want_index = model is not None and _is_sequence(field)
+    assert field is not None
+    if want_index:
+        raise ValueError(f"{path} is a list: name an entry and a key, e.g. {path}.*.price")
+    if model is not None:
+        keys = ", ".join(model.model_fields)
+        raise ValueError(f"{path} is a table, not a number; name one of its keys: {keys}")
+    base = _unwrap(field.annotation)
+    if base is bool or base not in (int, float):
+        kind = {bool: "true/false", str: "text"}.get(base, "a choice of words")
+        raise ValueError(
+            f"{path} is {kind}, not a number: only numeric parameters can be uncertain "
+            "(run one scenario file per alternative instead)"
+        )
+    return ParameterInfo(path, base is int, field.description or "", _bounds(field, {}))
+
+
+def _scenario_data(sf: ScenarioFile) -> dict[str, Any]:
+    return sf.to_scenario().model_dump(mode="json")
+
+
+def _value_problem(base: dict[str, Any], path: str, value: float) -> str | None:
+    data = copy.deepcopy(base)
+    try:
+        concrete = _expand_path(data, _split_path(path))
+    except ValueError as exc:
+        return str(exc)
+    for segments in concrete:
+        _set_in(data, segments, value)
+    try:
+        Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(e, data) for e in exc.errors(include_url=False)]
+        own = {_join_path(s) for s in concrete}
+        return "; ".join(text if where in own else f"{where}: {text}" for where, text in problems)
+    return None
+
+
+def value_problem(sf: ScenarioFile, path: str, value: float) -> str | None:
+    """Why ``path = value`` would make ``sf`` invalid (range or cross-checks), or None."""
+    return _value_problem(_scenario_data(sf), path, value)
+
+
+def _whole(x: float) -> bool:
+    return float(x).is_integer()
+
+
+def _values_to_check(spec: UncertaintySpec, integer: bool) -> list[tuple[str, float]]:
+    """(name, value) of every value a sample can reach at its ends (all, for short int ranges)."""
+    if spec.choices is not None:
+        return [("choices", int(v) if integer else v) for v in spec.choices]
+    assert spec.low is not None and spec.high is not None
+    if integer:
+        low, high = int(spec.low), int(spec.high)
+        if high - low < _INTEGER_SPAN_CHECKED:
+            return [
+                ("low" if v == low else "high" if v == high else "value", v)
+                for v in range(low, high + 1)
+            ]
+        return [("low", low), ("high", high)]
+    return [("low", spec.low), ("high", spec.high)]
+
+
+def _check_uncertainties(sf: ScenarioFile) -> None:
+    """Every key path names a numeric market parameter and every reachable value is valid."""
+    if not sf.uncertainties:
+        return
+    base = _scenario_data(sf)
+    claimed: dict[str, str] = {}
+    for key, spec in sf.uncertainties.items():
+        where = f"uncertainties.{key}"
+        try:
+            info = resolve_parameter(key)
+            concrete = _expand_path(base, _split_path(key))
+        except ValueError as exc:
+            raise _custom(where, str(exc)) from None
+        if not concrete:
+            raise _custom(where, f"{key} names no parameter: the list it refers to is empty")
+        for segments in concrete:
+            path = _join_path(segments)
+            if path in claimed:
+                raise _custom(
+                    where, f"{path} is varied twice (also by '{claimed[path]}'); keep one entry"
+                )
+            claimed[path] = key
+        if info.integer:
+            ends = (
+                {"choices": spec.choices or ()}
+                if spec.choices
+                else {"low": (spec.low,), "high": (spec.high,)}
+            )
+            for name, values in ends.items():
+                for v in values:
+                    if v is not None and not _whole(v):
+                        raise _custom(
+                            where, f"got {name} = {v:g}, expected a whole number ({key} counts)"
+                        )
+        for name, value in _values_to_check(spec, info.integer):
+            problem = _value_problem(base, key, value)
+            if problem and name == "value":
+                raise _custom(
+                    where,
+                    f"the range includes {_show(value)}, which {key} cannot take ({problem}); "
+                    "list the values it can take with choices = [...] instead",
+                )
+            if problem:
+                raise _custom(
+                    where, f"{name} = {_show(value)} is outside what {key} accepts: {problem}"
+                )
+
+
 # --------------------------------------------------------------------------- messages
 
 
@@ -533,18 +797,30 @@ def _item_model(annotation: Any) -> type[BaseModel] | None:
     return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
+def _mapping_model(field: FieldInfo) -> type[BaseModel] | None:
+    """The value model of a ``dict[str, Model]`` field (its keys are the user's names)."""
+    if typing.get_origin(field.annotation) is not dict:
+        return None
+    value = typing.get_args(field.annotation)[1]
+    return value if isinstance(value, type) and issubclass(value, BaseModel) else None
+
+
 def _field_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     """The model holding the last key of ``loc`` and that key's field (if known)."""
     model: type[BaseModel] | None = ScenarioFile
     field: FieldInfo | None = None
+    user_key = False  # the next key is a name the user chose (a key of a dict field)
     for k, key in enumerate(loc):
-        if isinstance(key, int):
+        if isinstance(key, int) or user_key:
+            user_key = False
             continue
         if model is None or key not in model.model_fields:
             return (model if k == len(loc) - 1 else None), None
         field = model.model_fields[key]
+        mapped = _mapping_model(field)
+        user_key = mapped is not None
         if k < len(loc) - 1:
-            model = _item_model(field.annotation)
+            model = mapped or _item_model(field.annotation)
     return model, field
 
 
@@ -677,6 +953,8 @@ def _is_sequence(field: FieldInfo) -> bool:
 def _key_elsewhere(key: str) -> str | None:
     """The dotted path of a key of that name in another section, if exactly one exists."""
     paths = sorted({p for k, p in _key_paths(ScenarioFile) if k == key})
+    if len(paths) > 1:  # e.g. replications: the market's [simulation] before [experiment]
+        paths = [p for p in paths if re.split(r"[.\[]", p)[0] in Scenario.model_fields]
     return paths[0] if len(paths) == 1 else None
 
 

@@ -159,7 +159,15 @@ def default_text(field: FieldInfo) -> str:
         return f"`{value!r}`"
 
 
+def _is_mapping(field: FieldInfo) -> bool:
+    """A ``dict[str, Model]`` field: a section whose keys the user names (``[uncertainties]``)."""
+    return typing.get_origin(field.annotation) is dict
+
+
 def _item_model(field: FieldInfo) -> tuple[type[BaseModel] | None, bool]:
+    if _is_mapping(field):
+        value = typing.get_args(field.annotation)[1]
+        return (value if isinstance(value, type) and issubclass(value, BaseModel) else None), False
     annotation, _ = _unwrap_optional(field.annotation)
     many = typing.get_origin(annotation) in (tuple, list)
     if many:
@@ -229,6 +237,25 @@ def _section(
         _section(sub, f"[{path}]", level + 1, out, documented)
 
 
+MAPPING_NOTES = {
+    "uncertainties": (
+        "Each key is the dotted key path of a numeric parameter of `[market]`, `[network]`, "
+        "`[firm]`, `[[competitors]]`, `[employees]` or `[suppliers]` (in quotes, because it "
+        "holds dots; `competitors.*.key` varies that key of every competitor together, "
+        "`competitors.0.key` only the first's), and its value a table with the keys below. "
+        "Every value a range can reach must be valid for its parameter; whole-number "
+        "parameters get whole numbers. For example:\n\n"
+        "```toml\n"
+        "[uncertainties]\n"
+        '"market.word_of_mouth.p_referral_conversion" = { low = 0.3, high = 0.6 }\n'
+        '"competitors.*.reaction.advertising_step_up" = { low = 0.0, mode = 0.2, high = 0.6 }\n'
+        '"market.value_sensitivity" = { mean = 5.0, sd = 1.0, low = 3.0, high = 7.0 }\n'
+        '"network.mean_degree" = { choices = [6, 10, 14] }\n'
+        "```\n\n"
+    ),
+}
+"""Notes on sections whose keys the user names (dict fields)."""
+
 TOP_ORDER = (
     "simulation",
     "market",
@@ -290,9 +317,11 @@ def render() -> str:
                 )
                 if part
             )
+        if _is_mapping(field):
+            note = f"{_describe(field)} {MAPPING_NOTES.get(key, '')}"
         if sub is PolicyEntry:
             documented[Policy] = header
-        _section(sub, header, 2, out, documented, note=note)
+        _section(sub, header, 2, out, documented, note=note.strip())
         if sub is PolicyEntry:
             out += _presets_table()
     return "\n".join(out).rstrip() + "\n"

@@ -182,6 +182,65 @@ BAD_FILES: dict[str, tuple[int | None, list[str]]] = {
         ["market.satisfaction.promoter_min_ltr:", "got 11", "a whole number from 0 to 10"],
     ),
     "bad_n_customers_zero.toml": (3, ["market.n_customers:", "got 0", "at least 1"]),
+    "bad_uncertainty_unknown_key.toml": (
+        3,
+        [
+            "uncertainties.market.word_of_mouth.p_referal_conversion:",
+            "did you mean 'p_referral_conversion'?",
+        ],
+    ),
+    "bad_uncertainty_low_above_high.toml": (
+        3,
+        ["uncertainties.network.weak_tie_share:", "'low' (0.8) must be less than 'high' (0.2)"],
+    ),
+    "bad_uncertainty_out_of_range.toml": (
+        4,
+        [
+            "uncertainties.market.word_of_mouth.p_referral_conversion:",
+            "high = 1.2 is outside what",
+            "expected a number from 0 to 1",
+        ],
+    ),
+    "bad_uncertainty_not_numeric.toml": (
+        3,
+        ["uncertainties.network.kind:", "not a number", "only numeric parameters"],
+    ),
+    "bad_uncertainty_spec_key.toml": (
+        3,
+        ["uncertainties.market.value_sensitivity.lo:", "unknown key 'lo'", "did you mean 'low'?"],
+    ),
+    "bad_uncertainty_policy_lever.toml": (
+        6,
+        ["uncertainties.policies.0.acquisition_share:", "'policies' cannot be uncertain"],
+    ),
+    "bad_uncertainty_odd_degree.toml": (
+        6,
+        ["uncertainties.network.mean_degree:", "the range includes 7", "even mean_degree"],
+    ),
+    "bad_uncertainty_fraction_for_integer.toml": (
+        3,
+        ["uncertainties.employees.per_firm:", "got high = 12.5", "expected a whole number"],
+    ),
+    "bad_uncertainty_not_a_table.toml": (
+        3,
+        ["uncertainties.market.value_sensitivity:", "got 5.0 (a number)", "{ low = 0.3"],
+    ),
+    "bad_uncertainty_triangular_without_mode.toml": (
+        3,
+        ["uncertainties.market.churn.price_per_year:", "'mode' is missing"],
+    ),
+    "bad_uncertainty_wildcard_section.toml": (
+        3,
+        ["competitors is a list", "competitors.*.reaction.advertising_step_up (every entry)"],
+    ),
+    "bad_experiment_outcome.toml": (
+        3,
+        ["experiment.outcome:", '"cumulative_proft"', "did you mean 'cumulative_profit'?"],
+    ),
+    "bad_experiment_unknown_key.toml": (
+        3,
+        ["experiment.scenario:", "did you mean 'scenarios'?"],
+    ),
     "bad_several_problems.toml": (
         None,
         [
