@@ -18,7 +18,7 @@ import pandas as pd
 from sim.report.data import ResultsData
 from sim.report.plots import PlotResult
 
-__all__ = ["headline", "render_html", "why_line"]
+__all__ = ["headline", "render_html", "robustness_section", "why_line"]
 
 OUTCOME_LABELS = {
     "customers": ("customers at the end", "people"),
@@ -284,6 +284,68 @@ def _calibration_table(data: ResultsData) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def robustness_section(data: ResultsData) -> str:
+    """Which policy holds up across the sampled markets (from robustness.csv), as HTML.
+
+    Empty when the folder has no robustness.csv (a scenario without [uncertainties]).
+    Figures are the PNG files ``write_robustness`` drew into plots/, when present.
+    """
+    from sim.robustness import ROBUSTNESS_FIGURES
+    from sim.robustness import headline as robust_headline
+
+    path = data.folder / "robustness.csv"
+    if not path.is_file():
+        return ""
+    robust = pd.read_csv(path, dtype={"policy": str}, keep_default_na=False, na_values=[""])
+    if robust.empty:
+        return ""
+    outcome = str(robust["outcome"].iloc[0])
+    label, unit = OUTCOME_LABELS.get(outcome, (outcome, ""))
+    lines = robust_headline(robust, label)
+    head = (
+        "<tr><th>policy</th><th>wins</th><th>mean " + _e(label) + "</th><th>mean regret</th>"
+        "<th>90th percentile of regret</th><th>worst regret</th>"
+        "<th>clearly worse than the best in</th></tr>"
+    )
+    body = []
+    for _, r in robust.iterrows():
+        mark = " (smallest worst case)" if str(r["least_worst_regret"]) == "True" else ""
+        pct = r["max_regret_pct"]
+        worst = _fmt(r["max_regret"], unit) + (f" ({pct:.1f}%)" if not math.isnan(pct) else "")
+        body.append(
+            f"<tr><td>{_e(r['policy'])}{_e(mark)}</td>"
+            f"<td class='num'>{int(r['wins'])} of {int(r['scenarios'])} "
+            f"({100 * r['win_share']:.0f}%)</td>"
+            f"<td class='num'>{_fmt(r['mean_outcome'], unit)}</td>"
+            f"<td class='num'>{_fmt(r['mean_regret'], unit)}</td>"
+            f"<td class='num'>{_fmt(r['p90_regret'], unit)}</td>"
+            f"<td class='num'>{worst}</td>"
+            f"<td class='num'>{int(r['clearly_worse'])} of {int(r['scenarios'])}</td></tr>"
+        )
+    figures = []
+    for stem, title, caption in ROBUSTNESS_FIGURES:
+        png = data.folder / "plots" / f"{stem}.png"
+        if png.is_file():
+            src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+            figures.append(
+                f"<section class='figure' id='{_e(stem)}'><h3>{_e(title)}</h3>"
+                f"<img src='{src}' alt='{_e(title)}'>"
+                f"<p class='caption'>{_e(caption.format(outcome=label))}</p></section>"
+            )
+    return (
+        "<h2 id='robustness'>Robustness: which policy holds up across the sampled markets</h2>"
+        f"<p id='robust-headline'><strong>{_e(lines[0])}</strong></p>"
+        f"<ul class='details'>{''.join(f'<li>{_e(x)}</li>' for x in lines[1:])}</ul>"
+        "<p class='note'>Each sampled market draws the [uncertainties] of the scenario; every "
+        "policy ran on it with the same seeds. Regret is the shortfall of a policy's mean "
+        f"{_e(label)} from the best policy's in that market (0 when it is the best); "
+        "'clearly worse' counts the markets where the paired 95% interval of the regret lies "
+        "above 0. Tables: <code>robustness.csv</code>, <code>regret.csv</code>, "
+        "<code>scenarios.csv</code>.</p>"
+        f"<table>{head}{''.join(body)}</table>" + "".join(figures)
+    )
+
+
 def _figure(k: int, plot: PlotResult) -> str:
     title = f"Figure {k}. {_e(plot.title)}"
     if plot.skipped or plot.png is None:
@@ -316,6 +378,8 @@ th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-alig
 td.num{text-align:right;white-space:nowrap}td.ok{color:#009E73}td.off{color:#D55E00}
 td.method{color:#666;font-size:.9em}
 footer{margin-top:3em;color:#666;font-size:.85em}code{background:#f4f4f4;padding:0 3px}
+#robust-headline{font-size:1.1em;background:#EEF7F2;border-left:6px solid #009E73;
+padding:10px 16px;margin:12px 0}
 """
 
 
@@ -367,6 +431,7 @@ def render_html(data: ResultsData, plots: Sequence[PlotResult]) -> str:
 (common random numbers), so each difference is paired by replication: it is the policy's
 effect, not noise between runs. Intervals are 95% Student-t intervals across replications.
 Figures show the focal firm, <strong>{_e(data.focal)}</strong>.</p>
+{robustness_section(data)}
 <h2>Figures</h2>
 {figures}
 <h2>Summary: {_e(data.focal)} at the end of the horizon</h2>
