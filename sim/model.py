@@ -308,14 +308,6 @@ class MarketModel(mesa.Model):
         """Book one purchase (the per-agent form of book_sales)."""
         self.book_sales(np.array([index]), np.array([firm]), np.array([units]), np.array([repeat]))
 
-    def supplier_failures(self) -> np.ndarray:
-        """(firms, suppliers) bool: which suppliers failed to deliver this step."""
-        width = max((f.supplier_failed.size for f in self.firms), default=0)
-        out = np.zeros((self.n_firms, width), dtype=bool)
-        for k, firm in enumerate(self.firms):
-            out[k, : firm.supplier_failed.size] = firm.supplier_failed
-        return out
-
     # -- firm actions (the same code for both engines) -----------------------------------
     def _customers_of(self) -> list[np.ndarray]:
         firm = self.population.firm

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RELATIONSHIP_LEVELS", "relationship_level", "supplier_terms", "trust_after_step"]
+__all__ = [
+    "RELATIONSHIP_LEVELS",
+    "draw_supply_failures",
+    "relationship_level",
+    "supplier_terms",
+    "trust_after_step",
+]
 
 RELATIONSHIP_LEVELS = (
     "transaction",
@@ -72,3 +78,28 @@ def supplier_terms(
     reliability = np.clip(base_reliability + reliability_per_level * lv, 0.0, 1.0)
     cost = (1.0 - price_pressure) * (1.0 - cost_saving_per_level * lv)
     return quality, reliability, cost
+
+
+def draw_supply_failures(
+    firm: np.ndarray, failed_by_firm: list[np.ndarray], rng: np.random.Generator
+) -> np.ndarray:
+    """Whether each purchase meets a supply failure (F8).
+
+    A purchase from firm f draws on one of f's own suppliers, uniformly, and is spoilt if
+    that supplier failed to deliver this step; a firm without suppliers has none to fail.
+    firm: the firm of each purchase; failed_by_firm[f]: which of f's suppliers failed.
+
+    >>> draw_supply_failures(np.array([0, 1]), [np.array([True]), np.zeros(0, bool)],
+    ...                      np.random.default_rng(0)).tolist()
+    [True, False]
+    """
+    firm = np.asarray(firm, dtype=np.intp)
+    counts = np.array([f.size for f in failed_by_firm], dtype=np.intp)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+    flat = np.concatenate([np.zeros(0, bool), *(np.asarray(f, dtype=bool) for f in failed_by_firm)])
+    n = counts[firm]
+    supplier = np.minimum((rng.random(firm.size) * n).astype(np.intp), np.maximum(n - 1, 0))
+    out = np.zeros(firm.size, dtype=bool)
+    has = n > 0
+    out[has] = flat[starts[firm[has]] + supplier[has]]
+    return out

@@ -22,6 +22,7 @@ from sim.behaviour.satisfaction import (
     update_toward,
 )
 from sim.behaviour.spend import draw_purchases, tenure_spend_multiplier
+from sim.behaviour.supply import draw_supply_failures
 from sim.behaviour.value import choose_firm, delivered_value
 from sim.behaviour.word_of_mouth import draw_tellings, pick_contacts, referral_converts
 
@@ -113,12 +114,8 @@ class VectorizedEngine:
         p_failure = np.array([f.p_failure for f in model.firms])[firm]
         failed = rng.random(buyers.size) < p_failure
         complained = failed & (rng.random(buyers.size) < model.params.market.complaints.p_complain)
-        # Each purchase draws on one of the firm's suppliers; a failed delivery spoils it.
-        failed_supply = model.supplier_failures()
-        supply_failed = np.zeros(buyers.size, dtype=bool)
-        if failed_supply.shape[1]:
-            supplier = rng.integers(failed_supply.shape[1], size=buyers.size)
-            supply_failed = failed_supply[firm, supplier]
+        # Each purchase draws on one of its own firm's suppliers; a failed delivery spoils it.
+        supply_failed = draw_supply_failures(firm, [f.supplier_failed for f in model.firms], rng)
         return buyers, failed, complained, supply_failed
 
     def feel(

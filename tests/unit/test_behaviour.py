@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.behaviour import churn, levers, satisfaction, spend, value, word_of_mouth
+from sim.behaviour import churn, levers, satisfaction, spend, supply, value, word_of_mouth
 from sim.behaviour.churn import (
     CHURN_REASONS,
     OWN_CHURN_REASONS,
@@ -36,6 +36,7 @@ from sim.behaviour.satisfaction import (
     update_toward,
 )
 from sim.behaviour.spend import draw_base_spend, draw_purchases, tenure_spend_multiplier
+from sim.behaviour.supply import draw_supply_failures
 from sim.behaviour.value import (
     N_VALUE_PARTS,
     choose_firm,
@@ -78,14 +79,16 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20240611)
 
 
-@pytest.mark.parametrize("module", [value, satisfaction, spend, levers, word_of_mouth])
+@pytest.mark.parametrize("module", [value, satisfaction, spend, levers, word_of_mouth, supply])
 def test_doctests_pass(module) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0
 
 
-@pytest.mark.parametrize("module", [value, satisfaction, spend, levers, word_of_mouth, churn])
+@pytest.mark.parametrize(
+    "module", [value, satisfaction, spend, levers, word_of_mouth, churn, supply]
+)
 def test_all_names_exist(module) -> None:
     for name in module.__all__:
         assert hasattr(module, name)
@@ -617,6 +620,33 @@ class TestLevers:
             counts[select_random(candidates, 3, rng)] += 1
         for c in counts:
             assert_proportion(c, n, 0.3)
+
+
+class TestSupplyFailures:
+    """A purchase meets a failure of one of its own firm's suppliers (F8)."""
+
+    def test_rate_is_the_failed_share_of_the_firms_own_suppliers(self, rng) -> None:
+        # firm 0: its single supplier failed; firm 1: one of ten failed; firm 2: no suppliers;
+        # firm 3: two of four failed. A table padded to the widest firm would dilute firm 0
+        # (1 in 10) and firm 3 (2 in 10).
+        failed = [
+            np.array([True]),
+            np.array([True] + [False] * 9),
+            np.zeros(0, dtype=bool),
+            np.array([False, True, True, False]),
+        ]
+        firm = np.repeat(np.arange(4), N_DRAWS // 4)
+        hit = draw_supply_failures(firm, failed, rng)
+        by_firm = hit.reshape(4, -1)
+        assert by_firm[0].all()
+        assert_proportion(by_firm[1].sum(), by_firm[1].size, 0.1)
+        assert not by_firm[2].any()
+        assert_proportion(by_firm[3].sum(), by_firm[3].size, 0.5)
+
+    def test_no_failure_no_spoilt_purchase(self, rng) -> None:
+        failed = [np.zeros(3, dtype=bool), np.zeros(5, dtype=bool)]
+        assert not draw_supply_failures(rng.integers(0, 2, 1_000), failed, rng).any()
+        assert draw_supply_failures(np.zeros(0, dtype=int), failed, rng).size == 0
 
 
 def test_select_longest_waiting_fractional_waits(rng) -> None:
