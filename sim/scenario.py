@@ -187,13 +187,22 @@ class WordOfMouthSpec(Spec):
 
 
 class ChurnSpec(Spec):
-    """Why and how fast customers leave (competing hazards, per year)."""
+    """Why and how fast customers leave: competing hazards (rates) per year.
 
-    base_per_year: Probability = Field(
-        0.02, description="Yearly chance of leaving for reasons outside the model (moving away)."
+    A hazard h per year gives a chance 1 - exp(-h) of leaving within a year and
+    1 - exp(-h / steps_per_year) within one step, so a hazard above 1 is valid (h = 2:
+    86% leave within a year); see sim.behaviour.churn.draw_churn.
+    """
+
+    base_per_year: NonNegative = Field(
+        0.02,
+        description=(
+            "Hazard per year of leaving for reasons outside the model (moving away, no "
+            "longer needing the product)."
+        ),
     )
-    dissatisfaction_per_year: Probability = Field(
-        0.6, description="Yearly churn chance of a fully dissatisfied customer."
+    dissatisfaction_per_year: NonNegative = Field(
+        0.6, description="Hazard per year of leaving of a fully dissatisfied customer."
     )
     satisfaction_convexity: Positive = Field(
         2.5,
@@ -202,8 +211,12 @@ class ChurnSpec(Spec):
             "customers rarely leave (Heskett et al. 1994)."
         ),
     )
-    neglect_per_year: Probability = Field(
-        0.55, description="Yearly churn chance of a customer long neglected (no care contact)."
+    neglect_per_year: NonNegative = Field(
+        0.55,
+        description=(
+            "Hazard per year of leaving for lack of care of a customer long neglected (no "
+            "care contact) at satisfaction 0.7."
+        ),
     )
     neglect_weeks: Positive = Field(
         26.0, description="Weeks without care after which neglect is about 63% of its maximum."
@@ -215,11 +228,12 @@ class ChurnSpec(Spec):
             "((1 - satisfaction) / 0.3) to this power (0 = not at all)."
         ),
     )
-    unresolved_complaint_per_year: Probability = Field(
-        0.5, description="Extra yearly churn chance while a complaint is unresolved."
+    unresolved_complaint_per_year: NonNegative = Field(
+        0.5, description="Extra hazard per year of leaving while a complaint is unresolved."
     )
     price_per_year: NonNegative = Field(
-        0.6, description="Extra yearly churn chance per 100% of price above the reference price."
+        0.6,
+        description="Extra hazard per year of leaving per 100% of price above the reference price.",
     )
     member_churn_reduction: Probability = Field(
         0.3, description="Share by which loyalty-program membership lowers every churn hazard."

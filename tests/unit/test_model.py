@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -334,6 +336,44 @@ def test_cohort_value_is_discounted(make_small_scenario) -> None:
     pd.testing.assert_frame_equal(a[["firm", "cohort_step"]], b[["firm", "cohort_step"]])
     assert (b["discounted_margin"] <= a["discounted_margin"] + 1e-9).all()
     assert (b["discounted_margin"] < a["discounted_margin"]).any()
+
+
+def test_churn_hazards_above_one_per_year_are_rates() -> None:
+    """A yearly hazard of 3 (95% leave within a year) is valid; a quarter keeps exp(-0.75)."""
+    n, steps, hazard = 20_000, 13, 3.0
+    scenario = Scenario(
+        simulation={"steps": steps},
+        market={
+            "n_customers": n,
+            "initial_penetration": 1.0,
+            "need_per_year": 0.0,
+            "poaching_offers_per_year": 0.0,
+            "word_of_mouth": {"referrals_per_year": 0.0, "peers_deterred_per_episode": 0.0},
+            "churn": {
+                "base_per_year": hazard,
+                "dissatisfaction_per_year": 0.0,
+                "neglect_per_year": 0.0,
+                "unresolved_complaint_per_year": 0.0,
+                "price_per_year": 0.0,
+            },
+        },
+        firm={"budget_per_year": 0.0, "initial_share": 1.0},
+        competitors=(),
+        employees={"enabled": False},
+        suppliers={"enabled": False},
+    )
+    df = (
+        MarketModel(scenario, policy=Policy(name="none", budget_per_year=0.0), seed=3)
+        .run()
+        .results()
+    )
+    assert df["churned"].sum() == df["churned_other"].sum()
+    assert df["new_customers"].sum() == 0
+    kept = df["customers"].iloc[-1] / n
+    p = math.exp(-hazard * steps / 52)
+    assert abs(kept - p) <= 4.0 * math.sqrt(p * (1 - p) / n), (kept, p)
+    with pytest.raises(ValidationError):
+        Scenario.model_validate({"market": {"churn": {"neglect_per_year": -0.1}}})
 
 
 # ---------------------------------------------------------------------------- errors

@@ -15,10 +15,9 @@ step t is discounted to the cohort's step by 1 / (1 + i)^t. So the first margin 
 one period after acquisition, to a customer retained once: CLV = sum_{t>=1} m r^t /
 (1 + i)^t = m r / (1 + i - r), Gupta & Lehmann's ``first_margin="next_period"`` form.
 
-Monthly steps, r = 0.95 and i = 1% a month. (r = 0.9 would need a yearly background
-hazard of 1.26, but ChurnSpec.base_per_year is capped at 1: it is typed a probability
-although the model uses it as a hazard rate.) With 150 steps the untaken tail
-(r / (1 + i))^150 is 1e-4 of the value.
+Monthly steps, r = 0.95 and i = 1% a month (a yearly background hazard of 0.62; the
+churn hazards are rates, so a faster churn such as r = 0.9, a hazard of 1.26, is valid
+too). With 150 steps the untaken tail (r / (1 + i))^150 is 1e-4 of the value.
 
 The Monte Carlo error is analytic: a customer's realised value is m d (1 - d^L) / (1 - d)
 with d = 1 / (1 + i) and L the periods retained, P(L = l) = r^l (1 - r) for l < T and
