@@ -22,9 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.scale import make_scenario
 from sim.model import MarketModel
 from sim.network import build_graph
-from sim.scenario import Scenario
 
 
 def print_profile(profile: cProfile.Profile, title: str, limit: int) -> None:
@@ -50,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--degree", type=int, default=10, help="mean degree (default 10)")
     parser.add_argument("--seed", type=int, default=1, help="model seed (default 1)")
+    parser.add_argument(
+        "--employees", type=int, default=None, help="employees per firm (default: scenario's)"
+    )
+    parser.add_argument(
+        "--suppliers", type=int, default=None, help="suppliers per firm (default: scenario's)"
+    )
     parser.add_argument("--limit", type=int, default=25, help="rows per table (default 25)")
     return parser.parse_args(argv)
 
@@ -57,12 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Profile construction and stepping separately and print both profiles."""
     args = parse_args(argv)
-    scenario = Scenario.default().with_updates(
-        {
-            "market.n_customers": args.customers,
-            "network.mean_degree": args.degree,
-            "simulation.steps": args.steps,
-        }
+    scenario = make_scenario(
+        args.customers, args.steps, args.degree, args.employees, args.suppliers
     )
     net = scenario.network
     graph_rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(3)[0])

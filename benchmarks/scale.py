@@ -53,6 +53,26 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def make_scenario(
+    customers: int,
+    steps: int,
+    degree: int = 10,
+    employees: int | None = None,
+    suppliers: int | None = None,
+) -> Scenario:
+    """The default scenario at this size (staff and suppliers per firm if given)."""
+    updates: dict[str, object] = {
+        "market.n_customers": customers,
+        "network.mean_degree": degree,
+        "simulation.steps": steps,
+    }
+    if employees is not None:
+        updates["employees.per_firm"] = employees
+    if suppliers is not None:
+        updates["suppliers.per_firm"] = suppliers
+    return Scenario.default().with_updates(updates)
+
+
 def run_config(
     customers: int,
     steps: int,
@@ -60,16 +80,16 @@ def run_config(
     degree: int = 10,
     seed: int = 1,
     policy: str = "balanced",
+    employees: int | None = None,
+    suppliers: int | None = None,
 ) -> dict[str, Any]:
-    """Build, initialise and run one configuration; return its timings and sanity figures."""
+    """Build, initialise and run one configuration; return its timings and sanity figures.
+
+    `employees` and `suppliers` set the staff and suppliers per firm (None: the default
+    scenario's).
+    """
     t_start = time.perf_counter()
-    scenario = Scenario.default().with_updates(
-        {
-            "market.n_customers": customers,
-            "network.mean_degree": degree,
-            "simulation.steps": steps,
-        }
-    )
+    scenario = make_scenario(customers, steps, degree, employees, suppliers)
     net = scenario.network
     # The same stream MarketModel.__init__ derives for the graph (its first spawned child).
     graph_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
@@ -101,6 +121,8 @@ def run_config(
         "mean_degree_actual": round(graph.mean_degree, 3),
         "edges": graph.num_edges,
         "n_firms": model.n_firms,
+        "employees_per_firm": scenario.employees.per_firm,
+        "suppliers_per_firm": scenario.suppliers.per_firm,
         "policy": model.policy.name,
         "seed": seed,
         "graph_s": round(t_init - t_graph, 4),
@@ -144,9 +166,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--policy", default="balanced", help="focal firm's policy preset (default balanced)"
     )
+    parser.add_argument(
+        "--employees",
+        type=int,
+        default=None,
+        help="employees per firm (employees.per_firm; default: the scenario's, 20)",
+    )
+    parser.add_argument(
+        "--suppliers",
+        type=int,
+        default=None,
+        help="suppliers per firm (suppliers.per_firm; default: the scenario's, 3)",
+    )
     args = parser.parse_args(argv)
     if args.customers < 1 or args.steps < 1:
         parser.error("--customers and --steps must be >= 1")
+    if (args.employees is not None and args.employees < 0) or (
+        args.suppliers is not None and args.suppliers < 0
+    ):
+        parser.error("--employees and --suppliers must be >= 0")
     return args
 
 
@@ -154,7 +192,14 @@ def main(argv: list[str] | None = None) -> None:
     """Run the configuration given on the command line and print its JSON line."""
     args = parse_args(argv)
     result = run_config(
-        args.customers, args.steps, args.engine, args.degree, args.seed, args.policy
+        args.customers,
+        args.steps,
+        args.engine,
+        args.degree,
+        args.seed,
+        args.policy,
+        args.employees,
+        args.suppliers,
     )
     print(json.dumps(result), flush=True)
 

@@ -14,7 +14,18 @@ import pandas as pd
 
 from sim.behaviour.churn import CHURN_REASONS
 
-__all__ = ["ACQUISITION_CHANNELS", "METRICS", "CohortValue", "Ledger", "state_measures"]
+__all__ = [
+    "ACQUISITION_CHANNELS",
+    "METRICS",
+    "TIERS",
+    "CohortValue",
+    "Ledger",
+    "assign_active_tiers",
+    "customers_by_firm",
+    "pyramid_counts",
+    "state_measures",
+    "tier_moves",
+]
 
 ACQUISITION_CHANNELS = (
     "advertising",
@@ -104,24 +115,35 @@ METRICS = (
 """The headline columns of MarketModel.results(), besides step, firm and spend lines."""
 
 
+def customers_by_firm(firm: np.ndarray, n_firms: int) -> list[np.ndarray]:
+    """Indices of each firm's current customers, ascending, one array per firm.
+
+    One pass over the people finds the customers and a stable (radix) sort of their firm
+    ids groups them, so the measures below touch customers only, not the whole market.
+    """
+    active = np.flatnonzero(firm >= 0)
+    ids = firm[active]
+    order = np.argsort(ids, kind="stable")
+    grouped = active[order]
+    bounds = np.searchsorted(ids[order], np.arange(n_firms + 1))
+    return [grouped[bounds[f] : bounds[f + 1]] for f in range(n_firms)]
+
+
 def state_measures(
-    firm: np.ndarray,
+    customers_of: list[np.ndarray],
     satisfaction: np.ndarray,
     ltr: np.ndarray,
     member: np.ndarray,
-    n_firms: int,
     promoter_min_ltr: int,
     detractor_max_ltr: int,
 ) -> dict[str, np.ndarray]:
-    """Counts and means over each firm's current customers (one pass of bincounts)."""
-    active = firm >= 0
-    f = firm[active].astype(np.intp)
-    customers = np.bincount(f, minlength=n_firms).astype(float)
-    sat_sum = np.bincount(f, weights=satisfaction[active], minlength=n_firms)
-    scores = ltr[active]
-    promoters = np.bincount(f, weights=scores >= promoter_min_ltr, minlength=n_firms)
-    detractors = np.bincount(f, weights=scores <= detractor_max_ltr, minlength=n_firms)
-    members = np.bincount(f, weights=member[active], minlength=n_firms)
+    """Counts and means over each firm's current customers (`customers_by_firm`)."""
+    customers = np.array([idx.size for idx in customers_of], dtype=float)
+    sat_sum = np.array([satisfaction[idx].sum() for idx in customers_of], dtype=float)
+    scores = [ltr[idx] for idx in customers_of]
+    promoters = np.array([np.count_nonzero(s >= promoter_min_ltr) for s in scores], dtype=float)
+    detractors = np.array([np.count_nonzero(s <= detractor_max_ltr) for s in scores], dtype=float)
+    members = np.array([np.count_nonzero(member[idx]) for idx in customers_of], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             "customers": customers,
@@ -210,9 +232,9 @@ TIER_SHARES = (0.01, 0.04, 0.15)
 
 
 def assign_active_tiers(
-    firm: np.ndarray,
+    customers_of: list[np.ndarray],
     annual_revenue: np.ndarray,
-    n_firms: int,
+    n_people: int,
     shares: tuple[float, ...] = TIER_SHARES,
 ) -> np.ndarray:
     """Tier index (0 top ... 3 small) of each active customer by revenue rank within its firm.
@@ -220,10 +242,9 @@ def assign_active_tiers(
     Inactive people get -1. Ranks use quantiles of the firm's customers' revenue over
     about the last year (an O(n) partition, not a sort).
     """
-    tier = np.full(firm.shape, -1, dtype=np.int8)
+    tier = np.full(n_people, -1, dtype=np.int8)
     cut = np.cumsum(shares)
-    for f in range(n_firms):
-        mine = np.flatnonzero(firm == f)
+    for mine in customers_of:
         if mine.size == 0:
             continue
         rev = annual_revenue[mine]
@@ -235,29 +256,40 @@ def assign_active_tiers(
     return tier
 
 
+def tier_moves(
+    customers_of: list[np.ndarray], old_tier: np.ndarray, new_tier: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(upgrades, downgrades) per firm: customers who had a tier before and moved up or down."""
+    up, down = np.zeros(len(customers_of)), np.zeros(len(customers_of))
+    for f, mine in enumerate(customers_of):
+        old, new = old_tier[mine], new_tier[mine]
+        kept = old >= 0
+        up[f] = np.count_nonzero(kept & (new < old))
+        down[f] = np.count_nonzero(kept & (new > old))
+    return up, down
+
+
 def pyramid_counts(
-    firm: np.ndarray,
+    customers_of: list[np.ndarray],
     tier: np.ndarray,
     former_firm: np.ndarray,
     aware: np.ndarray,
-    n_firms: int,
 ) -> dict[str, np.ndarray]:
     """People in each tier of each firm's pyramid.
 
     Inactive: former customers of the firm not buying from it now; prospects: aware of
     the firm but neither customers nor former customers; suspects: not yet aware.
+    Customers and former customers of a firm are aware of it (winning a customer makes
+    them aware and awareness is never lost), so prospects are the aware people less
+    those two groups, counted without a pass per firm over everybody's state.
     """
-    active = firm >= 0
+    n_firms = len(customers_of)
     counts = np.zeros((len(TIERS), n_firms))
-    flat = np.bincount(
-        tier[active].astype(np.intp) * n_firms + firm[active], minlength=4 * n_firms
-    ).reshape(4, n_firms)
-    counts[:4] = flat
-    for f in range(n_firms):
-        not_mine = firm != f
-        inactive = not_mine & (former_firm == f)
-        prospects = not_mine & ~inactive & aware[:, f]
-        counts[4, f] = np.count_nonzero(inactive)
-        counts[5, f] = np.count_nonzero(prospects)
-        counts[6, f] = firm.size - np.count_nonzero(~not_mine) - counts[4, f] - counts[5, f]
+    for f, mine in enumerate(customers_of):
+        counts[:4, f] = np.bincount(tier[mine], minlength=4)[:4]
+        returned = np.count_nonzero(former_firm[mine] == f)  # came back after leaving
+        counts[4, f] = np.count_nonzero(former_firm == f) - returned
+        aware_f = np.count_nonzero(aware[:, f])
+        counts[5, f] = aware_f - mine.size - counts[4, f]
+        counts[6, f] = aware.shape[0] - aware_f
     return {f"tier_{name}": counts[k] for k, name in enumerate(TIERS)}

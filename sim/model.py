@@ -17,6 +17,9 @@ The model does no file I/O and no plotting.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import mesa
@@ -37,8 +40,10 @@ from sim.metrics import (
     CohortValue,
     Ledger,
     assign_active_tiers,
+    customers_by_firm,
     pyramid_counts,
     state_measures,
+    tier_moves,
 )
 from sim.network import SocialGraph, build_graph
 from sim.policies import get_policy
@@ -47,6 +52,23 @@ from sim.scenario import Policy, Scenario
 __all__ = ["MarketModel"]
 
 NEW_CUSTOMER_SATISFACTION = 0.7
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while creating many long-lived objects.
+
+    Creating a million Customer agents otherwise triggers collections that rescan the
+    growing set of agents again and again (about a quarter of the creation time); none
+    of them is garbage. The collector's previous state is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class MarketModel(mesa.Model):
@@ -112,8 +134,9 @@ class MarketModel(mesa.Model):
         self.offers = firm_offers(self.firms)
         self.population = CustomerPopulation.create(scenario, self.offers, population_rng)
         self._initial_revenue()
-        for i in range(market.n_customers):
-            Customer(self, i)
+        with _cyclic_gc_paused():
+            for i in range(market.n_customers):
+                Customer(self, i)
         self.customers = self.agents_by_type[Customer] if market.n_customers else None
         self._derive_constants()
         self.cohorts = CohortValue(
@@ -127,8 +150,9 @@ class MarketModel(mesa.Model):
             firm.n_customers = int(n)
         self.ledger = Ledger(self.n_firms)
         self.records: list[dict[str, np.ndarray]] = []
-        self._promotion_targets: list[np.ndarray] = []
-        self._visit_targets: list[np.ndarray] = []
+        # this step's promotion receivers and sales-visit targets, one array per firm
+        self.promotion_targets: list[np.ndarray] = []
+        self.visit_targets: list[np.ndarray] = []
         n = market.n_customers
         self.promotion_offered = np.zeros((self.n_firms, n), dtype=bool)
         self.visited = np.zeros((self.n_firms, n), dtype=bool)
@@ -310,10 +334,7 @@ class MarketModel(mesa.Model):
 
     # -- firm actions (the same code for both engines) -----------------------------------
     def _customers_of(self) -> list[np.ndarray]:
-        firm = self.population.firm
-        order = np.argsort(firm, kind="stable")
-        bounds = np.searchsorted(firm[order], np.arange(-1, self.n_firms + 1))
-        return [order[bounds[f + 1] : bounds[f + 2]] for f in range(self.n_firms)]
+        return customers_by_firm(self.population.firm, self.n_firms)
 
     def care_for_customers(self, customers_of: list[np.ndarray]) -> None:
         """Each firm spends its care budget on the customers it neglected longest."""
@@ -395,16 +416,17 @@ class MarketModel(mesa.Model):
         """Firms send promotions to non-customers and sales visits to their prospects."""
         pop = self.population
         lev = self.params.market.levers
-        prospects = np.flatnonzero(pop.firm < 0)
+        prospect = pop.firm < 0
+        prospects = np.flatnonzero(prospect)
         for f, firm in enumerate(self.firms):
             k = firm.capacity("promotions", lev.promotion_offer)
             offered = select_random(prospects, k, self.rng)
             self.promotion_offered[f, offered] = True
-            aware = prospects[pop.aware[prospects, f]]
+            aware = np.flatnonzero(prospect & pop.aware[:, f])
             visited = select_random(aware, firm.capacity("sales_visits", lev.sales_visit), self.rng)
             self.visited[f, visited] = True
-            self._promotion_targets.append(offered)
-            self._visit_targets.append(visited)
+            self.promotion_targets.append(offered)
+            self.visit_targets.append(visited)
             self.ledger.promotion_offers[f] = offered.size
             self.ledger.sales_visits[f] = visited.size
             self.spent[f]["promotions"] = offered.size * lev.promotion_offer
@@ -412,12 +434,12 @@ class MarketModel(mesa.Model):
 
     def _clear_offers(self) -> None:
         for f, (offered, visited) in enumerate(
-            zip(self._promotion_targets, self._visit_targets, strict=True)
+            zip(self.promotion_targets, self.visit_targets, strict=True)
         ):
             self.promotion_offered[f, offered] = False
             self.visited[f, visited] = False
-        self._promotion_targets.clear()
-        self._visit_targets.clear()
+        self.promotion_targets.clear()
+        self.visit_targets.clear()
 
     # -- the step -------------------------------------------------------------------------
     def step(self) -> None:
@@ -466,41 +488,34 @@ class MarketModel(mesa.Model):
         self.engine.consider()
         self._clear_offers()
 
-        pop.tenure[pop.firm >= 0] += 1
-        self._record()
+        customers_of = self._customers_of()
+        for mine in customers_of:
+            pop.tenure[mine] += 1
+        self._record(customers_of)
         for firm in self.firms:
             firm.react()
 
-    def _record(self) -> None:
+    def _record(self, customers_of: list[np.ndarray]) -> None:
+        """Close the step's books and append its measures (over customers, not everybody)."""
         led = self.ledger
         pop = self.population
         sat = self.params.market.satisfaction
         state = state_measures(
-            pop.firm,
+            customers_of,
             pop.satisfaction,
             pop.ltr,
             pop.member,
-            self.n_firms,
             sat.promoter_min_ltr,
             sat.detractor_max_ltr,
         )
         for firm, n in zip(self.firms, state["customers"], strict=True):
             firm.n_customers = int(n)
         old_tier = pop.tier
-        pop.tier = assign_active_tiers(pop.firm, pop.annual_revenue, self.n_firms)
-        kept = (old_tier >= 0) & (pop.tier >= 0)
-        firm_kept = pop.firm[kept].astype(np.intp)
-        upgrades = np.bincount(
-            firm_kept, weights=pop.tier[kept] < old_tier[kept], minlength=self.n_firms
-        )
-        downgrades = np.bincount(
-            firm_kept, weights=pop.tier[kept] > old_tier[kept], minlength=self.n_firms
-        )
-        tiers = pyramid_counts(pop.firm, pop.tier, pop.former_firm, pop.aware, self.n_firms)
-        active = pop.firm >= 0
-        first_year = np.bincount(
-            pop.firm[active & (pop.tenure < self.steps_per_year)].astype(np.intp),
-            minlength=self.n_firms,
+        pop.tier = assign_active_tiers(customers_of, pop.annual_revenue, pop.n)
+        upgrades, downgrades = tier_moves(customers_of, old_tier, pop.tier)
+        tiers = pyramid_counts(customers_of, pop.tier, pop.former_firm, pop.aware)
+        first_year = np.array(
+            [np.count_nonzero(pop.tenure[mine] < self.steps_per_year) for mine in customers_of]
         )
         staff = [f.staff_report for f in self.firms]
         suppliers = [f.suppliers for f in self.firms]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "bernoulli_successes",
     "care_effect",
     "draw_capacity",
     "exposure_probability",
@@ -36,6 +37,19 @@ def exposure_probability(exposures_per_person: float, p_per_exposure: float) -> 
 def service_gain(spend_per_customer_year: float, scale: float, max_gain: float) -> float:
     """Rise in service quality bought by service spend, with diminishing returns."""
     return float(max_gain * -np.expm1(-max(spend_per_customer_year, 0.0) / scale))
+
+
+def bernoulli_successes(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Positions (0..n-1, in random order) of the successes of n independent Bernoulli(p) trials.
+
+    Drawn as a Binomial(n, p) count and that many distinct uniform positions: the same
+    distribution as `np.flatnonzero(rng.random(n) < p)`, but O(successes) rather than O(n)
+    when p is small (advertising reaches a few hundred of a million people a week).
+    """
+    if n <= 0 or p <= 0.0:
+        return np.empty(0, dtype=np.int64)
+    k = int(rng.binomial(n, min(p, 1.0)))
+    return rng.choice(n, size=k, replace=False)
 
 
 def select_random(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

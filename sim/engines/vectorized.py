@@ -16,6 +16,7 @@ from sim.behaviour.churn import (
     draw_churn,
     switch_probability,
 )
+from sim.behaviour.levers import bernoulli_successes
 from sim.behaviour.satisfaction import (
     likelihood_to_recommend,
     transaction_satisfaction,
@@ -231,45 +232,56 @@ class VectorizedEngine:
             )
             model.win_customers(contacts, firms, "referral", values)
 
-        people = np.flatnonzero(pop.firm < 0)
-        n_firms = model.n_firms
-        p_aware = np.array([f.p_aware_ad for f in model.firms])
-        p_consider = np.array([f.p_consider_ad for f in model.firms])
-        aware = pop.aware[people]
-        aware |= rng.random((people.size, n_firms)) < p_aware
-        ad_consider = rng.random((people.size, n_firms)) < p_consider
-        offered = model.promotion_offered[:, people].T
-        offered &= rng.random(offered.shape) < model.params.market.levers.promotion_response
-        visited = model.visited[:, people].T
-        aware |= ad_consider | offered | visited
-        pop.aware[people] = aware
-        triggered = (ad_consider | offered | visited).any(axis=1)
-        need = aware.any(axis=1) & (rng.random(people.size) < model.p_need)
-        considering = triggered | need
-        who = people[considering]
+        self._choose(np.flatnonzero(pop.firm < 0))
+
+    def _choose(self, people: np.ndarray) -> None:
+        """Non-customers `people` act on ads, offers, visits and need, and may choose a firm.
+
+        Per firm, a person becomes aware through an ad with probability p_aware_ad and
+        considers buying with p_consider_ad; a promotion offer makes its receiver consider
+        with promotion_response; a sales visit always does; an aware person also considers
+        with p_need. These events are rare at scale, so they are drawn as the positions of
+        the successes (`bernoulli_successes`, the same distribution as one uniform draw per
+        person and firm) and only the few considering people are gathered.
+        """
+        model, pop, rng = self.model, self.model.population, self.model.rng
+        n_firms, m = model.n_firms, people.size
+        response = model.params.market.levers.promotion_response
+        ads, offers, visits = [], [], []
+        for f, firm in enumerate(model.firms):
+            pop.aware[people[bernoulli_successes(m, firm.p_aware_ad, rng)], f] = True
+            ad = people[bernoulli_successes(m, firm.p_consider_ad, rng)]
+            sent = model.promotion_targets[f]
+            sent = sent[pop.firm[sent] < 0]  # some took up a referral this step
+            took = sent[rng.random(sent.size) < response]
+            seen = model.visit_targets[f]
+            seen = seen[pop.firm[seen] < 0]
+            for events, who in ((ads, ad), (offers, took), (visits, seen)):
+                pop.aware[who, f] = True
+                events.append(who)
+        need = people[bernoulli_successes(m, model.p_need, rng)]
+        need = need[pop.aware[need].any(axis=1)]  # only aware people consider on their own
+        who = np.unique(np.concatenate([*ads, *offers, *visits, need]))
+        if who.size == 0:
+            return
+        ad_consider = np.zeros((who.size, n_firms), dtype=bool)
+        offered = np.zeros_like(ad_consider)
+        visited = np.zeros_like(ad_consider)
+        for f in range(n_firms):
+            ad_consider[np.searchsorted(who, ads[f]), f] = True
+            offered[np.searchsorted(who, offers[f]), f] = True
+            visited[np.searchsorted(who, visits[f]), f] = True
+        aware = pop.aware[who]
         values = delivered_value(pop.weights[who], model.offers)
-        utilities = model.choice_utilities(
-            values,
-            pop.deterred[who],
-            offered[considering],
-            visited[considering],
-            aware[considering],
-        )
+        utilities = model.choice_utilities(values, pop.deterred[who], offered, visited, aware)
         choice = choose_firm(utilities, model.outside_utility, rng)
-        buys = choice >= 0
-        rows = np.flatnonzero(buys)
-        chosen = choice[buys]
+        rows = np.flatnonzero(choice >= 0)
+        chosen = choice[rows]
         channel = np.select(
-            [
-                visited[considering][rows, chosen],
-                offered[considering][rows, chosen],
-                ad_consider[considering][rows, chosen],
-            ],
+            [visited[rows, chosen], offered[rows, chosen], ad_consider[rows, chosen]],
             [0, 1, 2],
             default=3,
         )
         for code, name in enumerate(("sales_visit", "promotion", "advertising", "organic")):
-            pick = channel == code
-            model.win_customers(
-                who[rows[pick]], chosen[pick], name, values[rows[pick], chosen[pick]]
-            )
+            pick = rows[channel == code]
+            model.win_customers(who[pick], choice[pick], name, values[pick, choice[pick]])

@@ -23,6 +23,7 @@ from sim.behaviour.churn import (
     switch_probability,
 )
 from sim.behaviour.levers import (
+    bernoulli_successes,
     care_effect,
     draw_capacity,
     exposure_probability,
@@ -620,6 +621,35 @@ class TestLevers:
             counts[select_random(candidates, 3, rng)] += 1
         for c in counts:
             assert_proportion(c, n, 0.3)
+
+
+class TestBernoulliSuccesses:
+    """Positions of rare successes drawn without touching every trial (the consider phase)."""
+
+    def test_distinct_positions_in_range(self, rng) -> None:
+        pos = bernoulli_successes(1_000, 0.3, rng)
+        assert np.unique(pos).size == pos.size
+        assert ((pos >= 0) & (pos < 1_000)).all()
+
+    def test_count_is_binomial(self, rng) -> None:
+        n, p, reps = 5_000, 0.002, 4_000
+        counts = np.array([bernoulli_successes(n, p, rng).size for _ in range(reps)])
+        # mean n p = 10 per draw; its standard error over reps is sqrt(n p (1 - p) / reps)
+        assert abs(counts.mean() - n * p) <= K_SE * math.sqrt(n * p * (1 - p) / reps)
+        assert counts.var(ddof=1) == pytest.approx(n * p * (1 - p), rel=0.1)
+
+    def test_each_position_equally_likely(self, rng) -> None:
+        n, p, reps = 20, 0.25, 20_000
+        hits = np.zeros(n)
+        for _ in range(reps):
+            hits[bernoulli_successes(n, p, rng)] += 1
+        for h in hits:  # every trial succeeds with probability p, independently of its place
+            assert_proportion(h, reps, p)
+
+    def test_edges(self, rng) -> None:
+        assert bernoulli_successes(100, 0.0, rng).size == 0
+        assert bernoulli_successes(0, 0.5, rng).size == 0
+        assert sorted(bernoulli_successes(50, 1.0, rng).tolist()) == list(range(50))
 
 
 class TestSupplyFailures:

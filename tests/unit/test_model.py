@@ -338,6 +338,23 @@ def test_cohort_value_is_discounted(make_small_scenario) -> None:
     assert (b["discounted_margin"] < a["discounted_margin"]).any()
 
 
+def test_pyramid_counts_follow_their_definitions(finished_run) -> None:
+    """The pyramid tiers, counted without a pass per firm, match the definitions directly."""
+    model, _ = finished_run
+    pop = model.population
+    last = model.records[-1]
+    for f in range(model.n_firms):
+        mine = pop.firm == f
+        inactive = ~mine & (pop.former_firm == f)
+        prospects = ~mine & ~inactive & pop.aware[:, f]
+        for k, tier in enumerate(("top", "big", "medium", "small")):
+            assert last[f"tier_{tier}"][f] == np.count_nonzero(mine & (pop.tier == k))
+        assert last["tier_inactive"][f] == np.count_nonzero(inactive)
+        assert last["tier_prospects"][f] == np.count_nonzero(prospects)
+        assert last["tier_suspects"][f] == np.count_nonzero(~mine & ~inactive & ~prospects)
+    assert last["tier_inactive"].sum() > 0 and last["tier_prospects"].sum() > 0
+
+
 def test_churn_hazards_above_one_per_year_are_rates() -> None:
     """A yearly hazard of 3 (95% leave within a year) is valid; a quarter keeps exp(-0.75)."""
     n, steps, hazard = 20_000, 13, 3.0
