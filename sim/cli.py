@@ -1,8 +1,10 @@
 """The ``marketsim`` command: run, validate, list, new, report.
 
 Exit codes: 0 success; 2 a user error (bad scenario file, bad arguments, missing file or
-folder), reported in one friendly message without a traceback; 1 an unexpected error
-(a bug: the traceback is printed so it can be reported); 130 interrupted (Ctrl-C).
+folder, a resume that does not match), reported in one friendly message without a
+traceback; 3 some runs of an experiment failed (each listed with its coordinates and
+seed; the finished runs are kept for ``--resume``); 1 an unexpected error (a bug: the
+traceback is printed so it can be reported); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -14,18 +16,20 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sim.scenario_file import ScenarioFile
 
-__all__ = ["EXIT_BUG", "EXIT_OK", "EXIT_USER", "bundled_scenarios", "main"]
+__all__ = ["EXIT_BUG", "EXIT_OK", "EXIT_RUNS_FAILED", "EXIT_USER", "bundled_scenarios", "main"]
 
 EXIT_OK = 0
 EXIT_BUG = 1
 EXIT_USER = 2
+EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 FLAGSHIP = "retention_vs_acquisition"
@@ -194,44 +198,86 @@ class _Progress:
             self.bar.stop()
 
 
+@contextmanager
+def _resume_hint(out: Path, args: argparse.Namespace) -> Iterator[None]:
+    """On Ctrl-C, say that the finished runs are kept and how to continue."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        _err(
+            f"the finished runs are kept in {out / 'runs'}: run the same command again "
+            "with --resume to continue where it stopped"
+        )
+        raise
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment import default_workers, run_experiment
+    from sim.experiment import default_workers, plan_runs, run_experiment
     from sim.report import render_report
     from sim.report.data import load_results
     from sim.report.html import headline
     from sim.results import write_results
+    from sim.runstore import RESULT_TABLES
     from sim.scenario_file import read_header
+    from sim.uncertainty import scenario_variants
 
     path, sf = _load(args)
     out = Path(args.out) if args.out else Path("results") / path.stem
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
-    runs = len(sf.policies) * sf.simulation.replications
+    if args.scheduler and args.executor != "dask":
+        raise UserError("--scheduler needs --executor dask")
+    variants = scenario_variants(sf)
+    runs = len(plan_runs(sf, variants))
     workers = args.workers or default_workers(runs)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    where = (
+        f"the Dask cluster at {args.scheduler}"
+        if args.scheduler
+        else f"{min(workers, runs)} {'Dask ' if args.executor == 'dask' else ''}worker(s)"
+    )
+    scenarios = f" x {len(variants)} scenarios" if len(variants) > 1 else ""
     say(
-        f"{sf.name}: {len(sf.policies)} policies x {sf.simulation.replications} replications "
-        f"= {runs} runs of {sf.simulation.steps} {sf.simulation.step_length}s, "
-        f"{sf.market.n_customers:,} people, on {min(workers, runs)} worker(s) -> {out}/"
+        f"{sf.name}: {len(sf.policies)} policies{scenarios} x "
+        f"{runs // (len(sf.policies) * len(variants))} replications = {runs} runs of "
+        f"{sf.simulation.steps} {sf.simulation.step_length}s, {sf.market.n_customers:,} "
+        f"people, on {where} -> {out}/" + (" (resuming)" if args.resume else "")
     )
     started = time.perf_counter()
+    started_at = time.time()
     progress = _Progress(runs, runs * sf.simulation.steps, args.quiet)
-    with progress:
-        write_results(
+    with progress, _resume_hint(out, args):
+        experiment = run_experiment(
             sf,
-            run_experiment(sf, workers=workers, progress=progress),
             out,
-            source=str(path),
-            header=read_header(path),
-            command_line=["marketsim", *sys.argv[1:]],
-            workers=min(workers, runs),
+            variants=variants,
+            workers=workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            progress=progress,
+            tables=RESULT_TABLES,
         )
+    write_results(
+        sf,
+        experiment,
+        source=str(path),
+        header=read_header(path),
+        command_line=["marketsim", *sys.argv[1:]],
+        workers=min(workers, runs),
+        started=started_at,
+    )
+    if getattr(sf, "uncertainties", None):
+        from sim.robustness import write_robustness
+
+        write_robustness(out, sf)
     simulated = time.perf_counter() - started
     report_path = None
     if sf.outputs.plots or sf.outputs.report:
         report_path, _ = render_report(out)
     total = time.perf_counter() - started
-    say(f"done in {total:.1f} s (simulation {simulated:.1f} s); results in {out}/")
+    resumed = f", {experiment.resumed} runs kept from before" if experiment.resumed else ""
+    say(f"done in {total:.1f} s (simulation {simulated:.1f} s{resumed}); results in {out}/")
     if report_path is not None:
         say(f"report: {report_path}")
     if not args.quiet:
@@ -332,7 +378,27 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_args(run)
     run.add_argument("--out", metavar="DIR", help="results folder (default results/<scenario>)")
     run.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="processes (default: min(cores, runs))"
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes, local or in a Dask LocalCluster (default: min(cores, runs))",
+    )
+    run.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where runs execute: local processes (default) or a Dask cluster",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: an existing scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(default: start a LocalCluster of --workers processes)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted experiment in --out: keep its finished runs",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
     run.set_defaults(func=cmd_run)
@@ -370,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USER
+    from sim.errors import ExperimentError, RunsFailed
     from sim.scenario_file import ScenarioError
 
     try:
@@ -377,9 +444,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USER
-    except UserError as exc:
+    except (UserError, ExperimentError) as exc:
         _err(str(exc))
         return EXIT_USER
+    except RunsFailed as exc:
+        _err(str(exc))
+        return EXIT_RUNS_FAILED
     except KeyboardInterrupt:
         _err("interrupted; tables appear only when complete, none was left half-written")
         return EXIT_INTERRUPTED
