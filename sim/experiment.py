@@ -1,66 +1,98 @@
-"""Experiments: every policy x replication of a scenario, with common random numbers.
+"""Experiments: every policy x scenario variant x replication, with common random numbers.
 
-Replication ``k`` of every policy runs on the same seed, derived from the scenario's
-seed and ``k`` alone (``numpy.random.SeedSequence(seed).spawn``). ``MarketModel``
-derives the social graph and the initial market from its seed, so all policies of one
-replication meet the same people on the same graph: the difference between two policies
-in a replication is the policies' effect, not noise between runs (common random numbers,
-Law 2015, sec. 11.2).
+A run's seed is a pure function of the experiment's seed and the run's scenario variant
+and replication (:func:`run_seed`), never of its policy or of the order runs finish in.
+Replication ``k`` of every policy on one scenario therefore meets the same people on the
+same social graph with the same random streams (``MarketModel`` derives the graph, the
+initial market and the dynamics from its seed): the difference between two policies in
+one (scenario, replication) is the policies' effect, not noise between runs (common
+random numbers, Law 2015, sec. 11.2).
 
-Runs go to a local process pool (``workers``); a run's seed comes from its coordinates,
-never from the order runs finish in, and :func:`run_experiment` yields results in
-coordinate order, so results are identical for any worker count.
+:func:`run_experiment` plans the runs round-robin (replication, then scenario, then
+policy) so a partial experiment stays balanced, sends them to an executor
+(:mod:`sim.executors`: this process, a local pool, or Dask), persists each finished run
+at once in the experiment's ``runs/`` folder (:mod:`sim.runstore`) and finally assembles
+the tables from those files in coordinate order. Results are byte-identical for any
+worker count, executor, finishing order or interruption and ``--resume``.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
+import json
 import os
-import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from multiprocessing.context import BaseContext
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.errors import ExperimentError, RunsFailed
+from sim.executors import Task, make_executor, usable_cores
 from sim.model import MarketModel
 from sim.network import SocialGraph, build_graph
+from sim.results import atomic_write_bytes, outcomes_of_run
+from sim.runstore import (
+    DONE,
+    FAILED,
+    RESULT_TABLES,
+    ExperimentIndex,
+    RunRecord,
+    RunStore,
+    encode_run,
+    fingerprint,
+)
 from sim.scenario import Policy, Scenario
-from sim.scenario_file import ScenarioFile
+from sim.scenario_file import ScenarioFile, apply_overrides
 
 __all__ = [
+    "FAULTS_ENV",
+    "ExperimentError",
+    "ExperimentIndex",
     "ProgressFn",
     "RunOutput",
     "RunSpec",
+    "RunsFailed",
     "default_workers",
+    "execute_run",
+    "experiment_fingerprint",
+    "load_outcomes",
     "network_sample",
     "plan_runs",
     "replication_seeds",
     "run_experiment",
     "run_one",
+    "run_seed",
 ]
 
 ProgressFn = Callable[[int, int], None]
 """Progress callback: ``(runs_finished, steps_done)`` increments since the last call."""
 
+FAULTS_ENV = "MARKETSIM_TEST_FAULTS"
+"""Test suite only: make chosen runs fail (see :func:`_parse_faults`). Never user input."""
+
 _SNAPSHOT_KEY = 0x5EED_5A3F  # spawn key of the snapshot sampler's stream (not a model stream)
 _REPORTS_PER_RUN = 25  # progress messages a run sends at most
+_GRAPHS_KEPT = 2  # built graphs a worker keeps for the next policy of the same replication
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Coordinates of one run: which policy, which replication, and its seed."""
+    """Coordinates of one run: policy, scenario variant, replication, and its seed.
+
+    ``index`` is the run's position in the plan (round-robin order).
+    """
 
     index: int
     policy_index: int
     policy: Policy
+    scenario_index: int
     replication: int
     seed: int
 
@@ -72,12 +104,11 @@ class RunSpec:
 
 @dataclass
 class RunOutput:
-    """What one run hands back to the parent: tidy tables, ready to be written.
+    """One run's tables, tagged with ``policy, scenario, replication``.
 
-    ``timeseries``: ``MarketModel.results()`` with ``policy`` and ``replication`` first;
-    ``cohorts``: ``cohort_clv()`` likewise; ``calibration``: the model's calibration
-    table (None if the engine has none); ``nodes``/``edges``: the network snapshot
-    (first replication of each policy only, else None).
+    ``timeseries``: ``MarketModel.results()``; ``cohorts``: ``cohort_clv()``;
+    ``calibration``: the model's calibration table (None if the engine has none);
+    ``nodes``/``edges``: the network snapshot (scenario 0, replication 0 only, else None).
     """
 
     spec: RunSpec
@@ -89,8 +120,21 @@ class RunOutput:
     wall_s: float
 
 
+def run_seed(seed: int, scenario: int, replication: int) -> int:
+    """The seed of replication ``replication`` on scenario variant ``scenario``, a 63-bit int.
+
+    ``SeedSequence(seed)`` with spawn key ``(replication,)`` for scenario 0 (the child
+    ``replication`` of ``SeedSequence(seed).spawn``, so experiments without variants keep
+    their seeds) and ``(replication, scenario)`` otherwise: every scenario has its own
+    independent streams, and no seed depends on how many runs there are.
+    """
+    key = (replication,) if scenario == 0 else (replication, scenario)
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, dtype=np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
 def replication_seeds(seed: int, n: int) -> list[int]:
-    """Seed of each replication: child ``k`` of ``SeedSequence(seed)``, as a 63-bit int.
+    """Seeds of replications ``0..n-1`` of scenario 0: children of ``SeedSequence(seed)``.
 
     Replication ``k``'s seed does not depend on ``n``, so adding replications keeps the
     earlier ones.
@@ -98,27 +142,41 @@ def replication_seeds(seed: int, n: int) -> list[int]:
     >>> replication_seeds(12345, 3)[:2] == replication_seeds(12345, 2)
     True
     """
-    children = np.random.SeedSequence(seed).spawn(n)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    return [run_seed(seed, 0, k) for k in range(n)]
 
 
-def plan_runs(sf: ScenarioFile) -> list[RunSpec]:
-    """Every (policy, replication) of the scenario, in coordinate order."""
-    seeds = replication_seeds(sf.simulation.seed, sf.simulation.replications)
+def _variants_of(sf: ScenarioFile) -> list[dict[str, Any]]:
+    from sim.uncertainty import scenario_variants
+
+    return [dict(v) for v in scenario_variants(sf)]
+
+
+def plan_runs(
+    sf: ScenarioFile, variants: Sequence[Mapping[str, Any]] | None = None
+) -> list[RunSpec]:
+    """Every run of the experiment, round-robin: for each replication, each scenario, each policy.
+
+    ``variants`` (default :func:`sim.uncertainty.scenario_variants`) are the scenario
+    variants' overrides; each runs ``sim.uncertainty.replications_per_scenario(sf)``
+    replications. Any prefix of the plan holds every policy equally often, so an
+    interrupted experiment is still balanced.
+    """
+    from sim.uncertainty import replications_per_scenario
+
+    n_scenarios = len(_variants_of(sf) if variants is None else variants)
+    policies = sf.engine_policies()
     runs: list[RunSpec] = []
-    for p, policy in enumerate(sf.engine_policies()):
-        for k, seed in enumerate(seeds):
-            runs.append(RunSpec(len(runs), p, policy, k, seed))
+    for k in range(replications_per_scenario(sf)):
+        for s in range(n_scenarios):
+            seed = run_seed(sf.simulation.seed, s, k)
+            for p, policy in enumerate(policies):
+                runs.append(RunSpec(len(runs), p, policy, s, k, seed))
     return runs
 
 
 def default_workers(n_runs: int) -> int:
     """min(usable cores, runs), at least 1."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, n_runs))
+    return max(1, min(usable_cores(), n_runs))
 
 
 # --------------------------------------------------------------------------- one run
@@ -200,8 +258,17 @@ def _node_states(model: MarketModel, nodes: np.ndarray, moment: str) -> pd.DataF
 def _tag(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
     df = df.copy()
     df.insert(0, "policy", spec.policy_name)
-    df.insert(1, "replication", spec.replication)
+    df.insert(1, "scenario", spec.scenario_index)
+    df.insert(2, "replication", spec.replication)
     return df
+
+
+_graphs: OrderedDict[tuple[Any, ...], SocialGraph] = OrderedDict()
+_graphs_lock = threading.Lock()
+
+
+def _graph_key(scenario: Scenario, seed: int) -> tuple[Any, ...]:
+    return (seed, scenario.market.n_customers, repr(scenario.network))
 
 
 def run_one(
@@ -210,20 +277,33 @@ def run_one(
     snapshot_size: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> RunOutput:
-    """Run one policy on one replication's seed and return its tables.
+    """Run one policy on one scenario variant and seed; return its tagged tables.
 
     ``progress(steps)`` is called every few steps with the steps done since the last
-    call. The network snapshot is taken for replication 0 only.
+    call. The network snapshot is taken for scenario 0, replication 0 only. The social
+    graph a model built is kept for the next run on the same seed and network settings
+    (the next policy of the same replication: common random numbers make it the very
+    graph that run would build; graphs are read-only).
     """
     started = time.perf_counter()
-    graph = None
     net = scenario.network
+    graph = None
+    key = None
     if net.kind in ("edge_list", "graphml") and net.path:
         graph = _file_graph(net.kind, net.path, os.path.getmtime(net.path))
+    else:
+        key = _graph_key(scenario, spec.seed)
+        with _graphs_lock:
+            graph = _graphs.get(key)
     model = MarketModel(scenario, policy=spec.policy, seed=spec.seed, graph=graph)
+    if key is not None and graph is None:
+        with _graphs_lock:
+            _graphs[key] = model.graph
+            while len(_graphs) > _GRAPHS_KEPT:
+                _graphs.popitem(last=False)
     sample = None
     nodes = []
-    if snapshot_size > 0 and spec.replication == 0:
+    if snapshot_size > 0 and spec.replication == 0 and spec.scenario_index == 0:
         rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(_SNAPSHOT_KEY,)))
         sample = network_sample(model.graph, snapshot_size, rng)
         nodes.append(_node_states(model, sample, "start"))
@@ -253,136 +333,241 @@ def run_one(
     )
 
 
-# --------------------------------------------------------------------------- many runs
-
-_progress_queue: mp.Queue | None = None
+# --------------------------------------------------------------------------- a run as a task
 
 
-def _init_worker(progress_queue: mp.Queue) -> None:
-    global _progress_queue
-    _progress_queue = progress_queue
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+@dataclass(frozen=True)
+class RunContext:
+    """What every worker needs once: the scenario file and how to run and record runs."""
+
+    sf: ScenarioFile
+    fingerprint: str
+    snapshot_size: int
+    faults: tuple[tuple[str, int, str], ...] = ()
 
 
-def _run_task(scenario: Scenario, spec: RunSpec, snapshot_size: int) -> RunOutput:
-    q = _progress_queue
+_scenarios: OrderedDict[tuple[str, int], Scenario] = OrderedDict()
+_scenarios_lock = threading.Lock()
 
-    def report(steps: int) -> None:
-        if q is not None:
-            q.put(steps)
 
-    return run_one(scenario, spec, snapshot_size, report)
+def _scenario_of(context: RunContext, scenario_index: int, variant: Mapping[str, Any]) -> Scenario:
+    """The engine scenario of one variant, validated once per worker (a few kept)."""
+    key = (context.fingerprint, scenario_index)
+    with _scenarios_lock:
+        if key in _scenarios:
+            _scenarios.move_to_end(key)
+            return _scenarios[key]
+    sf = apply_overrides(context.sf, variant) if variant else context.sf
+    scenario = sf.to_scenario()
+    with _scenarios_lock:
+        _scenarios[key] = scenario
+        while len(_scenarios) > 8:
+            _scenarios.popitem(last=False)
+    return scenario
+
+
+def _csv(df: pd.DataFrame) -> tuple[str, int]:
+    return df.to_csv(index=False, lineterminator="\n"), len(df)
+
+
+def execute_run(
+    context: RunContext,
+    spec: RunSpec,
+    variant: Mapping[str, Any],
+    report: Callable[[int], None] | None = None,
+) -> bytes:
+    """Run ``spec`` (in a worker) and return its run file's bytes (:func:`sim.runstore.encode_run`).
+
+    The tables are rendered to CSV here, so where a run executes cannot change a byte of
+    the assembled tables.
+    """
+    _inject_fault(context.faults, spec)
+    scenario = _scenario_of(context, spec.scenario_index, variant)
+    out = run_one(scenario, spec, context.snapshot_size, report)
+    outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
+    outcomes.insert(outcomes.columns.get_loc("replication") + 1, "seed", spec.seed)
+    tables = {"outcomes": _csv(outcomes), "timeseries": _csv(out.timeseries)}
+    tables["cohorts"] = _csv(out.cohorts)
+    if out.calibration is not None:
+        tables["calibration"] = _csv(out.calibration)
+    if out.nodes is not None:
+        tables["network_nodes"] = _csv(out.nodes)
+    if out.edges is not None:
+        tables["network_edges"] = _csv(out.edges)
+    meta = {
+        "index": spec.index,
+        "policy": spec.policy_name,
+        "policy_index": spec.policy_index,
+        "scenario": spec.scenario_index,
+        "replication": spec.replication,
+        "seed": spec.seed,
+        "steps": scenario.simulation.steps,
+        "fingerprint": context.fingerprint,
+        "wall_s": round(out.wall_s, 3),
+    }
+    return encode_run(meta, tables)
+
+
+def _parse_faults(text: str | None) -> tuple[tuple[str, int, str], ...]:
+    """``MARKETSIM_TEST_FAULTS``: ``ACTION:RUN_INDEX[:ARG]`` items separated by ``;``.
+
+    For the test suite only (an environment variable, never a scenario or a flag):
+    ``raise:3`` makes run 3 raise; ``kill:3`` kills the worker process running run 3
+    (every attempt), ``kill:3:PATH`` only while the file PATH does not exist yet (it is
+    created first: a kill once); ``hang:3[:SECONDS]`` makes run 3 sleep (default 600 s).
+    """
+    faults = []
+    for item in filter(None, (text or "").split(";")):
+        action, _, rest = item.partition(":")
+        index, _, arg = rest.partition(":")
+        if action not in ("raise", "kill", "hang") or not index.isdigit():
+            raise ValueError(f"{FAULTS_ENV}: cannot read {item!r} (ACTION:RUN_INDEX[:ARG])")
+        faults.append((action, int(index), arg))
+    return tuple(faults)
+
+
+def _inject_fault(faults: tuple[tuple[str, int, str], ...], spec: RunSpec) -> None:
+    for action, index, arg in faults:
+        if index != spec.index:
+            continue
+        if action == "raise":
+            raise RuntimeError(f"injected failure of run {index} ({FAULTS_ENV})")
+        if action == "hang":
+            time.sleep(float(arg or 600))
+        if action == "kill":
+            if arg:
+                try:
+                    os.close(os.open(arg, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    continue
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- the experiment
+
+
+def experiment_fingerprint(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]]) -> str:
+    """What decides every run's content, hashed: the scenario (less what changes no run's
+    tables: the number of replications and the report settings) and the variants."""
+    data = sf.model_dump(mode="json")
+    data.get("simulation", {}).pop("replications", None)
+    data["outputs"] = {"network_sample": sf.outputs.network_sample}
+    return fingerprint(data, [dict(v) for v in variants])
+
+
+def _scenarios_table(variants: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """scenarios.csv: ``scenario``, then one column per varied key path."""
+    keys: list[str] = []
+    for v in variants:
+        keys += [k for k in v if k not in keys]
+    rows = []
+    for s, v in enumerate(variants):
+        row: dict[str, Any] = {"scenario": s}
+        for k in keys:
+            value = v.get(k)
+            if isinstance(value, (list, tuple, dict)):
+                value = json.dumps(value)
+            row[k] = value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["scenario", *keys])
 
 
 def run_experiment(
     sf: ScenarioFile,
+    out_dir: str | Path,
     *,
+    variants: Sequence[Mapping[str, Any]] | None = None,
     workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
     progress: ProgressFn | None = None,
-) -> Iterator[RunOutput]:
-    """Run every policy x replication of ``sf``; yield each run's output in coordinate order.
+    tables: Sequence[str] = ("outcomes",),
+    max_attempts: int | None = None,
+) -> ExperimentIndex:
+    """Run every planned run of ``sf`` x ``variants``, persist each, assemble the tables.
 
-    ``workers`` processes (default :func:`default_workers`); 1 runs in this process.
-    The order of the yielded outputs (policy, then replication) and their content do not
-    depend on ``workers``.
+    Writes ``out_dir/scenarios.csv`` (the variants), one file per finished run under
+    ``out_dir/runs/`` with ``runs/index.json`` (every run's coordinates, seed and
+    status), then ``out_dir/<table>.csv`` for each of ``tables`` (default: outcomes; any
+    of :data:`sim.runstore.RESULT_TABLES`), streamed from the run files in coordinate
+    order. ``executor`` 'local' (``workers`` processes; 1 = this process) or 'dask'
+    (``scheduler`` address, else a LocalCluster of ``workers``). ``resume`` keeps the
+    finished runs of an interrupted experiment in ``out_dir`` (same scenario and variants
+    required). Raises :class:`RunsFailed` after every run was tried if any failed (the
+    tables are then not assembled) and :class:`ExperimentError` for a folder problem.
     """
-    scenario = sf.to_scenario()
-    runs = plan_runs(sf)
-    snapshot = sf.outputs.network_sample
+    variants = _variants_of(sf) if variants is None else [dict(v) for v in variants]
+    if not variants:
+        raise ExperimentError("an experiment needs at least one scenario variant, got none")
+    runs = plan_runs(sf, variants)
+    key = experiment_fingerprint(sf, variants)
+    records = [
+        RunRecord(r.index, r.policy_name, r.policy_index, r.scenario_index, r.replication, r.seed)
+        for r in runs
+    ]
     workers = default_workers(len(runs)) if workers is None else max(1, int(workers))
     workers = min(workers, len(runs))
+    try:
+        chosen = make_executor(executor, workers, scheduler)
+    except ValueError as exc:
+        raise ExperimentError(str(exc)) from None
+    if max_attempts is not None and hasattr(chosen, "max_attempts"):
+        chosen.max_attempts = max(1, int(max_attempts))
+    store = RunStore(out_dir)
+    meta = {
+        "scenario": sf.name,
+        "seed": sf.simulation.seed,
+        "policies": [p.name for p in sf.policies],
+        "scenarios": len(variants),
+        "replications": len(runs) // max(1, len(variants) * len(sf.policies)),
+        "steps": sf.simulation.steps,
+        "executor": chosen.describe(),
+    }
+    index = store.open(records, key, meta, resume=resume)
     tick = progress or (lambda runs_done, steps: None)
-    if workers == 1:
-        for spec in runs:
-            out = run_one(scenario, spec, snapshot, lambda s: tick(0, s))
-            tick(1, 0)
-            yield out
-        return
-    yield from _run_pool(scenario, runs, snapshot, workers, tick)
-
-
-def _run_pool(
-    scenario: Scenario, runs: list[RunSpec], snapshot: int, workers: int, tick: ProgressFn
-) -> Iterator[RunOutput]:
-    ctx: BaseContext
-    if "forkserver" in mp.get_all_start_methods():
-        forkserver = mp.get_context("forkserver")
-        forkserver.set_forkserver_preload(["sim.experiment"])  # import numpy, pandas, Mesa once
-        ctx = forkserver
-    else:
-        ctx = mp.get_context("spawn")
-    pool: cf.ProcessPoolExecutor | None = None
-    progress_queue: mp.Queue | None = None
-    finished: dict[int, RunOutput] = {}
-    next_index = 0
+    steps = sf.simulation.steps
+    if index.resumed:
+        tick(index.resumed, index.resumed * steps)
+    context = RunContext(
+        sf, key, sf.outputs.network_sample, _parse_faults(os.environ.get(FAULTS_ENV))
+    )
+    todo = [
+        Task(r.index, (r, variants[r.scenario_index]))
+        for r in runs
+        if records[r.index].status != DONE
+    ]
     try:
-        with _sigint_deferred():  # start every worker before Ctrl-C can stop anything
-            progress_queue = ctx.Queue()
-            pool = cf.ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(progress_queue,),
-            )
-            pending = {pool.submit(_run_task, scenario, spec, snapshot) for spec in runs}
-        while pending or next_index < len(runs):
-            if pending:
-                done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+        for outcome in chosen.map(execute_run, context, todo, lambda n: tick(0, n)):
+            record = records[outcome.key]
+            record.attempts += outcome.attempts
+            record.wall_s = None if outcome.wall_s is None else round(outcome.wall_s, 3)
+            if outcome.payload is not None:
+                store.write_run(index, record, outcome.payload)
             else:
-                done = set()
-            _drain(progress_queue, tick)
-            for future in done:
-                out = future.result()  # re-raises a worker's error here
-                finished[out.spec.index] = out
-                tick(1, 0)
-            while next_index in finished:
-                yield finished.pop(next_index)
-                next_index += 1
-        _drain(progress_queue, tick)
-    except BaseException:  # Ctrl-C, a worker's error, or the consumer stopped: stop now
-        if pool is not None:
-            processes = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)  # no new tasks, no new workers
-            for process in processes:
-                process.terminate()
-            for process in processes:  # gone before the queue they inherited is closed
-                process.join(timeout=10)
-        raise
-    else:
-        assert pool is not None
-        pool.shutdown(wait=True)
+                record.status, record.error = FAILED, outcome.error
+            tick(1, 0 if chosen.reports_steps else steps)
+            store.save(index, force=False)
     finally:
-        if progress_queue is not None:
-            progress_queue.close()
-            progress_queue.join_thread()
+        store.save(index)
+    if index.failed:
+        raise RunsFailed(index)
+    wanted = [t for t in RESULT_TABLES if t in set(tables)]
+    assembling = time.perf_counter()
+    index.meta["rows"] = store.assemble(index, wanted)
+    index.meta["assemble_s"] = round(time.perf_counter() - assembling, 3)
+    atomic_write_bytes(
+        store.out_dir / "scenarios.csv",
+        _scenarios_table(variants).to_csv(index=False, lineterminator="\n").encode("utf-8"),
+    )
+    return index
 
 
-@contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back until the block is done, then raise it (main thread only).
-
-    Starting workers must not be cut short: a worker interrupted half-way through its
-    start is not yet known to the pool, so it could not be stopped.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
-def _drain(progress_queue: mp.Queue, tick: ProgressFn) -> None:
-    steps = 0
-    while True:
-        try:
-            steps += progress_queue.get_nowait()
-        except queue.Empty:
-            break
-    if steps:
-        tick(0, steps)
+def load_outcomes(out_dir: str | Path) -> pd.DataFrame:
+    """``out_dir/outcomes.csv``: one row per (policy, scenario, replication, firm)."""
+    path = Path(out_dir) / "outcomes.csv"
+    if not path.is_file():
+        raise ExperimentError(f"{path}: no outcomes table (run the experiment first)")
+    return pd.read_csv(
+        path, dtype={"policy": str, "firm": str}, keep_default_na=False, na_values=[""]
+    )

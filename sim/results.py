@@ -2,16 +2,18 @@
 
 The folder is a stable contract (documented in docs/results.md):
 
-* ``timeseries.csv``: one row per (policy, replication, step, firm): ``policy,
-  replication, step, firm`` then every metric of the engine;
-* ``outcomes.csv``: one row per (policy, replication, firm): the headline outcomes at
-  the end of the horizon;
-* ``summary.csv``: per policy, firm and outcome: mean, sd and 95% interval across
-  replications, and the paired difference from the first policy with its own interval
-  and the count of replications in which the policy beat the first;
+* ``timeseries.csv``: one row per (policy, scenario, replication, step, firm): those
+  keys then every metric of the engine;
+* ``outcomes.csv``: one row per (policy, scenario, replication, firm), with the run's
+  seed: the headline outcomes at the end of the horizon;
+* ``summary.csv``: per policy, firm and outcome: mean, sd and 95% interval across runs,
+  and the paired difference from the first policy (paired by scenario and replication)
+  with its own interval and the count of pairs in which the policy beat the first;
 * ``calibration.csv``, ``cohorts.csv``, ``network_nodes.csv``, ``network_edges.csv``;
 * ``scenario.resolved.toml`` (every value used) and ``manifest.json`` (provenance).
 
+The per-run tables are assembled by :mod:`sim.runstore` from the experiment's run
+files; this module writes what is computed from them (summary) and the provenance.
 Every file is written to a temporary file in the same folder and moved into place with
 ``os.replace`` only when complete, so an interrupted run never leaves a half-written
 table under a final name.
@@ -29,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,7 @@ from sim.analytics import mean_ci, paired_difference_ci
 from sim.scenario_file import ScenarioFile, dump_toml
 
 if TYPE_CHECKING:  # the report imports this module for its file helpers: keep the model out
-    from sim.experiment import RunOutput
+    from sim.runstore import ExperimentIndex
 
 __all__ = [
     "HEADLINES",
@@ -123,22 +125,33 @@ class TableStream:
         fd, self._tmp = _temp_in(self.path.parent, self.path.name)
         self._fh: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self.columns: list[str] | None = None
+        self._header: str | None = None
         self.rows = 0
 
     def write(self, df: pd.DataFrame) -> None:
         """Append ``df``'s rows (the header is written with the first chunk)."""
+        if self.columns is not None and list(df.columns) != self.columns:
+            raise ValueError(f"{self.path.name}: columns changed between chunks")
+        self.write_csv(df.to_csv(index=False, lineterminator="\n"), len(df))
+        self.columns = list(df.columns)
+
+    def write_csv(self, text: str, rows: int) -> None:
+        """Append a chunk already rendered as CSV (header line first, as ``to_csv`` writes).
+
+        Run files hold their tables as CSV text rendered by the worker, so assembling a
+        table is copying text: the bytes do not depend on where or when a run ran.
+        """
         if self._fh is None:
             raise ValueError(f"{self.path.name} is already closed")
-        cols = list(df.columns)
-        if self.columns is None:
-            self.columns = cols
-            header = True
+        header, _, body = text.partition("\n")
+        if self._header is None:
+            self._header = header
+            self._fh.write(text)
         else:
-            if cols != self.columns:
+            if header != self._header:
                 raise ValueError(f"{self.path.name}: columns changed between chunks")
-            header = False
-        df.to_csv(self._fh, index=False, header=header, lineterminator="\n")
-        self.rows += len(df)
+            self._fh.write(body)
+        self.rows += rows
 
     def commit(self) -> None:
         """Close and move into place (an empty table gets no file)."""
@@ -148,7 +161,7 @@ class TableStream:
         os.fsync(self._fh.fileno())
         self._fh.close()
         self._fh = None
-        if self.columns is None:
+        if self._header is None:
             os.unlink(self._tmp)
             return
         os.replace(self._tmp, self.path)
@@ -188,7 +201,7 @@ def outcomes_of_run(
     when the run is shorter). ``clv`` is the discounted margin realised so far by the
     cohorts won during the run (cohort step >= 1) per customer won.
     """
-    keys = ["policy", "replication", "firm"]
+    keys = [c for c in ("policy", "scenario", "replication") if c in timeseries] + ["firm"]
     last_step = timeseries["step"].max()
     window = timeseries[timeseries["step"] > last_step - steps_per_year]
     end = timeseries[timeseries["step"] == last_step].set_index(keys)
@@ -212,13 +225,15 @@ def outcomes_of_run(
 def summarize(outcomes: pd.DataFrame, policies: Sequence[str] | None = None) -> pd.DataFrame:
     """Mean, sd and 95% interval of each outcome per policy and firm, and paired differences.
 
-    ``outcomes``: one row per (policy, replication, firm) with the :data:`HEADLINES`
-    columns. The first policy (of ``policies``, default: order of appearance) is the
-    baseline; each policy's difference from it is paired by replication (common random
-    numbers), with a paired-t interval and the number of replications in which the
-    policy was higher (all headline outcomes are better when higher).
+    ``outcomes``: one row per (policy, scenario, replication, firm) with the
+    :data:`HEADLINES` columns (``scenario`` may be absent). The first policy (of
+    ``policies``, default: order of appearance) is the baseline; each policy's difference
+    from it is paired by (scenario, replication), the unit that shares its random numbers
+    across policies, with a paired-t interval and the number of pairs in which the policy
+    was higher (all headline outcomes are better when higher).
     """
     policies = list(policies or pd.unique(outcomes["policy"]))
+    pair = [c for c in ("scenario", "replication") if c in outcomes]
     baseline = policies[0]
     firms = list(pd.unique(outcomes["firm"]))
     measures = [m for m in HEADLINES if m in outcomes]
@@ -226,9 +241,9 @@ def summarize(outcomes: pd.DataFrame, policies: Sequence[str] | None = None) -> 
     for policy in policies:
         mine = outcomes[outcomes["policy"] == policy]
         for firm in firms:
-            a = mine[mine["firm"] == firm].set_index("replication").sort_index()
+            a = mine[mine["firm"] == firm].set_index(pair).sort_index()
             b = outcomes[(outcomes["policy"] == baseline) & (outcomes["firm"] == firm)]
-            b = b.set_index("replication").sort_index()
+            b = b.set_index(pair).sort_index()
             common = a.index.intersection(b.index)
             for m in measures:
                 ci = mean_ci(a[m].to_numpy(float))
@@ -305,64 +320,48 @@ class ResultsInfo:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
+def read_outcomes(path: str | Path) -> pd.DataFrame:
+    """An outcomes.csv back, text as text and floats exactly as written."""
+    return pd.read_csv(
+        path,
+        dtype={"policy": str, "firm": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
+
+
 def write_results(
     sf: ScenarioFile,
-    runs: Iterable[RunOutput],
-    folder: str | Path,
+    experiment: ExperimentIndex,
     *,
     source: str | None = None,
     header: str = "",
     command_line: Sequence[str] | None = None,
     workers: int | None = None,
+    started: float | None = None,
 ) -> ResultsInfo:
-    """Stream the runs' tables into ``folder`` and write summary, scenario and manifest.
+    """Write summary.csv, scenario.resolved.toml and manifest.json (last) of a finished run.
 
-    ``runs`` must come in coordinate order (as :func:`sim.experiment.run_experiment`
-    yields them), so tables are byte-identical whatever the worker count. Plots and the
-    report are drawn separately (``sim.report``), from the files alone.
+    The tables themselves were assembled by :func:`sim.experiment.run_experiment` from
+    the experiment's run files into ``experiment.folder``; this adds what is computed from
+    them and the provenance. Plots and the report are drawn separately (``sim.report``),
+    from the files alone.
     """
     from sim.experiment import replication_seeds
 
-    started = time.time()
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    started = time.time() if started is None else started
+    folder = Path(experiment.folder)
     info = ResultsInfo(folder)
-    spy = sf.simulation.steps_per_year
+    info.rows = dict(experiment.meta.get("rows", {}))
+    info.runs = len(experiment.records)
     policies = [p.name for p in sf.policies]
-    finals: list[pd.DataFrame] = []
-    edges: list[pd.DataFrame] = []
-    names = ("timeseries", "cohorts", "calibration", "network_nodes")
-    streams = {name: TableStream(folder / f"{name}.csv") for name in names}
-    try:
-        for out in runs:
-            streams["timeseries"].write(out.timeseries)
-            streams["cohorts"].write(out.cohorts)
-            if out.calibration is not None:
-                streams["calibration"].write(out.calibration)
-            if out.nodes is not None:
-                streams["network_nodes"].write(out.nodes)
-            if out.edges is not None and not edges:  # one graph sample (CRN: same graph)
-                edges.append(out.edges)
-            finals.append(outcomes_of_run(out.timeseries, out.cohorts, spy))
-            info.runs += 1
-        for name, stream in streams.items():
-            info.rows[name] = stream.rows
-            stream.commit()
-    except BaseException:
-        for stream in streams.values():
-            stream.abort()
-        raise
-
-    outcomes = pd.concat(finals, ignore_index=True) if finals else pd.DataFrame()
-    atomic_write_bytes(folder / "outcomes.csv", _csv(outcomes))
-    summary = summarize(outcomes, policies) if finals else pd.DataFrame()
+    path = folder / "outcomes.csv"
+    outcomes = read_outcomes(path) if path.is_file() else pd.DataFrame()
+    summary = summarize(outcomes, policies) if not outcomes.empty else pd.DataFrame()
     atomic_write_bytes(folder / "summary.csv", _csv(summary))
-    info.rows["outcomes"] = len(outcomes)
     info.rows["summary"] = len(summary)
-    if edges:
-        atomic_write_bytes(folder / "network_edges.csv", _csv(edges[0]))
 
-    seeds = replication_seeds(sf.simulation.seed, sf.simulation.replications)
+    seeds = replication_seeds(sf.simulation.seed, int(experiment.meta.get("replications", 0)))
     question = [line for line in header.splitlines() if not line.startswith(_PROVENANCE)]
     while question and not question[-1].strip():
         question.pop()
@@ -379,6 +378,7 @@ def write_results(
 
     finished = time.time()
     info.wall_s = finished - started
+    counts = experiment.counts()
     info.manifest = {
         "scenario": sf.name,
         "scenario_file": source,
@@ -386,13 +386,19 @@ def write_results(
         "policies": policies,
         "firms": list(sf.to_scenario().firm_names),
         "seed": sf.simulation.seed,
-        "replications": sf.simulation.replications,
+        "replications": int(experiment.meta.get("replications", 0)),
         "replication_seeds": seeds,
+        "scenarios": int(experiment.meta.get("scenarios", 1)),
         "steps": sf.simulation.steps,
         "step_length": sf.simulation.step_length,
-        "steps_per_year": spy,
+        "steps_per_year": sf.simulation.steps_per_year,
         "engine": sf.simulation.engine,
         "runs": info.runs,
+        "runs_resumed": experiment.resumed,
+        "runs_done": counts.get("done", 0),
+        "run_index": "runs/index.json",
+        "fingerprint": experiment.fingerprint,
+        "executor": experiment.meta.get("executor"),
         "workers": workers,
         "rows": info.rows,
         "command_line": list(command_line if command_line is not None else sys.argv),

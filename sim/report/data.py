@@ -93,6 +93,22 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return pd.DataFrame()
 
 
+def _number_runs(df: pd.DataFrame | None) -> None:
+    """With several scenario variants, make ``replication`` number the runs of a policy.
+
+    The figures draw one line or dot per replication of a policy; replication ``k`` of
+    two scenario variants is two runs, so in memory ``replication`` becomes
+    ``scenario * replications + replication`` (the files keep both columns). With one
+    scenario nothing changes.
+    """
+    if df is None or "scenario" not in df or "replication" not in df:
+        return
+    if df["scenario"].nunique() <= 1:
+        return
+    per = int(df["replication"].max()) + 1
+    df["replication"] = df["scenario"].astype("int64") * per + df["replication"]
+
+
 def load_results(folder: str | Path) -> ResultsData:
     """Read a results folder written by ``marketsim run``.
 
@@ -124,6 +140,11 @@ def load_results(folder: str | Path) -> ResultsData:
             scenario = tomllib.loads((folder / "scenario.resolved.toml").read_text("utf-8"))
         except tomllib.TOMLDecodeError:
             scenario = {}
+    outcomes = _read_csv(folder / "outcomes.csv")
+    calibration = _read_csv(folder / "calibration.csv")
+    cohorts = _read_csv(folder / "cohorts.csv")
+    for table in (timeseries, outcomes, calibration, cohorts):
+        _number_runs(table)
     # Text columns must stay text ("" = no firm in the network snapshot).
     nodes = _read_csv(folder / "network_nodes.csv")
     if nodes is not None and "firm" in nodes:
@@ -132,9 +153,9 @@ def load_results(folder: str | Path) -> ResultsData:
         folder=folder,
         timeseries=timeseries,
         summary=summary,
-        outcomes=_read_csv(folder / "outcomes.csv"),
-        calibration=_read_csv(folder / "calibration.csv"),
-        cohorts=_read_csv(folder / "cohorts.csv"),
+        outcomes=outcomes,
+        calibration=calibration,
+        cohorts=cohorts,
         nodes=nodes,
         edges=_read_csv(folder / "network_edges.csv"),
         manifest=manifest,

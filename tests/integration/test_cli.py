@@ -34,11 +34,11 @@ def test_timeseries_has_one_row_per_policy_replication_step_firm(tiny_run, tiny_
     out, _ = tiny_run
     ts = pd.read_csv(out / "timeseries.csv", keep_default_na=False, na_values=[""])
     engine = MarketModel(load_scenario(tiny_scenario).to_scenario(), seed=1).run(1).results()
-    assert list(ts.columns) == ["policy", "replication", *engine.columns]
+    assert list(ts.columns) == ["policy", "scenario", "replication", *engine.columns]
     assert len(ts) == 2 * 2 * 12 * 3
     assert list(pd.unique(ts["policy"])) == TINY_POLICIES
     assert list(pd.unique(ts["firm"])) == TINY_FIRMS
-    keys = ts[["policy", "replication", "step", "firm"]]
+    keys = ts[["policy", "scenario", "replication", "step", "firm"]]
     assert not keys.duplicated().any()
     assert sorted(ts["step"].unique()) == list(range(1, 13))
 
@@ -55,10 +55,12 @@ def test_summary_outcomes_and_calibration_columns(tiny_run):
     assert set(summary["outcome"]) == set(HEADLINES)
     assert (summary["baseline"] == TINY_POLICIES[0]).all()
     outcomes = pd.read_csv(out / "outcomes.csv", keep_default_na=False, na_values=[""])
-    assert list(outcomes.columns) == ["policy", "replication", "firm", *HEADLINES]
+    assert list(outcomes.columns) == [
+        "policy", "scenario", "replication", "seed", "firm", *HEADLINES
+    ]  # fmt: skip
     assert len(outcomes) == 2 * 2 * 3
     calibration = pd.read_csv(out / "calibration.csv")
-    assert list(calibration.columns[:2]) == ["policy", "replication"]
+    assert list(calibration.columns[:3]) == ["policy", "scenario", "replication"]
     for column in ("name", "measured", "target", "ok", "method"):
         assert column in calibration.columns
 
@@ -239,5 +241,8 @@ def test_ctrl_c_leaves_no_half_written_table(tiny_scenario, tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == cli.EXIT_INTERRUPTED, err
-    assert "Traceback" not in err and "interrupted" in err
-    assert list(out.iterdir()) == []  # no table, no temporary file
+    assert "Traceback" not in err and "interrupted" in err and "--resume" in err
+    # no table, no temporary file: only the finished runs, kept for --resume
+    assert [p.name for p in out.iterdir()] == ["runs"]
+    assert not [p.name for p in (out / "runs").iterdir() if p.name.startswith(".")]
+    assert json.loads((out / "runs" / "index.json").read_text())["counts"]["done"] < 4

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.experiment import plan_runs, replication_seeds, run_experiment
+from sim.runstore import RESULT_TABLES
 from sim.scenario_file import load_scenario
 from tests.integration.cli_helpers import CSV_TABLES, TINY_POLICIES, run_cli
 
@@ -74,12 +75,14 @@ def test_seeds_come_from_coordinates(tiny_scenario):
     sf = load_scenario(tiny_scenario)
     runs = plan_runs(sf)
     seeds = replication_seeds(42, 2)
-    assert [r.seed for r in runs] == seeds * 2  # replication k: same seed for every policy
+    # round-robin plan: replication k of every policy in turn, on the same seed
+    assert [(r.replication, r.policy_index) for r in runs] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [r.seed for r in runs] == [seeds[0], seeds[0], seeds[1], seeds[1]]
     assert seeds[0] != seeds[1]
     assert replication_seeds(42, 5)[:2] == seeds  # more replications keep the first ones
 
 
-def test_in_process_and_pool_yield_the_same_runs_in_order(tiny_scenario):
+def test_in_process_and_pool_write_the_same_tables(tiny_scenario, tmp_path):
     sf = load_scenario(
         tiny_scenario,
         {"simulation.steps": 3, "market.n_customers": 400, "outputs.network_sample": 0},
@@ -90,9 +93,13 @@ def test_in_process_and_pool_yield_the_same_runs_in_order(tiny_scenario):
         ticks["runs"] += runs
         ticks["steps"] += steps
 
-    serial = list(run_experiment(sf, workers=1))
-    pooled = list(run_experiment(sf, workers=2, progress=progress))
-    assert [o.spec for o in serial] == [o.spec for o in pooled]
-    for a, b in zip(serial, pooled, strict=True):
-        pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    serial = run_experiment(sf, tmp_path / "serial", workers=1, tables=RESULT_TABLES)
+    pooled = run_experiment(
+        sf, tmp_path / "pooled", workers=2, progress=progress, tables=RESULT_TABLES
+    )
+    assert serial.complete and pooled.complete
+    for table in ("timeseries.csv", "outcomes.csv", "cohorts.csv", "calibration.csv"):
+        assert (tmp_path / "serial" / table).read_bytes() == (
+            tmp_path / "pooled" / table
+        ).read_bytes()
     assert ticks == {"runs": 4, "steps": 4 * 3}

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sim.analytics import mean_ci, paired_difference_ci
-from sim.experiment import RunOutput, RunSpec, replication_seeds
+from sim.experiment import replication_seeds
 from sim.results import (
     HEADLINES,
     TableStream,
@@ -20,7 +19,7 @@ from sim.results import (
     summarize,
     write_results,
 )
-from sim.scenario import Policy
+from sim.runstore import RESULT_TABLES, RunRecord, RunStore, encode_run
 from sim.scenario_file import parse_scenario
 
 
@@ -165,21 +164,30 @@ def test_atomic_write_replaces_and_keeps_the_usual_mode(tmp_path):
 # --------------------------------------------------------------------------- writing a folder
 
 
-def _fake_runs(sf, fail_after=None):
-    """RunOutputs shaped like the engine's, without running a model."""
+def _fake_store(sf, folder):
+    """A run store holding run files shaped like the engine's, without running a model."""
     seeds = replication_seeds(sf.simulation.seed, sf.simulation.replications)
-    index = 0
-    for p, policy in enumerate(sf.policies):
-        for k, seed in enumerate(seeds):
-            if fail_after is not None and index >= fail_after:
-                raise KeyboardInterrupt
-            ts, cohorts, _ = _run_frames()
-            ts["policy"] = cohorts["policy"] = policy.name
-            ts["replication"] = cohorts["replication"] = k
-            ts["customers"] += 10 * p + k
-            spec = RunSpec(index, p, Policy(name=policy.name), k, seed)
-            yield RunOutput(spec, ts, cohorts, None, None, None, 0.0)
-            index += 1
+    records = []
+    for k, seed in enumerate(seeds):
+        for p, policy in enumerate(sf.policies):
+            records.append(RunRecord(len(records), policy.name, p, 0, k, seed))
+    store = RunStore(folder)
+    meta = {"replications": len(seeds), "scenarios": 1}
+    index = store.open(records, "f" * 64, meta, resume=False)
+    for r in records:
+        ts, cohorts, _ = _run_frames()
+        ts["policy"] = cohorts["policy"] = r.policy
+        ts["replication"] = cohorts["replication"] = r.replication
+        ts.insert(1, "scenario", 0)
+        cohorts.insert(1, "scenario", 0)
+        ts["customers"] += 10 * r.policy_index + r.replication
+        outcomes = outcomes_of_run(ts, cohorts, sf.simulation.steps_per_year)
+        tables = {
+            name: (df.to_csv(index=False, lineterminator="\n"), len(df))
+            for name, df in (("outcomes", outcomes), ("timeseries", ts), ("cohorts", cohorts))
+        }
+        store.write_run(index, r, encode_run({"index": r.index}, tables))
+    return store, index
 
 
 SMALL = """
@@ -197,7 +205,9 @@ preset = "retention_heavy"
 
 def test_write_results_folder(tmp_path):
     sf = parse_scenario(SMALL)
-    info = write_results(sf, _fake_runs(sf), tmp_path, source="fake.toml", header="Q?")
+    store, index = _fake_store(sf, tmp_path)
+    index.meta["rows"] = store.assemble(index, RESULT_TABLES)
+    info = write_results(sf, index, source="fake.toml", header="Q?")
     names = {p.name for p in tmp_path.iterdir()}
     assert {
         "timeseries.csv",
@@ -210,23 +220,47 @@ def test_write_results_folder(tmp_path):
     assert not any(n.startswith(".") for n in names)  # no temporary files left
     assert "calibration.csv" not in names  # no calibration from this fake engine
     ts = pd.read_csv(tmp_path / "timeseries.csv")
-    assert list(ts.columns[:4]) == ["policy", "replication", "step", "firm"]
+    assert list(ts.columns[:5]) == ["policy", "scenario", "replication", "step", "firm"]
     assert len(ts) == info.rows["timeseries"] == 2 * 3 * 10 * 2
+    # assembled in coordinate order (policy, scenario, replication), not in plan order
+    runs = ts[["policy", "replication"]].drop_duplicates().to_numpy().tolist()
+    assert runs == [[p, k] for p in ("balanced", "retention_heavy") for k in range(3)]
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert set(summary["policy"]) == {"balanced", "retention_heavy"}
+    assert (summary["replications"] == 3).all()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["replication_seeds"] == replication_seeds(sf.simulation.seed, 3)
     assert manifest["steps_per_year"] == 4
     assert manifest["question"] == "Q?"
-    for key in ("versions", "wall_time_s", "command_line", "git", "seed"):
+    for key in ("versions", "wall_time_s", "command_line", "git", "seed", "run_index"):
         assert key in manifest
     assert manifest["versions"]["numpy"] == np.__version__
     resolved = parse_scenario((tmp_path / "scenario.resolved.toml").read_text())
     assert resolved == sf
 
 
-def test_interrupted_run_leaves_no_table_that_looks_complete(tmp_path):
+def test_interrupted_assembly_leaves_no_table_that_looks_complete(tmp_path):
     sf = parse_scenario(SMALL)
-    with pytest.raises(KeyboardInterrupt):
-        write_results(sf, _fake_runs(sf, fail_after=4), tmp_path)
-    assert list(Path(tmp_path).iterdir()) == []
+    store, index = _fake_store(sf, tmp_path)
+    store.path_of(index.records[3]).unlink()  # a run file vanishes half-way through
+    with pytest.raises(FileNotFoundError):
+        store.assemble(index, RESULT_TABLES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
+
+
+def test_summary_pairs_runs_by_scenario_and_replication():
+    # scenario 1's replication 0 is a different market from scenario 0's replication 0
+    rows = []
+    for policy, shift in (("base", 0.0), ("other", 1.0)):
+        for scenario, level in ((0, 10.0), (1, 1000.0)):
+            for k in range(2):
+                rows.append(
+                    {"policy": policy, "scenario": scenario, "replication": k, "firm": "f",
+                     "customers": level + k + shift}
+                )  # fmt: skip
+    s = summarize(pd.DataFrame(rows), ["base", "other"])
+    row = s[(s.policy == "other") & (s.outcome == "customers")].iloc[0]
+    assert row["replications"] == 4  # (scenario, replication) pairs
+    assert row["diff_mean"] == pytest.approx(1.0)
+    assert row["diff_ci_low"] == pytest.approx(1.0)  # paired within scenario: no noise
+    assert row["wins_vs_baseline"] == 4
