@@ -303,13 +303,15 @@ def headline(robust: pd.DataFrame, outcome_label: str = "cumulative profit") -> 
     return lines
 
 
-def write_robustness(out_dir: Path, sf: ScenarioFile) -> None:
+def write_robustness(out_dir: Path, sf: ScenarioFile) -> list[str]:
     """Write ``robustness.csv``, ``regret.csv`` and the robustness plots of a results folder.
 
     Reads ``outcomes.csv`` (and ``scenarios.csv`` if present) from ``out_dir``; the
     outcome judged is ``sf.experiment.outcome`` of the focal firm ``sf.firm.name``.
+    Returns the plain-language headline (:func:`headline`) for the terminal.
     """
     from sim.report.experiment_plots import draw_robustness_figures
+    from sim.report.html import OUTCOME_LABELS
 
     out_dir = Path(out_dir)
     outcomes, scenarios = load_experiment_tables(out_dir)
@@ -330,3 +332,4 @@ def write_robustness(out_dir: Path, sf: ScenarioFile) -> None:
             formats=sf.outputs.formats,
             dpi=sf.outputs.dpi,
         )
+    return headline(robust, OUTCOME_LABELS.get(outcome, (outcome, ""))[0])

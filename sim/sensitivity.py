@@ -13,6 +13,11 @@ its whole range (from its lowest to its highest quantile).
 Methods: Sobol' first-order and total indices with Saltelli's design (Saltelli 2002;
 Saltelli et al. 2010), and Morris' elementary effects (Morris 1991; mu* of Campolongo,
 Cariboni & Saltelli 2007), both with bootstrap 95% confidence intervals.
+
+Every sampled market runs on its own seeds, so part of any index is noise between runs.
+The design therefore carries one extra parameter, ``noise_floor``, that changes nothing
+(a dummy parameter, Zadeh et al. 2017): its index is what noise alone produces, and a
+parameter whose index is not clearly above it cannot be told apart from noise.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ __all__ = [
     "DEFAULT_SAMPLES",
     "METHODS",
     "MORRIS_LEVELS",
+    "NOISE_FLOOR",
     "SensitivityError",
     "analyze",
     "design",
@@ -47,6 +53,8 @@ __all__ = [
 ]
 
 METHODS = ("sobol", "morris")
+NOISE_FLOOR = "noise_floor"
+"""The dummy parameter of every design: it changes nothing, its index is the noise level."""
 DEFAULT_SAMPLES = {"sobol": 32, "morris": 10}
 """Sobol': base samples N (a power of 2); Morris: trajectories."""
 MORRIS_LEVELS = 4
@@ -100,9 +108,9 @@ def check_samples(method: str, samples: int) -> None:
 
 
 def design_size(method: str, samples: int, d: int) -> int:
-    """Markets a design holds: N (d + 2) for Sobol' (first and total order), r (d + 1) for
-    Morris."""
-    return samples * (d + 2) if method == "sobol" else samples * (d + 1)
+    """Markets a design of ``d`` uncertain parameters holds (the noise floor included):
+    N (d + 3) for Sobol' (first and total order), r (d + 2) for Morris."""
+    return samples * (d + 3) if method == "sobol" else samples * (d + 2)
 
 
 def unit_design(method: str, names: Sequence[str], samples: int, seed: int) -> np.ndarray:
@@ -117,7 +125,10 @@ def unit_design(method: str, names: Sequence[str], samples: int, seed: int) -> n
 def design(
     sf: ScenarioFile, method: str, samples: int
 ) -> tuple[list[str], np.ndarray, list[dict[str, int | float]]]:
-    """(parameter names, unit design, one override dict per market) for ``sf``'s ranges."""
+    """(parameter names, unit design, one override dict per market) for ``sf``'s ranges.
+
+    The last name and column are :data:`NOISE_FLOOR`, which no market uses.
+    """
     parameters = uncertain_parameters(sf)
     if not parameters:
         raise SensitivityError(
@@ -125,9 +136,9 @@ def design(
             "the uncertain parameters over their ranges, e.g.\n  [uncertainties]\n"
             '  "market.word_of_mouth.p_referral_conversion" = { low = 0.3, high = 0.6 }'
         )
-    names = [p.path for p in parameters]
+    names = [p.path for p in parameters] + [NOISE_FLOOR]
     x = unit_design(method, names, samples, sampling_seed(sf))
-    return names, x, variants_from_unit(parameters, x)
+    return names, x, variants_from_unit(parameters, x[:, : len(parameters)])
 
 
 def analyze(

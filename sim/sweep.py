@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analytics import mean_ci
+from sim.analytics import PairedCI, mean_ci, paired_difference_ci
 from sim.scenario_file import ScenarioFile, resolve_parameter, value_problem
 
 __all__ = [
@@ -158,17 +158,28 @@ def summarize_sweep(
     """Mean outcome and 95% interval per grid point and policy (the focal firm's).
 
     Columns: ``point``, the parameters, ``policy, outcome, replications, mean, sd,
-    ci_low, ci_high, is_best`` (the highest mean at the point; ties: the earlier policy).
+    ci_low, ci_high, diff, diff_ci_low, diff_ci_high, is_best``. ``diff`` is the mean
+    difference from the first (baseline) policy with its paired 95% interval over the
+    replications both ran (common random numbers: much narrower than the policies' own
+    intervals); ``is_best`` marks the highest mean at the point (ties: the earlier policy).
     """
     mine = outcomes[outcomes["firm"] == focal]
+    base = policies[0]
     rows = []
     for point in scenarios["scenario"]:
         at = mine[mine["scenario"] == point]
         values = scenarios.loc[scenarios["scenario"] == point, list(parameters)].iloc[0]
+        runs = at.pivot_table(
+            index="replication", columns="policy", values=outcome, aggfunc="first"
+        )
         block = []
         for policy in policies:
             x = at.loc[at["policy"] == policy, outcome].dropna().to_numpy(float)
             ci = mean_ci(x)
+            diff = PairedCI(0.0, 0.0, 0.0, 0) if policy == base else None
+            if diff is None and {policy, base} <= set(runs.columns):
+                pair = runs[[policy, base]].dropna()
+                diff = paired_difference_ci(pair[policy], pair[base])
             block.append(
                 {
                     "point": int(point),
@@ -180,6 +191,9 @@ def summarize_sweep(
                     "sd": ci.sd,
                     "ci_low": ci.lo,
                     "ci_high": ci.hi,
+                    "diff": diff.mean_diff if diff else math.nan,
+                    "diff_ci_low": diff.lo if diff else math.nan,
+                    "diff_ci_high": diff.hi if diff else math.nan,
                 }
             )
         means = [r["mean"] if np.isfinite(r["mean"]) else -np.inf for r in block]

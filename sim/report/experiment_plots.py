@@ -61,6 +61,8 @@ def _colors(names: Sequence[str]) -> dict[str, str]:
 def _label(path: str, wrap: bool = False) -> str:
     from sim.uncertainty import parameter_label
 
+    if path == "noise_floor":  # sim.sensitivity.NOISE_FLOOR, the dummy parameter
+        return "noise floor (a parameter\nwith no effect)" if wrap else "noise floor (no effect)"
     label = parameter_label(path)
     return label.replace(" (", "\n(", 1) if wrap else label
 
@@ -161,7 +163,7 @@ def fig_regret(regret: pd.DataFrame, policies: Sequence[str], outcome: str) -> F
     return fig
 
 
-def _binned(x: np.ndarray, y: np.ndarray, bins: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def _binned(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Means of y in equal-count bins of x (one bin per value when x has few values)."""
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
@@ -192,15 +194,17 @@ def fig_outcome_by_parameter(
         return None
     table = means.merge(scenarios, on="scenario", how="inner")
     colors = _colors(policies)
+    # about 1.5 sqrt(n) markets per bin: 12 markets -> 2 bins, 50 -> 5, 200+ -> 8
+    bins = int(np.clip(round(math.sqrt(scenarios.shape[0]) / 1.5), 2, 8))
     fig, axes = _grid(len(parameters))
     for ax, p in zip(axes, parameters, strict=False):
         for policy in policies:
             mine = table[table["policy"] == policy]
             x, y = mine[p].to_numpy(float), mine["mean"].to_numpy(float)
-            ax.scatter(x, y, s=10, color=colors[policy], alpha=0.45, lw=0)
-            bx, by = _binned(x, y)
+            ax.scatter(x, y, s=12, color=colors[policy], alpha=0.55, lw=0)
+            bx, by = _binned(x, y, bins)
             ax.plot(bx, by, color=colors[policy], lw=1.8)
-        ax.set_xlabel(_label(p))
+        ax.set_xlabel(_label(p, wrap=True))
         ax.set_ylabel(outcome_axis(outcome))
         _format_outcome(ax, outcome)
     _policy_legend(fig, policies)
@@ -418,6 +422,7 @@ def fig_sensitivity(sensitivity: pd.DataFrame, outcome: str) -> Figure:
         block = block.sort_values(key, ascending=True, na_position="first")
         y = np.arange(len(block))
         names = [_label(p) for p in block["parameter"]]
+        floor = block["parameter"].to_numpy() == "noise_floor"
         if method == "sobol":
             ax.barh(
                 y + 0.2,
@@ -460,6 +465,10 @@ def fig_sensitivity(sensitivity: pd.DataFrame, outcome: str) -> Figure:
             )
             ax.set_xlabel(outcome_axis(outcome, "elementary effect on ") + " per full range")
             _format_outcome(ax, outcome, axis="x")
+        if floor.any():  # the noise floor's bars in grey: what noise alone gives
+            for bar in ax.patches:
+                if abs(bar.get_y() + bar.get_height() / 2 - y[floor][0]) < 0.45:
+                    bar.set_color(NEUTRAL)
         ax.set_yticks(y, names)
         ax.set_ylabel("parameter")
         ax.set_title(str(policy) if not versus else f"{policy} minus {versus}", loc="left")

@@ -214,7 +214,8 @@ def test_write_robustness_writes_tables_and_figures_from_the_folder(tmp_path):
                         }
                     )
     pd.DataFrame(rows).to_csv(tmp_path / "outcomes.csv", index=False)
-    write_robustness(tmp_path, sf)
+    lines = write_robustness(tmp_path, sf)
+    assert lines[0].startswith(("a wins", "<b>b</b> wins")) and "customers at the end" in lines[0]
     regret = pd.read_csv(tmp_path / "regret.csv", keep_default_na=False, na_values=[""])
     robust = pd.read_csv(tmp_path / "robustness.csv", keep_default_na=False, na_values=[""])
     assert len(regret) == 2 * n and set(regret["outcome"]) == {"customers"}
@@ -242,3 +243,34 @@ def test_a_folder_without_scenarios_is_one_scenario(tmp_path):
     outcomes, scenarios = load_experiment_tables(tmp_path)
     assert outcomes["scenario"].tolist() == [0]
     assert scenarios["scenario"].tolist() == [0]
+
+
+@pytest.mark.parametrize("parameters", [0, 1])
+def test_figures_with_one_or_no_uncertain_parameter(tmp_path, parameters):
+    """One parameter: the winner map plots the winner's lead; none: only the regret figure."""
+    sf = parse_scenario(
+        '[outputs]\nformats = ["png"]\ndpi = 50\n[[policies]]\nname = "a"\n'
+        '[[policies]]\nname = "b"\n'
+    )
+    n = 6 if parameters else 1
+    if parameters:
+        pd.DataFrame({"scenario": range(n), "firm.price": np.linspace(40, 60, n)}).to_csv(
+            tmp_path / "scenarios.csv", index=False
+        )
+    rows = [
+        {"policy": p, "scenario": s, "replication": k, "firm": "focal", "cumulative_profit": v}
+        for s in range(n)
+        for k in range(2)
+        for p, v in (("a", 10.0 + s + k), ("b", 12.0 - s + k))
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "outcomes.csv", index=False)
+    write_robustness(tmp_path, sf)
+    drawn = sorted(p.stem for p in (tmp_path / "plots").glob("*.png"))
+    if parameters:
+        assert drawn == [
+            "robustness_outcome_by_parameter",
+            "robustness_regret",
+            "robustness_winner_map",
+        ]
+    else:
+        assert drawn == ["robustness_regret"]

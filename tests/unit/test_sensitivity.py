@@ -15,6 +15,7 @@ import pytest
 
 from sim.scenario_file import parse_scenario
 from sim.sensitivity import (
+    NOISE_FLOOR,
     SensitivityError,
     analyze,
     check_samples,
@@ -39,14 +40,16 @@ def _scenario(low: float, high: float) -> str:
 
 
 def _values(names: list[str], variants: list[dict]) -> np.ndarray:
-    return np.array([[v[n] for n in names] for v in variants])
+    """The parameters' values per market (the noise floor, last, is in no market)."""
+    assert names[-1] == NOISE_FLOOR and all(NOISE_FLOOR not in v for v in variants)
+    return np.array([[v[n] for n in names[:-1]] for v in variants])
 
 
 def test_sobol_indices_of_the_ishigami_function():
     """Ishigami & Homma (1990): a = 7, b = 0.1 on U(-pi, pi)^3, indices in closed form."""
     sf = parse_scenario(_scenario(-PI, PI))
     names, x, variants = design(sf, "sobol", 1024)
-    assert names == [X1, X2, X3]
+    assert names == [X1, X2, X3, NOISE_FLOOR]
     v = _values(names, variants)
     assert v.min() >= -PI and v.max() <= PI
     y = np.sin(v[:, 0]) + 7.0 * np.sin(v[:, 1]) ** 2 + 0.1 * v[:, 2] ** 4 * np.sin(v[:, 0])
@@ -60,6 +63,7 @@ def test_sobol_indices_of_the_ishigami_function():
         X1: (v1 / var, (v1 + v13) / var),
         X2: (v2 / var, v2 / var),
         X3: (0.0, v13 / var),
+        NOISE_FLOOR: (0.0, 0.0),  # the dummy parameter: no effect at all
     }
     for name, (s1, st) in truth.items():
         row = table.loc[name]
@@ -74,7 +78,7 @@ def test_sobol_indices_of_a_linear_function():
     v = _values(names, variants)
     y = 3.0 * v[:, 0] + 1.0 * v[:, 1]
     table = analyze("sobol", names, x, y).set_index("parameter")
-    for name, share in ((X1, 0.9), (X2, 0.1), (X3, 0.0)):
+    for name, share in ((X1, 0.9), (X2, 0.1), (X3, 0.0), (NOISE_FLOOR, 0.0)):
         for key in ("S1", "ST"):
             assert abs(table.loc[name, key] - share) < 2 * table.loc[name, f"{key}_conf"] + 0.01
 
@@ -90,18 +94,19 @@ def test_morris_effects_of_a_linear_function_are_exact():
     assert table.loc[X2, "mu_star"] == pytest.approx(2.0)
     assert table.loc[X2, "mu"] == pytest.approx(-2.0)
     assert table.loc[X3, "mu_star"] == pytest.approx(0.0, abs=1e-9)
+    assert table.loc[NOISE_FLOOR, "mu_star"] == pytest.approx(0.0, abs=1e-9)
     assert (table["sigma"] < 1e-9).all()  # linear: no interactions, no curvature
 
 
 def test_design_sizes_and_determinism():
     sf = parse_scenario(_scenario(0.0, 1.0))
     _, x, variants = design(sf, "sobol", 16)
-    assert x.shape == (design_size("sobol", 16, 3), 3) == (16 * 5, 3)
+    assert x.shape == (design_size("sobol", 16, 3), 4) == (16 * 6, 4)  # 3 + the noise floor
     assert len(variants) == x.shape[0]
     _, x_again, _ = design(sf, "sobol", 16)
     assert np.array_equal(x, x_again)
     _, xm, _ = design(sf, "morris", 5)
-    assert xm.shape == (design_size("morris", 5, 3), 3) == (5 * 4, 3)
+    assert xm.shape == (design_size("morris", 5, 3), 4) == (5 * 5, 4)
 
 
 def test_bad_requests_are_clear_errors():
@@ -120,7 +125,7 @@ def test_the_table_has_every_policy_and_each_difference_from_the_baseline():
     names, x, variants = design(sf, "morris", 6)
     v = _values(names, variants)
     rows = []
-    for s, (x1, x2, _) in enumerate(v):
+    for s, (x1, x2, _) in enumerate(v):  # three parameters; the noise floor is in no market
         for policy, y in (("base", 5.0 * x1), ("other", 5.0 * x1 + 2.0 * x2)):
             rows.append(
                 {"policy": policy, "scenario": s, "replication": 0, "firm": "focal", "profit": y}
@@ -138,7 +143,7 @@ def test_the_table_has_every_policy_and_each_difference_from_the_baseline():
         outcome="profit",
         policies=["base", "other"],
     )
-    assert len(table) == 3 * 3  # base, other, other minus base; three parameters each
+    assert len(table) == 3 * 4  # base, other, other minus base; 3 parameters + noise floor
     diff = table[table["compared_with"] == "base"].set_index("parameter")
     assert diff.loc[X2, "mu_star"] == pytest.approx(2.0)  # only x2 separates the policies
     assert diff.loc[X1, "mu_star"] == pytest.approx(0.0, abs=1e-9)

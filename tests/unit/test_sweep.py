@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.analytics import mean_ci
+from sim.analytics import mean_ci, paired_difference_ci
 from sim.scenario_file import parse_scenario
 from sim.sweep import (
     SweepError,
@@ -99,10 +99,15 @@ def test_summary_gives_each_policy_its_mean_interval_and_the_best():
     )
     assert list(table.columns) == [
         "point", "x", "policy", "outcome", "replications", "mean", "sd", "ci_low", "ci_high",
-        "is_best",
+        "diff", "diff_ci_low", "diff_ci_high", "is_best",
     ]  # fmt: skip
     row = table[(table["point"] == 0) & (table["policy"] == "b")].iloc[0]
     ci = mean_ci([5.0, 5.0, 8.0])
     assert (row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx((ci.mean, ci.lo, ci.hi))
+    diff = paired_difference_ci([5.0, 5.0, 8.0], [1.0, 2.0, 3.0])  # paired by replication
+    assert (row["diff"], row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx(
+        (diff.mean_diff, diff.lo, diff.hi)
+    )
+    assert table[table["policy"] == "a"]["diff"].tolist() == [0.0, 0.0]
     assert table["is_best"].tolist() == [False, True, True, False]
     assert table["x"].tolist() == [1.0, 1.0, 2.0, 2.0]
