@@ -423,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("folder", metavar="DIR")
     report.add_argument("--quiet", "-q", action="store_true")
     report.set_defaults(func=cmd_report)
+    __import__("sim.cli_experiment", fromlist=["add_commands"]).add_commands(sub)
     return parser
 
 
