@@ -9,6 +9,7 @@ import pytest
 
 from sim import cli
 from sim.scenario_file import load_scenario, read_header
+from sim.uncertainty import scenario_variants
 
 BUNDLED = cli.bundled_scenarios()
 REQUIRED = {
@@ -19,6 +20,7 @@ REQUIRED = {
     "supplier_partnership",
     "price_war",
     "bass_docking",
+    "robust_policy",
 }
 
 
@@ -36,7 +38,8 @@ def test_bundled_scenario_runs_a_few_steps(name, tmp_path):
     assert cli.main([*args, "--workers", "1", "--quiet", *pictures]) == 0
     sf = load_scenario(path)
     ts = pd.read_csv(out / "timeseries.csv", keep_default_na=False, na_values=[""])
-    assert len(ts) == len(sf.policies) * 2 * 4 * (1 + len(sf.competitors))
+    markets = len(scenario_variants(sf))  # sampled from [uncertainties]; 1 without
+    assert len(ts) == len(sf.policies) * markets * 2 * 4 * (1 + len(sf.competitors))
     assert (out / "summary.csv").is_file() and (out / "report.html").is_file()
 
 
