@@ -59,6 +59,7 @@ __all__ = [
     "RunOutput",
     "RunSpec",
     "RunsFailed",
+    "clear_caches",
     "default_workers",
     "execute_run",
     "experiment_fingerprint",
@@ -276,11 +277,13 @@ def run_one(
     spec: RunSpec,
     snapshot_size: int = 0,
     progress: Callable[[int], None] | None = None,
+    policy: Policy | None = None,
 ) -> RunOutput:
     """Run one policy on one scenario variant and seed; return its tagged tables.
 
-    ``progress(steps)`` is called every few steps with the steps done since the last
-    call. The network snapshot is taken for scenario 0, replication 0 only. The social
+    ``policy`` (default ``spec.policy``) is the policy as the variant has it; the tables
+    name it ``spec.policy_name``. ``progress(steps)`` is called every few steps with the
+    steps done since the last call. The network snapshot is taken for scenario 0, replication 0 only. The social
     graph a model built is kept for the next run on the same seed and network settings
     (the next policy of the same replication: common random numbers make it the very
     graph that run would build; graphs are read-only).
@@ -295,7 +298,7 @@ def run_one(
         key = _graph_key(scenario, spec.seed)
         with _graphs_lock:
             graph = _graphs.get(key)
-    model = MarketModel(scenario, policy=spec.policy, seed=spec.seed, graph=graph)
+    model = MarketModel(scenario, policy=policy or spec.policy, seed=spec.seed, graph=graph)
     if key is not None and graph is None:
         with _graphs_lock:
             _graphs[key] = model.graph
@@ -346,24 +349,37 @@ class RunContext:
     faults: tuple[tuple[str, int, str], ...] = ()
 
 
-_scenarios: OrderedDict[tuple[str, int], Scenario] = OrderedDict()
+_Variant = tuple[Scenario, tuple[Policy, ...]]
+_scenarios: OrderedDict[tuple[str, int], _Variant] = OrderedDict()
 _scenarios_lock = threading.Lock()
 
 
-def _scenario_of(context: RunContext, scenario_index: int, variant: Mapping[str, Any]) -> Scenario:
-    """The engine scenario of one variant, validated once per worker (a few kept)."""
+def _scenario_of(context: RunContext, scenario_index: int, variant: Mapping[str, Any]) -> _Variant:
+    """The engine scenario and policies of one variant, validated once per worker (a few kept).
+
+    A variant may change a policy's levers too (``policies.1.retention_share``), so the
+    policies come from the variant, not from the plan.
+    """
     key = (context.fingerprint, scenario_index)
     with _scenarios_lock:
         if key in _scenarios:
             _scenarios.move_to_end(key)
             return _scenarios[key]
     sf = apply_overrides(context.sf, variant) if variant else context.sf
-    scenario = sf.to_scenario()
+    value = (sf.to_scenario(), sf.engine_policies())
     with _scenarios_lock:
-        _scenarios[key] = scenario
+        _scenarios[key] = value
         while len(_scenarios) > 8:
             _scenarios.popitem(last=False)
-    return scenario
+    return value
+
+
+def clear_caches() -> None:
+    """Forget the scenarios and social graphs kept between runs in this process."""
+    with _scenarios_lock:
+        _scenarios.clear()
+    with _graphs_lock:
+        _graphs.clear()
 
 
 def _csv(df: pd.DataFrame) -> tuple[str, int]:
@@ -382,8 +398,8 @@ def execute_run(
     the assembled tables.
     """
     _inject_fault(context.faults, spec)
-    scenario = _scenario_of(context, spec.scenario_index, variant)
-    out = run_one(scenario, spec, context.snapshot_size, report)
+    scenario, policies = _scenario_of(context, spec.scenario_index, variant)
+    out = run_one(scenario, spec, context.snapshot_size, report, policy=policies[spec.policy_index])
     outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
     outcomes.insert(outcomes.columns.get_loc("replication") + 1, "seed", spec.seed)
     tables = {"outcomes": _csv(outcomes), "timeseries": _csv(out.timeseries)}
@@ -487,11 +503,10 @@ def run_experiment(
 ) -> ExperimentIndex:
     """Run every planned run of ``sf`` x ``variants``, persist each, assemble the tables.
 
-    Writes ``out_dir/scenarios.csv`` (the variants), one file per finished run under
-    ``out_dir/runs/`` with ``runs/index.json`` (every run's coordinates, seed and
-    status), then ``out_dir/<table>.csv`` for each of ``tables`` (default: outcomes; any
-    of :data:`sim.runstore.RESULT_TABLES`), streamed from the run files in coordinate
-    order. ``executor`` 'local' (``workers`` processes; 1 = this process) or 'dask'
+    Writes one file per finished run under ``out_dir/runs/`` with ``runs/index.json``
+    (every run's coordinates, seed and status), then ``out_dir/<table>.csv`` for each of
+    ``tables`` (default: outcomes; any of :data:`sim.runstore.RESULT_TABLES`), streamed
+    from the run files in coordinate order, and ``out_dir/scenarios.csv`` (the variants). ``executor`` 'local' (``workers`` processes; 1 = this process) or 'dask'
     (``scheduler`` address, else a LocalCluster of ``workers``). ``resume`` keeps the
     finished runs of an interrupted experiment in ``out_dir`` (same scenario and variants
     required). Raises :class:`RunsFailed` after every run was tried if any failed (the
@@ -533,7 +548,7 @@ def run_experiment(
         sf, key, sf.outputs.network_sample, _parse_faults(os.environ.get(FAULTS_ENV))
     )
     todo = [
-        Task(r.index, (r, variants[r.scenario_index]))
+        Task(r.index, (r, variants[r.scenario_index]), group=(r.scenario_index, r.replication))
         for r in runs
         if records[r.index].status != DONE
     ]
@@ -550,6 +565,7 @@ def run_experiment(
             store.save(index, force=False)
     finally:
         store.save(index)
+        clear_caches()  # what runs in this process kept for the next run of the same cell
     if index.failed:
         raise RunsFailed(index)
     wanted = [t for t in RESULT_TABLES if t in set(tables)]

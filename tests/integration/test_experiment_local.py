@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.executors import LocalPool, Task
+from sim.executors import LocalPool, Task, _Pending
 from sim.experiment import (
     FAULTS_ENV,
     load_outcomes,
@@ -27,7 +27,7 @@ from sim.experiment import (
 from sim.report import render_report
 from sim.results import write_results
 from sim.runstore import RESULT_TABLES, RunStore, decode_run
-from sim.scenario_file import load_scenario, parse_scenario
+from sim.scenario_file import apply_overrides, load_scenario, parse_scenario
 
 VARIANTS = [{}, {"market.value_sensitivity": 2.5}, {"network.rewire_p": 0.3}]
 TABLES = [f"{t}.csv" for t in RESULT_TABLES] + ["scenarios.csv"]
@@ -227,3 +227,35 @@ def test_index_lists_not_started_runs_while_running(small, tmp_path):
     assert seen[0]["not_started"] >= 3  # the index was written before the first run ended
     final = json.loads(store.index_path.read_text())
     assert final["counts"] == {"done": 4, "failed": 0, "not_started": 0}
+
+
+def test_a_free_worker_keeps_to_its_cell_so_its_policies_share_the_graph():
+    # 3 cells (scenario, replication) of 4 policies each, in round-robin order
+    pending = _Pending(Task(4 * c + p, (), group=(0, c)) for c in range(3) for p in range(4))
+    a = pending.take(None, {None})
+    b = pending.take(None, {a.group})
+    assert (a.key, b.key) == (0, 4)  # two workers start on two cells
+    assert [pending.take(a.group, {b.group}).key for _ in range(3)] == [1, 2, 3]
+    c = pending.take(a.group, {b.group})  # cell 0 is done: the next cell nobody is on
+    assert c.key == 8
+    pending.put_back(b)  # worker b died: its run goes first, to whoever is free
+    assert pending.take(c.group, {None}).key == 8 + 1  # ... after c's own cell
+    assert pending.take(None, {c.group}).key == 4
+    # nothing left but another worker's cell: share it rather than wait
+    assert [pending.take(None, {c.group}).key for _ in range(3)] == [5, 6, 7]
+    assert pending.take(None, {c.group}).key == 10
+    assert len(pending) == 1
+
+
+def test_a_variant_may_change_a_policy_lever(small, tmp_path):
+    lever = {"policies.1.acquisition_share": 0.9}
+    varied = run_experiment(small, tmp_path / "varied", variants=[lever], workers=1)
+    changed = apply_overrides(small, lever)
+    direct = run_experiment(changed, tmp_path / "direct", workers=1)
+    plain = run_experiment(small, tmp_path / "plain", workers=1)
+    assert varied.complete and direct.complete and plain.complete
+    a, b, c = (load_outcomes(tmp_path / n) for n in ("varied", "direct", "plain"))
+    pd.testing.assert_frame_equal(a, b)  # the variant's lever was used
+    second = a["policy"] == small.policies[1].name
+    assert not a[second].equals(c[second])  # and it matters
+    pd.testing.assert_frame_equal(a[~second], c[~second])
