@@ -146,3 +146,12 @@ def test_without_an_address_a_local_dask_cluster_gives_the_same_tables(tiny_scen
     assert "local Dask cluster of 2" in dask.meta["executor"]
     tables = tuple(f"{t}.csv" for t in RESULT_TABLES)
     assert_same_tables(tmp_path / "local", tmp_path / "dask", tables)
+
+
+def test_a_scheduler_address_needs_the_dask_executor(tiny_scenario, tmp_path, capsys):
+    from sim import cli
+
+    args = ["run", str(tiny_scenario), "--out", str(tmp_path), "--scheduler", "tcp://h:1"]
+    assert cli.main(args) == cli.EXIT_USER
+    err = capsys.readouterr().err
+    assert "--scheduler needs --executor dask" in err and "Traceback" not in err
