@@ -193,12 +193,14 @@ def main() -> None:
             ]  # fmt: skip
             configs = [("local", 1), ("local", 2), ("dask", 2)]
             for executor, workers in configs:
+                before = os.getloadavg()[0]
                 row = _child(
                     ["--executor", executor, "--workers", str(workers), *size],
                     work / f"{executor}-{workers}",
                     args.timeout,
                 )
-                row["load_before"] = round(os.getloadavg()[0], 2)
+                row["load_before"] = round(before, 2)  # 1-minute load average
+                row["load_after"] = round(os.getloadavg()[0], 2)  # includes this run's workers
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             first = work / "local-1"
