@@ -132,14 +132,18 @@ def _err(message: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario_file import dump_toml
+    from sim.uncertainty import replications_per_scenario, scenario_variants
 
     path, sf = _load(args)
-    runs = len(sf.policies) * sf.simulation.replications
+    markets = len(scenario_variants(sf))
+    replications = replications_per_scenario(sf)
+    runs = len(sf.policies) * markets * replications
+    sampled = f" x {markets} sampled markets" if markets > 1 else ""
     print(dump_toml(sf, f"Resolved from {path}: every value used, defaults filled in."), end="")
     print(
         f"OK: {path} is valid: {len(sf.policies)} "
         f"polic{'y' if len(sf.policies) == 1 else 'ies'} "
-        f"({', '.join(p.name for p in sf.policies)}) x {sf.simulation.replications} "
+        f"({', '.join(p.name for p in sf.policies)}){sampled} x {replications} "
         f"replications = {runs} runs of {sf.simulation.steps} {sf.simulation.step_length}s, "
         f"{sf.market.n_customers:,} people, {1 + len(sf.competitors)} "
         f"firm{'s' if sf.competitors else ''}.",
@@ -267,10 +271,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         workers=min(workers, runs),
         started=started_at,
     )
+    robust_lines: list[str] = []
     if getattr(sf, "uncertainties", None):
         from sim.robustness import write_robustness
 
-        write_robustness(out, sf)
+        robust_lines = write_robustness(out, sf)
     simulated = time.perf_counter() - started
     report_path = None
     if sf.outputs.plots or sf.outputs.report:
@@ -281,15 +286,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report_path is not None:
         say(f"report: {report_path}")
     if not args.quiet:
-        for line in headline(load_results(out)):
+        # Across sampled markets the pooled comparison hides what matters: who wins where.
+        for line in robust_lines or headline(load_results(out)):
             print(line)
     return EXIT_OK
+
+
+def _redraw_robustness(folder: Path, quiet: bool) -> None:
+    """Re-draw the robustness tables and figures of a folder that has them.
+
+    They are judged on the folder's own ``scenario.resolved.toml`` (policies, outcome,
+    focal firm), so ``marketsim report`` needs nothing but the folder.
+    """
+    resolved = folder / "scenario.resolved.toml"
+    if not (folder / "robustness.csv").is_file() or not resolved.is_file():
+        return
+    from sim.robustness import write_robustness
+    from sim.scenario_file import ScenarioError, load_scenario
+
+    try:
+        sf = load_scenario(resolved)
+    except ScenarioError as exc:  # e.g. a graph file that has moved since the run
+        if not quiet:
+            print(f"robustness figures kept as they were: {exc}", file=sys.stderr)
+        return
+    write_robustness(folder, sf)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from sim.report import ResultsFolderError, render_report
 
     try:
+        _redraw_robustness(Path(args.folder), args.quiet)
         path, plots = render_report(args.folder)
     except ResultsFolderError as exc:
         raise UserError(str(exc)) from None
@@ -423,7 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("folder", metavar="DIR")
     report.add_argument("--quiet", "-q", action="store_true")
     report.set_defaults(func=cmd_report)
-    __import__("sim.cli_experiment", fromlist=["add_commands"]).add_commands(sub)
+    from sim.cli_experiment import add_commands
+
+    add_commands(sub)  # sweep, sensitivity
     return parser
 
 
