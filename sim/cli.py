@@ -86,7 +86,10 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, object]:
+def _overrides(
+    args: argparse.Namespace, replications_key: str = "simulation.replications"
+) -> dict[str, object]:
+    """--set, --replications, --seed and --steps as overrides by key path."""
     from sim.scenario_file import parse_set_option
 
     out: dict[str, object] = {}
@@ -94,7 +97,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         key, value = parse_set_option(option)
         out[key] = value
     for flag, key in (
-        ("replications", "simulation.replications"),
+        ("replications", replications_key),
         ("seed", "simulation.seed"),
         ("steps", "simulation.steps"),
     ):
@@ -115,12 +118,18 @@ def _resolve_scenario_path(text: str) -> Path:
     return path
 
 
-def _load(args: argparse.Namespace) -> tuple[Path, ScenarioFile]:
-    """The scenario named on the command line, with --set/--seed/--steps/--replications."""
+def _load(
+    args: argparse.Namespace, replications_key: str = "simulation.replications"
+) -> tuple[Path, ScenarioFile]:
+    """The scenario named on the command line, with --set/--seed/--steps/--replications.
+
+    ``replications_key``: which key --replications sets (sweeps and sensitivity set the
+    replications per sampled market, ``experiment.replications``).
+    """
     from sim.scenario_file import load_scenario
 
     path = _resolve_scenario_path(args.scenario)
-    return path, load_scenario(path, _overrides(args))
+    return path, load_scenario(path, _overrides(args, replications_key))
 
 
 def _err(message: str) -> None:

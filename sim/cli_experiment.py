@@ -22,8 +22,8 @@ from sim.cli import (
     _non_negative_int,
     _positive_int,
     _Progress,
-    _resolve_scenario_path,
 )
+from sim.cli import _load as _load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,22 +109,7 @@ def add_commands(sub: Any) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Path, ScenarioFile]:
-    from sim.scenario_file import load_scenario, parse_set_option
-
-    overrides: dict[str, object] = {}
-    for option in args.set or []:
-        key, value = parse_set_option(option)
-        overrides[key] = value
-    for flag, key in (
-        ("replications", "experiment.replications"),
-        ("seed", "simulation.seed"),
-        ("steps", "simulation.steps"),
-    ):
-        value = getattr(args, flag, None)
-        if value is not None:
-            overrides[key] = value
-    path = _resolve_scenario_path(args.scenario)
-    return path, load_scenario(path, overrides)
+    return _load_scenario(args, replications_key="experiment.replications")
 
 
 def _out_dir(args: argparse.Namespace, path: Path, command: str) -> Path:
