@@ -30,12 +30,11 @@ PRESETS: dict[str, Policy] = {
             care_contacts=0.2, loyalty_program=0.6, complaint_handling=0.1, service_level=0.1
         ),
     ),
+    # People policies only: the budget split stays balanced, so the preset measures the
+    # service-profit chain (training, pay, promotion -> skill, morale -> service), not a split.
     "service_excellence": Policy(
         name="service_excellence",
-        acquisition_share=0.3,
-        retention_mix=RetentionMix(
-            care_contacts=0.3, loyalty_program=0.1, complaint_handling=0.3, service_level=0.3
-        ),
+        acquisition_share=0.5,
         training_per_employee_year=4000.0,
         pay_level=1.15,
         promotion_opportunity=0.6,
