@@ -460,7 +460,9 @@ class MarketModel(mesa.Model):
             {"advertising": firm.spend["advertising"], "service_level": firm.spend["service_level"]}
             for firm in self.firms
         ]
-        reference = self.params.market.poaching_reference_spend
+        # Spend per person in the market: a market scaled with its budgets keeps its pressure.
+        market = self.params.market
+        reference = market.poaching_reference_spend_per_person * market.n_customers
         self.poaching_rates = np.array(
             [
                 self.params.market.poaching_offers_per_year

@@ -367,11 +367,12 @@ class MarketSpec(Spec):
     poaching_offers_per_year: NonNegative = Field(
         0.3, description="Rival offers an average customer receives per year."
     )
-    poaching_reference_spend: Positive = Field(
-        100_000.0,
+    poaching_reference_spend_per_person: Positive = Field(
+        10.0,
         description=(
-            "Yearly acquisition spend at which a rival makes the average number of poaching "
-            "offers; offers scale with each firm's acquisition spend."
+            "Yearly acquisition spend per person in the market at which a rival makes the "
+            "average number of poaching offers; offers scale with each firm's acquisition "
+            "spend per person, so a market and its budgets can be scaled together."
         ),
     )
     satisfaction_stickiness: NonNegative = Field(

@@ -37,7 +37,6 @@ def small_scenario(
     data["simulation"]["steps"] = steps
     data["simulation"]["engine"] = engine
     data["market"]["n_customers"] = n_customers
-    data["market"]["poaching_reference_spend"] *= scale
     data["firm"]["budget_per_year"] *= scale
     for competitor in data["competitors"]:
         competitor["budget_per_year"] *= scale

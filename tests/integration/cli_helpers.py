@@ -33,7 +33,6 @@ seed = 42
 
 [market]
 n_customers = 1500
-poaching_reference_spend = 15000.0
 
 [firm]
 name = "focal"

@@ -22,7 +22,6 @@ seed = 5
 
 [market]
 n_customers = {n}
-poaching_reference_spend = {spend}
 
 [firm]
 name = "focal"
@@ -54,7 +53,6 @@ def _write(folder: Path, n: int, steps: int, replications: int, extra: str = "")
         steps=steps,
         replications=replications,
         n=n,
-        spend=100_000 * scale,
         budget=200_000 * scale,
         staff=max(1, round(20 * scale)),
     )

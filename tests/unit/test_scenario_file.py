@@ -454,7 +454,7 @@ def test_round_trip_of_awkward_values():
         name = "quotes \\" and \\\\ backslash, unicode é 中文"
         [market]
         outside_option_utility = -1e-7
-        poaching_reference_spend = 1e12
+        poaching_reference_spend_per_person = 1e12
         [[competitors]]
         name = "<script>alert(1)</script>"
         [[policies]]
