@@ -7,7 +7,11 @@ Example::
 
 The scenario is ``Scenario.default()`` (the focal firm + 3 competitors) with
 ``market.n_customers``, ``network.mean_degree`` and ``simulation.steps`` set from the
-options. The social graph is built here, with the same random stream ``MarketModel`` would
+options, and every firm's budget scaled with the market (the default market's budgets per
+person), so a market of a million people is as contested as the default one of 10,000:
+the firms keep a similar share of it and the engine works on that many customers.
+``--absolute-budgets`` keeps the default budgets instead (then the firms of a large market
+shrink to what their budgets can serve, and steps are cheaper). The social graph is built here, with the same random stream ``MarketModel`` would
 use for it (first child of ``SeedSequence(seed).spawn(3)``), and handed to the model, so the
 run is identical to ``MarketModel(scenario, seed=seed).run()`` while the graph build is
 timed on its own.
@@ -59,18 +63,28 @@ def make_scenario(
     degree: int = 10,
     employees: int | None = None,
     suppliers: int | None = None,
+    absolute_budgets: bool = False,
 ) -> Scenario:
-    """The default scenario at this size (staff and suppliers per firm if given)."""
+    """The default scenario at this size (staff and suppliers per firm if given).
+
+    Budgets scale with the market unless ``absolute_budgets``.
+    """
+    default = Scenario.default()
     updates: dict[str, object] = {
         "market.n_customers": customers,
         "network.mean_degree": degree,
         "simulation.steps": steps,
     }
+    if not absolute_budgets:
+        scale = customers / default.market.n_customers
+        updates["firm.budget_per_year"] = default.firm.budget_per_year * scale
+        for k, competitor in enumerate(default.competitors):
+            updates[f"competitors.{k}.budget_per_year"] = competitor.budget_per_year * scale
     if employees is not None:
         updates["employees.per_firm"] = employees
     if suppliers is not None:
         updates["suppliers.per_firm"] = suppliers
-    return Scenario.default().with_updates(updates)
+    return default.with_updates(updates)
 
 
 def run_config(
@@ -82,6 +96,7 @@ def run_config(
     policy: str = "balanced",
     employees: int | None = None,
     suppliers: int | None = None,
+    absolute_budgets: bool = False,
 ) -> dict[str, Any]:
     """Build, initialise and run one configuration; return its timings and sanity figures.
 
@@ -89,7 +104,7 @@ def run_config(
     scenario's).
     """
     t_start = time.perf_counter()
-    scenario = make_scenario(customers, steps, degree, employees, suppliers)
+    scenario = make_scenario(customers, steps, degree, employees, suppliers, absolute_budgets)
     net = scenario.network
     # The same stream MarketModel.__init__ derives for the graph (its first spawned child).
     graph_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
@@ -135,6 +150,8 @@ def run_config(
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "focal_firm": focal.name,
         "focal_customers_final": int(focal.n_customers),
+        "budgets": "absolute" if absolute_budgets else "scaled with the market",
+        "customers_final": int(sum(f.n_customers for f in model.firms)),
         "python": platform.python_version(),
     }
 
@@ -178,6 +195,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="suppliers per firm (suppliers.per_firm; default: the scenario's, 3)",
     )
+    parser.add_argument(
+        "--absolute-budgets",
+        action="store_true",
+        help="keep the default firms' budgets instead of scaling them with the market",
+    )
     args = parser.parse_args(argv)
     if args.customers < 1 or args.steps < 1:
         parser.error("--customers and --steps must be >= 1")
@@ -200,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         args.policy,
         args.employees,
         args.suppliers,
+        args.absolute_budgets,
     )
     print(json.dumps(result), flush=True)
 
