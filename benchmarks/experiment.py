@@ -87,10 +87,10 @@ class _WorkerMemory:
 def one(args: argparse.Namespace) -> dict[str, Any]:
     """Run one configuration in this process; return its figures."""
     started_process = float(os.environ.get("BENCH_T0", time.time()))
-    from sim.experiment import run_experiment
-    from sim.results import write_results
-    from sim.runstore import RESULT_TABLES
-    from sim.scenario_file import parse_scenario
+    from sim.experiment.runner import run_experiment
+    from sim.analysis.summary import write_results
+    from sim.experiment.runstore import RESULT_TABLES
+    from sim.config.scenario_file import parse_scenario
 
     imported = time.time()
     sf = parse_scenario(scenario_text(args.customers, args.steps, args.replications, args.policies))

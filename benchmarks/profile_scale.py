@@ -23,8 +23,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.scale import make_scenario
-from sim.model import MarketModel
-from sim.network import build_graph
+from sim.model.market import MarketModel
+from sim.model.network import build_graph
 
 
 def print_profile(profile: cProfile.Profile, title: str, limit: int) -> None:

@@ -14,19 +14,19 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
-    from sim.policies import PRESETS, get_policy
-    from sim.scenario import Policy, Scenario
+    from sim.model.market import MarketModel
+    from sim.config.presets import PRESETS, get_policy
+    from sim.config.schema import Policy, Scenario
 
 __all__ = ["PRESETS", "MarketModel", "Policy", "Scenario", "get_policy"]
 __version__ = "0.1.0"
 
 _HOME = {
-    "MarketModel": "sim.model",
-    "PRESETS": "sim.policies",
-    "get_policy": "sim.policies",
-    "Policy": "sim.scenario",
-    "Scenario": "sim.scenario",
+    "MarketModel": "sim.model.market",
+    "PRESETS": "sim.config.presets",
+    "get_policy": "sim.config.presets",
+    "Policy": "sim.config.schema",
+    "Scenario": "sim.config.schema",
 }
 
 

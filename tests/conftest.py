@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.model import MarketModel
-from sim.scenario import Scenario
+from sim.model.market import MarketModel
+from sim.config.schema import Scenario
 
 
 def small_scenario(

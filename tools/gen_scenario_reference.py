@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sim.policies import PRESETS  # noqa: E402
-from sim.scenario import Policy  # noqa: E402
-from sim.scenario_file import PolicyEntry, ScenarioFile, _toml_value  # noqa: E402
+from sim.config.presets import PRESETS  # noqa: E402
+from sim.config.schema import Policy  # noqa: E402
+from sim.config.scenario_file import PolicyEntry, ScenarioFile, _toml_value  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "scenario-reference.md"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sim.report.data import ResultsData, ResultsFolderError, load_results
 from sim.report.html import headline, render_html
 from sim.report.plots import FIGURES, PlotResult, render_plots
-from sim.results import atomic_write_text
+from sim.analysis.summary import atomic_write_text
 
 __all__ = [
     "FIGURES",

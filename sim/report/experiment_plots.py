@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from sim.report.html import OUTCOME_LABELS
 from sim.report.plots import MONEY, NEUTRAL, OKABE_ITO, STYLE
-from sim.results import atomic_write_bytes
+from sim.analysis.summary import atomic_write_bytes
 
 __all__ = [
     "draw_robustness_figures",
@@ -59,9 +59,9 @@ def _colors(names: Sequence[str]) -> dict[str, str]:
 
 
 def _label(path: str, wrap: bool = False) -> str:
-    from sim.uncertainty import parameter_label
+    from sim.experiment.sampling import parameter_label
 
-    if path == "noise_floor":  # sim.sensitivity.NOISE_FLOOR, the dummy parameter
+    if path == "noise_floor":  # sim.analysis.sensitivity.NOISE_FLOOR, the dummy parameter
         return "noise floor (a parameter\nwith no effect)" if wrap else "noise floor (no effect)"
     label = parameter_label(path)
     return label.replace(" (", "\n(", 1) if wrap else label
@@ -272,8 +272,8 @@ def draw_robustness_figures(
     formats: Iterable[str] = ("png",),
     dpi: int = 110,
 ) -> list[Path]:
-    """Draw the robustness figures into ``folder`` (see ``sim.robustness.ROBUSTNESS_FIGURES``)."""
-    from sim.robustness import leading_pair, rank_parameters
+    """Draw the robustness figures into ``folder`` (see ``sim.analysis.robustness.ROBUSTNESS_FIGURES``)."""
+    from sim.analysis.robustness import leading_pair, rank_parameters
 
     parameters = [c for c in scenarios.columns if c != "scenario"]
     means = regret[["scenario", "policy", "mean"]]

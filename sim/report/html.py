@@ -290,8 +290,8 @@ def robustness_section(data: ResultsData) -> str:
     Empty when the folder has no robustness.csv (a scenario without [uncertainties]).
     Figures are the PNG files ``write_robustness`` drew into plots/, when present.
     """
-    from sim.robustness import ROBUSTNESS_FIGURES
-    from sim.robustness import headline as robust_headline
+    from sim.analysis.robustness import ROBUSTNESS_FIGURES
+    from sim.analysis.robustness import headline as robust_headline
 
     path = data.folder / "robustness.csv"
     if not path.is_file():

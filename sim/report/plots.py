@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.report.data import ResultsData
-from sim.results import atomic_write_bytes
+from sim.analysis.summary import atomic_write_bytes
 
 __all__ = [
     "FIGURES",

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.experiment import FAULTS_ENV
+from sim.experiment.runner import FAULTS_ENV
 from tests.integration.cli_helpers import CSV_TABLES, ROOT
 
 SMALL = ("--steps", "6", "--replications", "3")

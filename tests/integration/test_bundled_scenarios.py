@@ -7,9 +7,9 @@ import time
 import pandas as pd
 import pytest
 
-from sim import cli
-from sim.scenario_file import load_scenario, read_header
-from sim.uncertainty import scenario_variants
+from sim.cli import commands as cli
+from sim.config.scenario_file import load_scenario, read_header
+from sim.experiment.sampling import scenario_variants
 
 BUNDLED = cli.bundled_scenarios()
 REQUIRED = {

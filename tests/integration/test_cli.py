@@ -8,11 +8,11 @@ import tomllib
 import pandas as pd
 import pytest
 
-from sim import cli
-from sim.model import MarketModel
+from sim.cli import commands as cli
+from sim.model.market import MarketModel
 from sim.report.plots import FIGURES
-from sim.results import HEADLINES
-from sim.scenario_file import load_scenario
+from sim.analysis.summary import HEADLINES
+from sim.config.scenario_file import load_scenario
 from tests.integration.cli_helpers import CSV_TABLES, DATA_DIR, TINY_FIRMS, TINY_POLICIES, run_cli
 
 # --------------------------------------------------------------------------- run

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import DaskError
-from sim.executors import DaskExecutor, Task
+from sim.common.errors import DaskError
+from sim.experiment.executors import DaskExecutor, Task
 from tests.integration.cli_helpers import CSV_TABLES, ROOT
 from tests.integration.experiment_helpers import (
     NO_PICTURES,
@@ -135,9 +135,9 @@ def test_an_unreachable_scheduler_is_a_clear_error():
 
 
 def test_without_an_address_a_local_dask_cluster_gives_the_same_tables(tiny_scenario, tmp_path):
-    from sim.experiment import run_experiment
-    from sim.runstore import RESULT_TABLES
-    from sim.scenario_file import load_scenario
+    from sim.experiment.runner import run_experiment
+    from sim.experiment.runstore import RESULT_TABLES
+    from sim.config.scenario_file import load_scenario
 
     sf = load_scenario(tiny_scenario, {"simulation.steps": 2})
     local = run_experiment(sf, tmp_path / "local", workers=1, tables=RESULT_TABLES)
@@ -149,7 +149,7 @@ def test_without_an_address_a_local_dask_cluster_gives_the_same_tables(tiny_scen
 
 
 def test_a_scheduler_address_needs_the_dask_executor(tiny_scenario, tmp_path, capsys):
-    from sim import cli
+    from sim.cli import commands as cli
 
     args = ["run", str(tiny_scenario), "--out", str(tmp_path), "--scheduler", "tcp://h:1"]
     assert cli.main(args) == cli.EXIT_USER

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.executors import LocalPool, Task, _Pending
-from sim.experiment import (
+from sim.experiment.executors import LocalPool, Task, _Pending
+from sim.experiment.runner import (
     FAULTS_ENV,
     load_outcomes,
     plan_runs,
@@ -25,9 +25,9 @@ from sim.experiment import (
     run_seed,
 )
 from sim.report import render_report
-from sim.results import write_results
-from sim.runstore import RESULT_TABLES, RunStore, decode_run
-from sim.scenario_file import apply_overrides, load_scenario, parse_scenario
+from sim.analysis.summary import write_results
+from sim.experiment.runstore import RESULT_TABLES, RunStore, decode_run
+from sim.config.scenario_file import apply_overrides, load_scenario, parse_scenario
 
 VARIANTS = [{}, {"market.value_sensitivity": 2.5}, {"network.rewire_p": 0.3}]
 TABLES = [f"{t}.csv" for t in RESULT_TABLES] + ["scenarios.csv"]

@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from sim import cli
-from sim.experiment import FAULTS_ENV
+from sim.cli import commands as cli
+from sim.experiment.runner import FAULTS_ENV
 from tests.integration.cli_helpers import CSV_TABLES, ROOT
 from tests.integration.experiment_helpers import (
     NO_PICTURES,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.scenario_file import ScenarioFile
+from sim.config.scenario_file import ScenarioFile
 from tools import gen_scenario_reference as gen
 
 

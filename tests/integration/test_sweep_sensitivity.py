@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import cli
+from sim.cli import commands as cli
 
 BASE = """\
 # A small market for the experiment commands' tests.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.cli import main
+from sim.cli.commands import main
 
 
 def test_validate_counts_sampled_markets(capsys) -> None:

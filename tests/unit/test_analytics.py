@@ -1,4 +1,4 @@
-"""Unit tests for sim.analytics: closed forms against brute force / Monte Carlo, stats coverage."""
+"""Unit tests for sim.analysis.statistics: closed forms against brute force / Monte Carlo, stats coverage."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import analytics
-from sim.analytics import (
+from sim.analysis import statistics as analytics
+from sim.analysis.statistics import (
     BassFit,
     agree_within,
     bass_cdf,

@@ -1,4 +1,4 @@
-"""Unit tests of the pure behaviour rules in sim.behaviour, each rule on its own.
+"""Unit tests of the pure behaviour rules in sim.model.behaviour, each rule on its own.
 
 Stochastic rules are checked against their exact distribution on many draws from a
 fixed seed, with tolerances of a few standard errors of the estimate (binomial or
@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.behaviour import churn, levers, satisfaction, spend, supply, value, word_of_mouth
-from sim.behaviour.churn import (
+from sim.model.behaviour import churn, levers, satisfaction, spend, supply, value, word_of_mouth
+from sim.model.behaviour.churn import (
     CHURN_REASONS,
     OWN_CHURN_REASONS,
     churn_hazards_per_year,
     draw_churn,
     switch_probability,
 )
-from sim.behaviour.levers import (
+from sim.model.behaviour.levers import (
     bernoulli_successes,
     care_effect,
     draw_capacity,
@@ -31,27 +31,27 @@ from sim.behaviour.levers import (
     select_random,
     service_gain,
 )
-from sim.behaviour.satisfaction import (
+from sim.model.behaviour.satisfaction import (
     likelihood_to_recommend,
     transaction_satisfaction,
     update_toward,
 )
-from sim.behaviour.spend import draw_base_spend, draw_purchases, tenure_spend_multiplier
-from sim.behaviour.supply import draw_supply_failures
-from sim.behaviour.value import (
+from sim.model.behaviour.spend import draw_base_spend, draw_purchases, tenure_spend_multiplier
+from sim.model.behaviour.supply import draw_supply_failures
+from sim.model.behaviour.value import (
     N_VALUE_PARTS,
     choose_firm,
     delivered_value,
     draw_value_weights,
     signed_offer,
 )
-from sim.behaviour.word_of_mouth import (
+from sim.model.behaviour.word_of_mouth import (
     decay_per_step,
     draw_tellings,
     pick_contacts,
     referral_converts,
 )
-from sim.network import SocialGraph, build_graph
+from sim.model.network import SocialGraph, build_graph
 
 K_SE = 4.0  # standard errors allowed between a Monte Carlo estimate and its exact value
 P_MIN = 1e-4  # smallest goodness-of-fit p-value accepted from a fixed seed

@@ -1,4 +1,4 @@
-"""Tests for the social graph module (``sim.network``)."""
+"""Tests for the social graph module (``sim.model.network``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-from sim.network import (
+from sim.model.network import (
     FAST_THRESHOLD,
     GRAPH_KINDS,
     GraphFileError,

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analytics import mean_ci, paired_difference_ci
-from sim.experiment import replication_seeds
-from sim.results import (
+from sim.analysis.statistics import mean_ci, paired_difference_ci
+from sim.experiment.runner import replication_seeds
+from sim.analysis.summary import (
     HEADLINES,
     TableStream,
     atomic_write_text,
@@ -19,8 +19,8 @@ from sim.results import (
     summarize,
     write_results,
 )
-from sim.runstore import RESULT_TABLES, RunRecord, RunStore, encode_run
-from sim.scenario_file import parse_scenario
+from sim.experiment.runstore import RESULT_TABLES, RunRecord, RunStore, encode_run
+from sim.config.scenario_file import parse_scenario
 
 
 def _outcomes(values: dict[str, list[float]], firms=("focal", "rival")) -> pd.DataFrame:

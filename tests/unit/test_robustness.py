@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analytics import paired_difference_ci
+from sim.analysis.statistics import paired_difference_ci
 from sim.report.data import ResultsData
 from sim.report.html import robustness_section
-from sim.robustness import (
+from sim.analysis.robustness import (
     headline,
     leading_pair,
     load_experiment_tables,
@@ -23,7 +23,7 @@ from sim.robustness import (
     robustness_table,
     write_robustness,
 )
-from sim.scenario_file import parse_scenario
+from sim.config.scenario_file import parse_scenario
 
 POLICIES = ["a", "b", "c"]
 

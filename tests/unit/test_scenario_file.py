@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.policies import PRESETS
-from sim.scenario import Scenario
-from sim.scenario_file import (
+from sim.config.presets import PRESETS
+from sim.config.schema import Scenario
+from sim.config.scenario_file import (
     ScenarioError,
     ScenarioFile,
     apply_overrides,

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.scenario_file import parse_scenario
-from sim.sensitivity import (
+from sim.config.scenario_file import parse_scenario
+from sim.analysis.sensitivity import (
     NOISE_FLOOR,
     SensitivityError,
     analyze,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.analytics import mean_ci, paired_difference_ci
-from sim.scenario_file import parse_scenario
-from sim.sweep import (
+from sim.analysis.statistics import mean_ci, paired_difference_ci
+from sim.config.scenario_file import parse_scenario
+from sim.analysis.sweep import (
     SweepError,
     SweepParameter,
     check_parameters,

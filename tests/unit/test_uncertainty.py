@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.results import HEADLINES
-from sim.scenario_file import (
+from sim.analysis.summary import HEADLINES
+from sim.config.scenario_file import (
     ScenarioError,
     apply_overrides,
     dump_toml,
@@ -21,7 +21,7 @@ from sim.scenario_file import (
     resolve_parameter,
     value_problem,
 )
-from sim.uncertainty import (
+from sim.experiment.sampling import (
     UncertainParameter,
     parameter_label,
     replications_per_scenario,
@@ -31,7 +31,7 @@ from sim.uncertainty import (
     unit_sample,
     variants_from_unit,
 )
-from sim.uncertainty_spec import OUTCOMES, UncertaintySpec
+from sim.config.experiment_spec import OUTCOMES, UncertaintySpec
 
 WOM = "market.word_of_mouth.p_referral_conversion"
 
@@ -59,7 +59,7 @@ def sf():
 
 
 def test_the_experiment_outcomes_are_the_results_headlines():
-    from sim import cli_experiment  # keeps its own copy so the parser imports no pydantic
+    from sim.cli import experiments as cli_experiment  # keeps its own copy so the parser imports no pydantic
 
     assert set(OUTCOMES) == set(HEADLINES)
     assert cli_experiment.OUTCOMES == OUTCOMES

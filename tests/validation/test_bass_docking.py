@@ -37,9 +37,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.analytics import bass_cdf, fit_bass
-from sim.model import MarketModel
-from sim.scenario import AcquisitionMix, Policy, Scenario
+from sim.analysis.statistics import bass_cdf, fit_bass
+from sim.model.market import MarketModel
+from sim.config.schema import AcquisitionMix, Policy, Scenario
 
 P, Q = 0.03, 0.38  # per year: Sultan, Farley & Lehmann (1990) meta-analytic means
 N = 10_000

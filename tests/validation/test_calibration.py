@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim import MarketModel, Scenario
-from sim.calibration import TARGETS
+from sim.model.calibration import TARGETS
 
 
 @pytest.mark.slow

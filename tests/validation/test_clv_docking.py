@@ -32,9 +32,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.analytics import clv_closed_form
-from sim.model import MarketModel
-from sim.scenario import Policy, Scenario
+from sim.analysis.statistics import clv_closed_form
+from sim.model.market import MarketModel
+from sim.config.schema import Policy, Scenario
 
 STEPS_PER_YEAR = 12
 R = 0.95  # retention per month

@@ -7,7 +7,7 @@ distribution over replications is compared ("distributional equivalence").
 
 Each engine runs the default scenario at 2,000 people for 52 weekly steps, 20
 replications. The two engines use disjoint seeds, so their samples are independent, as
-the two-sample z of :func:`sim.analytics.agree_within` assumes (the same seed would give
+the two-sample z of :func:`sim.analysis.statistics.agree_within` assumes (the same seed would give
 both the same graph and initial market, and the correlation would make the test
 conservative). Each measure is taken for the focal firm and for its rivals together.
 
@@ -41,11 +41,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.analytics import agree_within, welch_z
-from sim.behaviour.churn import CHURN_REASONS
-from sim.metrics import TIERS
-from sim.model import MarketModel
-from sim.scenario import Scenario
+from sim.analysis.statistics import agree_within, welch_z
+from sim.model.behaviour.churn import CHURN_REASONS
+from sim.model.metrics import TIERS
+from sim.model.market import MarketModel
+from sim.config.schema import Scenario
 
 N_CUSTOMERS = 2_000
 STEPS = 52

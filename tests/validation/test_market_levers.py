@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from sim import MarketModel, Policy, Scenario
-from sim.scenario import RetentionMix
+from sim.config.schema import RetentionMix
 
 SEEDS = range(12)
 STEPS = 104

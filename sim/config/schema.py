@@ -1,0 +1,691 @@
+"""The validated, immutable description of one market experiment.
+
+A :class:`Scenario` holds every parameter the model reads, each with a documented
+default, a unit and a range. Rates are given in natural units (per year, per customer)
+and converted to per-step values by the model. Unknown keys are errors, so a typo can
+never pass silently. The TOML loader (a later layer) fills these objects; the model
+never reads files.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "AcquisitionMix",
+    "AdvertisingSpec",
+    "ChurnSpec",
+    "CompetitorSpec",
+    "ComplaintSpec",
+    "EmployeeSpec",
+    "FirmSpec",
+    "LeverCosts",
+    "MarketSpec",
+    "NetworkSpec",
+    "Policy",
+    "ReactionSpec",
+    "RetentionMix",
+    "SatisfactionSpec",
+    "Scenario",
+    "SimulationSpec",
+    "SupplierSpec",
+    "WordOfMouthSpec",
+]
+
+STEPS_PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4}
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class Spec(BaseModel):
+    """Base for every parameter block: immutable, validated, no unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def _check_mix(values: dict[str, float], what: str) -> None:
+    total = sum(values.values())
+    if abs(total - 1.0) > 1e-6:
+        parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ValueError(f"{what} shares must sum to 1, got {total:g} ({parts})")
+
+
+class SimulationSpec(Spec):
+    """How long, how finely and how often to run."""
+
+    steps: int = Field(156, ge=1, description="Number of steps to simulate (156 weeks = 3 years).")
+    step_length: Literal["day", "week", "month", "quarter"] = Field(
+        "week", description="Length of one step; per-year rates are converted with it."
+    )
+    seed: int = Field(
+        12345, ge=0, description="Seed of the model's random generator (the only source of draws)."
+    )
+    replications: int = Field(
+        10, ge=1, description="Replications per policy when an experiment runs this scenario."
+    )
+    engine: Literal["vectorized", "agent"] = Field(
+        "vectorized",
+        description="'vectorized' (numpy arrays, fast) or 'agent' (per-customer Mesa reference).",
+    )
+
+    @property
+    def steps_per_year(self) -> int:
+        """Steps in one year for the chosen step length."""
+        return STEPS_PER_YEAR[self.step_length]
+
+
+class NetworkSpec(Spec):
+    """The social graph customers talk on (see sim.model.network)."""
+
+    kind: Literal[
+        "watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "edge_list", "graphml"
+    ] = Field("watts_strogatz", description="Graph family, or a user's graph file.")
+    mean_degree: int = Field(10, ge=0, description="Mean number of close contacts per customer.")
+    rewire_p: Probability = Field(
+        0.1, description="Watts-Strogatz rewiring probability (small-world shortcuts)."
+    )
+    path: str | None = Field(
+        None, description="Graph file for kind 'edge_list' or 'graphml' (nodes become customers)."
+    )
+    weak_tie_share: Probability = Field(
+        0.5,
+        description=(
+            "Share of word-of-mouth contacts made through weak ties: a random member of the "
+            "market outside one's neighbourhood (Goldenberg, Libai & Muller 2001)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _path_for_files(self) -> Self:
+        if self.kind in ("edge_list", "graphml") and not self.path:
+            raise ValueError(f"network kind '{self.kind}' needs a 'path' to the graph file")
+        if self.kind == "watts_strogatz" and self.mean_degree % 2:
+            raise ValueError(
+                f"watts_strogatz needs an even mean_degree (k/2 neighbours each side), got {self.mean_degree}"
+            )
+        if self.kind == "barabasi_albert" and self.mean_degree < 2:
+            raise ValueError(f"barabasi_albert needs mean_degree >= 2, got {self.mean_degree}")
+        return self
+
+
+class SatisfactionSpec(Spec):
+    """Expectation-disconfirmation: satisfaction from perceived performance vs. expectation."""
+
+    expectation_weight: NonNegative = Field(
+        4.0,
+        description="Sensitivity of a purchase's satisfaction to performance minus expectation.",
+    )
+    desire_weight: NonNegative = Field(
+        3.0, description="Sensitivity to performance minus the customer's desired level."
+    )
+    desired_value: float = Field(
+        0.15, description="Delivered value the average customer desires (value units, about -1..1)."
+    )
+    baseline: float = Field(
+        0.8, description="Log-odds of satisfaction when performance meets both."
+    )
+    learning_rate: Probability = Field(
+        0.25, description="Weight of one purchase's experience in overall satisfaction."
+    )
+    expectation_learning_rate: Probability = Field(
+        0.1, description="How fast expectations move toward experienced performance."
+    )
+    performance_noise: NonNegative = Field(
+        0.15, description="Standard deviation of one purchase's perceived performance."
+    )
+    ltr_noise: NonNegative = Field(
+        0.6, description="Spread of customers' personal bias on the 0-10 recommend scale."
+    )
+    promoter_min_ltr: int = Field(
+        9, ge=0, le=10, description="Likelihood to recommend at or above which a customer promotes."
+    )
+    detractor_max_ltr: int = Field(
+        6,
+        ge=-1,
+        le=10,
+        description="Likelihood to recommend at or below which a customer detracts.",
+    )
+
+
+class WordOfMouthSpec(Spec):
+    """Referrals from promoters and deterrence from detractors (FACTS F1)."""
+
+    referrals_per_year: NonNegative = Field(
+        10.0, description="Contacts a promoter tells about the firm per year (potential deals)."
+    )
+    p_referral_conversion: Probability = Field(
+        0.45,
+        description=(
+            "Chance a told person not buying anywhere becomes a customer (a rival's customer "
+            "also needs the offer to beat their switching cost); about 1 in 8 told convert."
+        ),
+    )
+    peers_deterred_per_episode: NonNegative = Field(
+        25.0, description="Peers a customer tells when they become dissatisfied (F1: 25)."
+    )
+    deterrence_half_life_weeks: Positive = Field(
+        26.0, description="Half-life of a peer's deterrence against the firm, in weeks."
+    )
+    deterrence_utility: NonNegative = Field(
+        2.0, description="Utility penalty on a firm for a fully deterred prospect."
+    )
+    referral_trust_utility: NonNegative = Field(
+        2.0,
+        description=(
+            "Utility a friend's recommendation adds when a rival's customer weighs switching "
+            "(people trust friends more than advertising, F1)."
+        ),
+    )
+    referred_churn_multiplier: NonNegative = Field(
+        0.75,
+        description="Churn hazard of referred customers relative to others (they stay longer).",
+    )
+
+
+class ChurnSpec(Spec):
+    """Why and how fast customers leave: competing hazards (rates) per year.
+
+    A hazard h per year gives a chance 1 - exp(-h) of leaving within a year and
+    1 - exp(-h / steps_per_year) within one step, so a hazard above 1 is valid (h = 2:
+    86% leave within a year); see sim.model.behaviour.churn.draw_churn.
+    """
+
+    base_per_year: NonNegative = Field(
+        0.02,
+        description=(
+            "Hazard per year of leaving for reasons outside the model (moving away, no "
+            "longer needing the product)."
+        ),
+    )
+    dissatisfaction_per_year: NonNegative = Field(
+        0.6, description="Hazard per year of leaving of a fully dissatisfied customer."
+    )
+    satisfaction_convexity: Positive = Field(
+        2.5,
+        description=(
+            "Exponent on (1 - satisfaction): loyalty is convex at the top, very satisfied "
+            "customers rarely leave (Heskett et al. 1994)."
+        ),
+    )
+    neglect_per_year: NonNegative = Field(
+        0.55,
+        description=(
+            "Hazard per year of leaving for lack of care of a customer long neglected (no "
+            "care contact) at satisfaction 0.7."
+        ),
+    )
+    neglect_weeks: Positive = Field(
+        26.0, description="Weeks without care after which neglect is about 63% of its maximum."
+    )
+    neglect_satisfaction_exponent: NonNegative = Field(
+        2.0,
+        description=(
+            "How much satisfaction protects against neglect: the neglect hazard scales with "
+            "((1 - satisfaction) / 0.3) to this power (0 = not at all)."
+        ),
+    )
+    unresolved_complaint_per_year: NonNegative = Field(
+        0.5, description="Extra hazard per year of leaving while a complaint is unresolved."
+    )
+    price_per_year: NonNegative = Field(
+        0.6,
+        description="Extra hazard per year of leaving per 100% of price above the reference price.",
+    )
+    member_churn_reduction: Probability = Field(
+        0.3, description="Share by which loyalty-program membership lowers every churn hazard."
+    )
+    promotion_churn_multiplier: NonNegative = Field(
+        1.5, description="Churn hazard of customers won by a promotion relative to others."
+    )
+
+
+class ComplaintSpec(Spec):
+    """Service failures, complaints and their recovery."""
+
+    p_complain: Probability = Field(0.5, description="Chance a customer complains after a failure.")
+    failure_penalty: NonNegative = Field(
+        0.6, description="Drop of perceived performance (value units) in a failed service."
+    )
+    p_recovery: Probability = Field(
+        0.85, description="Chance a handled complaint is resolved to the customer's content."
+    )
+    recovery_bonus: NonNegative = Field(
+        0.05, description="Satisfaction gain above the old level after a good recovery."
+    )
+    unresolved_penalty: NonNegative = Field(
+        0.15, description="Satisfaction lost when a complaint is not handled."
+    )
+
+
+class AdvertisingSpec(Spec):
+    """How advertising and need create awareness and consideration."""
+
+    cost_per_exposure: Positive = Field(
+        0.05, description="Cost of one advertising exposure to one person (money)."
+    )
+    p_aware_per_exposure: Probability = Field(
+        0.02, description="Chance one exposure makes an unaware person aware of the firm."
+    )
+    p_consider_per_exposure: Probability = Field(
+        0.006, description="Chance one exposure makes a person consider buying now (ads are weak)."
+    )
+
+
+class LeverCosts(Spec):
+    """Unit costs and effects of each marketing lever (money per unit)."""
+
+    promotion_offer: Positive = Field(
+        5.5, description="Cost of one new-customer promotion offer (mailing plus discount)."
+    )
+    promotion_response: Probability = Field(
+        0.1, description="Chance a promotion offer makes its receiver consider buying now."
+    )
+    promotion_utility: NonNegative = Field(
+        1.5, description="Utility bonus of a promotion offer for the offering firm."
+    )
+    sales_visit: Positive = Field(72.0, description="Cost of one personal sales visit.")
+    sales_visit_utility: NonNegative = Field(
+        2.5, description="Utility bonus of a sales visit for the visiting firm."
+    )
+    care_contact: Positive = Field(15.0, description="Cost of one care contact with a customer.")
+    care_boost: Probability = Field(
+        0.08, description="Share of the gap to full satisfaction a helpful care contact closes."
+    )
+    care_min_interval_weeks: NonNegative = Field(
+        6.0, description="Contacts closer together than this annoy instead of help (spam)."
+    )
+    spam_penalty: NonNegative = Field(0.03, description="Satisfaction lost to a pushy contact.")
+    loyalty_member_per_year: Positive = Field(
+        40.0, description="Yearly cost of one loyalty-program member (rewards and running)."
+    )
+    member_frequency_multiplier: Positive = Field(
+        1.5, description="Purchase frequency of members relative to non-members."
+    )
+    member_basket_multiplier: Positive = Field(
+        1.3, description="Spend per purchase of members relative to non-members."
+    )
+    member_switching_cost: NonNegative = Field(
+        0.5, description="Extra switching cost (utility) of a loyalty-program member."
+    )
+    complaint_handling: Positive = Field(60.0, description="Cost of handling one complaint.")
+    service_per_customer_year: Positive = Field(
+        40.0, description="Service spend per customer per year that closes 63% of the service gap."
+    )
+    service_max_gain: Probability = Field(
+        0.3, description="Most the service-level lever can raise service quality."
+    )
+
+
+class MarketSpec(Spec):
+    """The customer population and its demand."""
+
+    n_customers: int = Field(10_000, ge=1, description="People in the market (customers or not).")
+    initial_penetration: Probability = Field(
+        0.5, description="Share of the market buying from some firm at the start."
+    )
+    initial_awareness: Probability = Field(
+        0.3, description="Chance a person is aware of a given firm at the start."
+    )
+    initial_tenure_years: NonNegative = Field(
+        2.0, description="Mean tenure of the customers firms have at the start (years)."
+    )
+    reference_price: Positive = Field(
+        50.0, description="Price that costs one unit of value to a fully price-weighted customer."
+    )
+    value_sensitivity: Positive = Field(
+        5.0, description="Logit scale of delivered value in choices (multinomial logit)."
+    )
+    outside_option_utility: float = Field(
+        2.5, description="Utility of buying from no firm (a very low value forces a purchase)."
+    )
+    need_per_year: NonNegative = Field(
+        0.03, description="How often an aware non-customer considers buying on their own."
+    )
+    purchases_per_year: Positive = Field(12.0, description="Purchases of an average customer.")
+    spend_sigma: NonNegative = Field(
+        1.3, description="Log-sd of customers' basic spend per purchase (drives the 80/20 skew)."
+    )
+    loyal_spend_multiplier: float = Field(
+        3.5, ge=1.0, description="Spend of a long-tenure customer relative to a new one (F2: 2-4x)."
+    )
+    spend_ramp_years: Positive = Field(
+        3.0, description="Years over which spend rises from 1x to the loyal multiplier."
+    )
+    cost_weight: NonNegative = Field(
+        1.0, description="Weight of total cost (price, time, effort, psychic) against total value."
+    )
+    weight_concentration: Positive = Field(
+        8.0, description="Dirichlet concentration of value weights (higher = more alike)."
+    )
+    switching_cost_mean: NonNegative = Field(
+        2.0, description="Mean switching cost (utility units) a rival's offer must beat."
+    )
+    poaching_offers_per_year: NonNegative = Field(
+        0.3, description="Rival offers an average customer receives per year."
+    )
+    poaching_reference_spend_per_person: Positive = Field(
+        10.0,
+        description=(
+            "Yearly acquisition spend per person in the market at which a rival makes the "
+            "average number of poaching offers; offers scale with each firm's acquisition "
+            "spend per person, so a market and its budgets can be scaled together."
+        ),
+    )
+    satisfaction_stickiness: NonNegative = Field(
+        3.0, description="Utility of staying per unit of satisfaction above 0.7 when a rival calls."
+    )
+    discount_rate_per_year: NonNegative = Field(
+        0.10, description="Discount rate for discounted profit and customer lifetime value."
+    )
+    satisfaction: SatisfactionSpec = Field(default_factory=SatisfactionSpec)
+    word_of_mouth: WordOfMouthSpec = Field(default_factory=WordOfMouthSpec)
+    churn: ChurnSpec = Field(default_factory=ChurnSpec)
+    complaints: ComplaintSpec = Field(default_factory=ComplaintSpec)
+    advertising: AdvertisingSpec = Field(default_factory=AdvertisingSpec)
+    levers: LeverCosts = Field(default_factory=LeverCosts)
+
+
+class AcquisitionMix(Spec):
+    """How the acquisition budget is split (shares sum to 1)."""
+
+    advertising: Probability = Field(0.5, description="Share for mass advertising.")
+    promotions: Probability = Field(0.3, description="Share for new-customer promotions.")
+    sales_visits: Probability = Field(0.2, description="Share for personal sales visits.")
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Self:
+        _check_mix(self.model_dump(), "acquisition_mix")
+        return self
+
+
+class RetentionMix(Spec):
+    """How the retention budget is split (shares sum to 1)."""
+
+    care_contacts: Probability = Field(0.4, description="Share for care contacts.")
+    loyalty_program: Probability = Field(0.2, description="Share for the loyalty program.")
+    complaint_handling: Probability = Field(0.2, description="Share for complaint handling.")
+    service_level: Probability = Field(0.2, description="Share for raising service quality.")
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Self:
+        _check_mix(self.model_dump(), "retention_mix")
+        return self
+
+
+class Policy(Spec):
+    """A named set of lever values for one firm (EMA Workbench: the levers L)."""
+
+    name: str = Field("balanced", min_length=1, description="Name shown in results.")
+    budget_per_year: NonNegative | None = Field(
+        None, description="Marketing budget per year; empty means the firm's own budget."
+    )
+    acquisition_share: Probability = Field(
+        0.5, description="Share of the budget for acquisition; the rest goes to retention."
+    )
+    acquisition_mix: AcquisitionMix = Field(default_factory=AcquisitionMix)
+    retention_mix: RetentionMix = Field(default_factory=RetentionMix)
+    price_change: float = Field(
+        0.0, ge=-0.9, le=5.0, description="Relative price move (-0.1 = a 10% cut)."
+    )
+    key_account_share: Probability = Field(
+        0.0,
+        description=(
+            "Share of care contacts reserved for the top and big tiers of the customer pyramid "
+            "(special service for the customers who bring most revenue, 80/20)."
+        ),
+    )
+    training_per_employee_year: NonNegative = Field(
+        1000.0, description="Training spend per employee per year (money)."
+    )
+    pay_level: float = Field(
+        1.0,
+        ge=0.5,
+        le=2.0,
+        description="Pay and working conditions relative to the market (1 = par).",
+    )
+    promotion_opportunity: Probability = Field(
+        0.3, description="Share of staff who see a path to promotion (0-1)."
+    )
+    supplier_investment_per_year: NonNegative = Field(
+        0.0, description="Yearly investment in supplier partnerships, split over the suppliers."
+    )
+    supplier_price_pressure: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        description="Share squeezed off suppliers' prices (lowers cost, erodes trust).",
+    )
+
+
+class EmployeeSpec(Spec):
+    """Staff of every firm: how skill and morale form and what they cost (F7)."""
+
+    enabled: bool = Field(
+        True, description="Model staff; if false, service and personnel quality are plain inputs."
+    )
+    per_firm: int = Field(20, ge=0, description="Employees per firm.")
+    customers_per_employee: Positive = Field(
+        120.0, description="Customers one employee serves without overload."
+    )
+    wage_per_year: NonNegative = Field(30_000.0, description="Market wage per employee per year.")
+    recruiting_cost: NonNegative = Field(5_000.0, description="Cost of hiring a replacement.")
+    hire_skill: Probability = Field(0.3, description="Skill of a new hire (0-1).")
+    initial_skill_max: Probability = Field(
+        0.8, description="Highest skill among the initial staff."
+    )
+    on_the_job_per_year: NonNegative = Field(
+        0.2, description="Share of the skill gap closed per year by experience alone."
+    )
+    training_gain_per_year: NonNegative = Field(
+        0.8, description="Most of the skill gap training can close per year."
+    )
+    training_reference_per_year: Positive = Field(
+        2_000.0, description="Training spend per employee-year that reaches 63% of that gain."
+    )
+    morale_baseline: float = Field(0.4, description="Log-odds of morale at par conditions.")
+    morale_pay_weight: NonNegative = Field(
+        4.0, description="Morale log-odds per 100% pay above par."
+    )
+    morale_promotion_weight: NonNegative = Field(
+        2.0, description="Morale log-odds per unit of promotion opportunity above 0.3."
+    )
+    morale_overload_weight: NonNegative = Field(
+        2.0, description="Morale log-odds lost per 100% workload above capacity."
+    )
+    morale_adjustment_per_year: NonNegative = Field(
+        4.0, description="How fast morale moves to its level under current conditions (per year)."
+    )
+    quit_per_year: NonNegative = Field(
+        0.15, description="Yearly quit hazard of an employee with morale 0.5."
+    )
+    quit_morale_sensitivity: NonNegative = Field(
+        4.0, description="How steeply quitting rises as morale falls (log-hazard per unit)."
+    )
+    skill_weight: Probability = Field(
+        0.6, description="Weight of skill (vs. morale) in the service staff give."
+    )
+    quality_effect: NonNegative = Field(
+        0.8, description="Change of service quality per unit of staff quality above the reference."
+    )
+    reference_quality: Probability = Field(
+        0.6, description="Staff quality at which the firm's service quality equals its input."
+    )
+    failure_effect: NonNegative = Field(
+        2.0,
+        description=(
+            "Relative change of the service-failure chance per unit of staff quality below "
+            "the reference (skilled, motivated staff make fewer mistakes)."
+        ),
+    )
+
+
+class SupplierSpec(Spec):
+    """Suppliers of every firm and their relationship ladder (F8)."""
+
+    enabled: bool = Field(
+        True, description="Model suppliers; if false, product quality is an input."
+    )
+    per_firm: int = Field(3, ge=0, description="Suppliers per firm.")
+    initial_trust: Probability = Field(0.3, description="Trust at the start (0-1; 0.2 per rung).")
+    base_quality: Probability = Field(0.55, description="Input quality at the first rung.")
+    quality_per_level: NonNegative = Field(0.05, description="Input quality gained per rung.")
+    base_reliability: Probability = Field(
+        0.96, description="Chance a supplier delivers in a step at the first rung."
+    )
+    reliability_per_level: NonNegative = Field(0.008, description="Reliability gained per rung.")
+    cost_saving_per_level: Probability = Field(
+        0.01, description="Share of unit cost saved per rung through joint improvement."
+    )
+    fair_dealing_per_year: NonNegative = Field(
+        0.05, description="Trust gap closed per year by paying fairly and on time."
+    )
+    investment_gain_per_year: NonNegative = Field(
+        1.5, description="Most trust gap per year that partnership investment can close."
+    )
+    investment_reference_per_year: Positive = Field(
+        10_000.0, description="Investment per supplier-year that reaches 63% of that gain."
+    )
+    trust_decay_per_year: NonNegative = Field(
+        0.1, description="Share of trust lost per year when the relationship is not tended."
+    )
+    squeeze_loss_per_year: NonNegative = Field(
+        1.0, description="Share of trust lost per year per 10% of price squeezed off."
+    )
+    failure_penalty: NonNegative = Field(
+        0.4, description="Drop of perceived performance when a purchase meets a supply failure."
+    )
+    quality_effect: NonNegative = Field(
+        1.0, description="Change of product quality per unit of input quality above the reference."
+    )
+    reference_quality: Probability = Field(
+        0.6, description="Input quality at which the firm's product quality equals its input."
+    )
+
+
+class FirmSpec(Spec):
+    """A firm's offer and economics. Quality inputs become agent outputs in a later layer."""
+
+    name: str = Field("focal", min_length=1, description="Firm name shown in results.")
+    price: Positive = Field(50.0, description="Price per unit (money).")
+    unit_cost: NonNegative = Field(32.0, description="Cost of goods per unit sold (money).")
+    product_quality: Probability = Field(0.7, description="Product value (quality, features).")
+    service_quality: Probability = Field(0.6, description="Service value before service spend.")
+    personnel_quality: Probability = Field(0.6, description="Personnel value of its staff.")
+    image: Probability = Field(0.6, description="Brand and corporate image value.")
+    time_cost: Probability = Field(0.3, description="Time a purchase costs the customer (0-1).")
+    effort_cost: Probability = Field(0.3, description="Effort a purchase costs the customer (0-1).")
+    psychic_cost: Probability = Field(0.2, description="Stress a purchase costs (0-1).")
+    p_service_failure: Probability = Field(
+        0.05, description="Chance a purchase meets a service failure before service spend."
+    )
+    initial_share: Probability = Field(
+        0.25, description="Share of the initial customers who buy from this firm."
+    )
+    budget_per_year: NonNegative = Field(200_000.0, description="Marketing budget per year.")
+    fixed_cost_per_year: NonNegative = Field(0.0, description="Fixed costs booked every step.")
+
+
+class ReactionSpec(Spec):
+    """A competitor's reaction rule."""
+
+    match_price_cuts: bool = Field(True, description="Follow a rival's price cut down to it.")
+    price_tolerance: Probability = Field(
+        0.05, description="Relative price gap to a cheaper rival tolerated before matching."
+    )
+    min_margin: NonNegative = Field(
+        0.05, description="Never price below unit cost times (1 + this)."
+    )
+    share_loss_trigger: Probability = Field(
+        0.05,
+        description="Relative customer loss over the look-back that triggers more advertising.",
+    )
+    lookback_weeks: Positive = Field(8.0, description="Look-back for the share-loss trigger.")
+    advertising_step_up: NonNegative = Field(
+        0.2, description="Relative advertising increase each time the trigger fires."
+    )
+    max_advertising_multiplier: float = Field(
+        2.0, ge=1.0, description="Cap on the advertising multiplier."
+    )
+
+
+class CompetitorSpec(FirmSpec):
+    """A rival firm: its offer, its own policy and how it reacts."""
+
+    name: str = Field("competitor", min_length=1, description="Firm name shown in results.")
+    policy: Policy = Field(default_factory=Policy, description="The competitor's own levers.")
+    reaction: ReactionSpec = Field(default_factory=ReactionSpec)
+
+
+def _default_competitors() -> tuple[CompetitorSpec, ...]:
+    return tuple(CompetitorSpec(name=f"rival_{k}") for k in (1, 2, 3))
+
+
+class Scenario(Spec):
+    """Everything one model run needs, validated and immutable."""
+
+    name: str = Field("default", min_length=1, description="Scenario name shown in results.")
+    simulation: SimulationSpec = Field(default_factory=SimulationSpec)
+    market: MarketSpec = Field(default_factory=MarketSpec)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    firm: FirmSpec = Field(default_factory=FirmSpec)
+    competitors: tuple[CompetitorSpec, ...] = Field(default_factory=_default_competitors)
+    employees: EmployeeSpec = Field(default_factory=EmployeeSpec)
+    suppliers: SupplierSpec = Field(default_factory=SupplierSpec)
+
+    @classmethod
+    def default(cls) -> Scenario:
+        """The documented default market: a focal firm and three rivals, 10,000 people."""
+        return cls()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        names = [self.firm.name, *(c.name for c in self.competitors)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"firm names must be unique, got {names}")
+        total_share = self.firm.initial_share + sum(c.initial_share for c in self.competitors)
+        if total_share > 1.0 + 1e-9:
+            raise ValueError(
+                f"initial_share of all firms sums to {total_share:g}; it must be at most 1"
+            )
+        if len(names) > 127:
+            raise ValueError(f"at most 127 firms are supported, got {len(names)}")
+        return self
+
+    @property
+    def firm_names(self) -> tuple[str, ...]:
+        """The focal firm first, then its competitors."""
+        return (self.firm.name, *(c.name for c in self.competitors))
+
+    def with_updates(self, updates: dict[str, object]) -> Scenario:
+        """A copy with dotted-path values replaced, re-validated.
+
+        >>> Scenario.default().with_updates({"market.n_customers": 500}).market.n_customers
+        500
+
+        List items are addressed by index: ``"competitors.0.price"``.
+        """
+        data = self.model_dump(mode="json")
+        for path, value in updates.items():
+            node: object = data
+            keys = path.split(".")
+            for depth, key in enumerate(keys):
+                where = ".".join(keys[:depth]) or "the scenario"
+                if isinstance(node, list):
+                    if not key.isdigit() or int(key) >= len(node):
+                        raise KeyError(f"'{path}': {where} has {len(node)} items, no item '{key}'")
+                    index: int | str = int(key)
+                elif isinstance(node, dict):
+                    if key not in node:
+                        raise KeyError(f"unknown scenario key '{path}': {where} has no '{key}'")
+                    index = key
+                else:
+                    raise KeyError(f"'{path}': {where} is a value, not a section")
+                if depth == len(keys) - 1:
+                    node[index] = value  # type: ignore[index]
+                else:
+                    node = node[index]  # type: ignore[index]
+        return Scenario.model_validate(data)

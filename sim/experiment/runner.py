@@ -1,0 +1,589 @@
+"""Experiments: every policy x scenario variant x replication, with common random numbers.
+
+A run's seed is a pure function of the experiment's seed and the run's scenario variant
+and replication (:func:`run_seed`), never of its policy or of the order runs finish in.
+Replication ``k`` of every policy on one scenario therefore meets the same people on the
+same social graph with the same random streams (``MarketModel`` derives the graph, the
+initial market and the dynamics from its seed): the difference between two policies in
+one (scenario, replication) is the policies' effect, not noise between runs (common
+random numbers, Law 2015, sec. 11.2).
+
+:func:`run_experiment` plans the runs round-robin (replication, then scenario, then
+policy) so a partial experiment stays balanced, sends them to an executor
+(:mod:`sim.experiment.executors`: this process, a local pool, or Dask), persists each finished run
+at once in the experiment's ``runs/`` folder (:mod:`sim.experiment.runstore`) and finally assembles
+the tables from those files in coordinate order. Results are byte-identical for any
+worker count, executor, finishing order or interruption and ``--resume``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.common.errors import ExperimentError, RunsFailed
+from sim.experiment.executors import Task, make_executor, usable_cores
+from sim.model.market import MarketModel
+from sim.model.network import SocialGraph, build_graph
+from sim.analysis.summary import atomic_write_bytes, outcomes_of_run
+from sim.experiment.runstore import (
+    DONE,
+    FAILED,
+    RESULT_TABLES,
+    ExperimentIndex,
+    RunRecord,
+    RunStore,
+    encode_run,
+    fingerprint,
+)
+from sim.config.schema import Policy, Scenario
+from sim.config.scenario_file import ScenarioFile, apply_overrides
+
+__all__ = [
+    "FAULTS_ENV",
+    "ExperimentError",
+    "ExperimentIndex",
+    "ProgressFn",
+    "RunOutput",
+    "RunSpec",
+    "RunsFailed",
+    "clear_caches",
+    "default_workers",
+    "execute_run",
+    "experiment_fingerprint",
+    "load_outcomes",
+    "network_sample",
+    "plan_runs",
+    "replication_seeds",
+    "run_experiment",
+    "run_one",
+    "run_seed",
+]
+
+ProgressFn = Callable[[int, int], None]
+"""Progress callback: ``(runs_finished, steps_done)`` increments since the last call."""
+
+FAULTS_ENV = "MARKETSIM_TEST_FAULTS"
+"""Test suite only: make chosen runs fail (see :func:`_parse_faults`). Never user input."""
+
+_SNAPSHOT_KEY = 0x5EED_5A3F  # spawn key of the snapshot sampler's stream (not a model stream)
+_REPORTS_PER_RUN = 25  # progress messages a run sends at most
+_GRAPHS_KEPT = 2  # built graphs a worker keeps for the next policy of the same replication
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Coordinates of one run: policy, scenario variant, replication, and its seed.
+
+    ``index`` is the run's position in the plan (round-robin order).
+    """
+
+    index: int
+    policy_index: int
+    policy: Policy
+    scenario_index: int
+    replication: int
+    seed: int
+
+    @property
+    def policy_name(self) -> str:
+        """The policy's name (a results column)."""
+        return self.policy.name
+
+
+@dataclass
+class RunOutput:
+    """One run's tables, tagged with ``policy, scenario, replication``.
+
+    ``timeseries``: ``MarketModel.results()``; ``cohorts``: ``cohort_clv()``;
+    ``calibration``: the model's calibration table (None if the engine has none);
+    ``nodes``/``edges``: the network snapshot (scenario 0, replication 0 only, else None).
+    """
+
+    spec: RunSpec
+    timeseries: pd.DataFrame
+    cohorts: pd.DataFrame
+    calibration: pd.DataFrame | None
+    nodes: pd.DataFrame | None
+    edges: pd.DataFrame | None
+    wall_s: float
+
+
+def run_seed(seed: int, scenario: int, replication: int) -> int:
+    """The seed of replication ``replication`` on scenario variant ``scenario``, a 63-bit int.
+
+    ``SeedSequence(seed)`` with spawn key ``(replication,)`` for scenario 0 (the child
+    ``replication`` of ``SeedSequence(seed).spawn``, so experiments without variants keep
+    their seeds) and ``(replication, scenario)`` otherwise: every scenario has its own
+    independent streams, and no seed depends on how many runs there are.
+    """
+    key = (replication,) if scenario == 0 else (replication, scenario)
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, dtype=np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def replication_seeds(seed: int, n: int) -> list[int]:
+    """Seeds of replications ``0..n-1`` of scenario 0: children of ``SeedSequence(seed)``.
+
+    Replication ``k``'s seed does not depend on ``n``, so adding replications keeps the
+    earlier ones.
+
+    >>> replication_seeds(12345, 3)[:2] == replication_seeds(12345, 2)
+    True
+    """
+    return [run_seed(seed, 0, k) for k in range(n)]
+
+
+def _variants_of(sf: ScenarioFile) -> list[dict[str, Any]]:
+    from sim.experiment.sampling import scenario_variants
+
+    return [dict(v) for v in scenario_variants(sf)]
+
+
+def plan_runs(
+    sf: ScenarioFile, variants: Sequence[Mapping[str, Any]] | None = None
+) -> list[RunSpec]:
+    """Every run of the experiment, round-robin: for each replication, each scenario, each policy.
+
+    ``variants`` (default :func:`sim.experiment.sampling.scenario_variants`) are the scenario
+    variants' overrides; each runs ``sim.experiment.sampling.replications_per_scenario(sf)``
+    replications. Any prefix of the plan holds every policy equally often, so an
+    interrupted experiment is still balanced.
+    """
+    from sim.experiment.sampling import replications_per_scenario
+
+    n_scenarios = len(_variants_of(sf) if variants is None else variants)
+    policies = sf.engine_policies()
+    runs: list[RunSpec] = []
+    for k in range(replications_per_scenario(sf)):
+        for s in range(n_scenarios):
+            seed = run_seed(sf.simulation.seed, s, k)
+            for p, policy in enumerate(policies):
+                runs.append(RunSpec(len(runs), p, policy, s, k, seed))
+    return runs
+
+
+def default_workers(n_runs: int) -> int:
+    """min(usable cores, runs), at least 1."""
+    return max(1, min(usable_cores(), n_runs))
+
+
+# --------------------------------------------------------------------------- one run
+
+
+@lru_cache(maxsize=4)
+def _file_graph(kind: str, path: str, mtime: float) -> SocialGraph:
+    """A user's graph file, read once per process (files are the slow graph kind)."""
+    return build_graph(kind, None, path=path)
+
+
+def network_sample(graph: SocialGraph, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A snowball sample of about ``size`` nodes (sorted), so the sample keeps its edges.
+
+    Breadth-first from a random node, neighbours in random order; a new random start
+    when a component is used up. A complete graph gets a plain random sample.
+    """
+    n = graph.n
+    size = min(size, n)
+    if size <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if graph.implicit_complete or size == n:
+        return np.sort(rng.choice(n, size=size, replace=False))
+    chosen = np.zeros(n, dtype=bool)
+    order: list[int] = []
+    frontier: list[int] = []
+    while len(order) < size:
+        if not frontier:
+            free = np.flatnonzero(~chosen)
+            start = int(free[rng.integers(free.size)])
+            chosen[start] = True
+            order.append(start)
+            frontier.append(start)
+            continue
+        node = frontier.pop(0)
+        nbrs = graph.neighbors(node)
+        nbrs = nbrs[~chosen[nbrs]]
+        for v in rng.permutation(nbrs)[: size - len(order)]:
+            chosen[v] = True
+            order.append(int(v))
+            frontier.append(int(v))
+    return np.sort(np.array(order, dtype=np.int64))
+
+
+def _edges_among(graph: SocialGraph, nodes: np.ndarray) -> pd.DataFrame:
+    if graph.implicit_complete:
+        return pd.DataFrame({"source": [], "target": []}, dtype=np.int64)
+    inside = np.zeros(graph.n, dtype=bool)
+    inside[nodes] = True
+    src, dst = [], []
+    for u in nodes:
+        nbrs = graph.neighbors(int(u))
+        nbrs = nbrs[inside[nbrs] & (nbrs > u)]
+        src.append(np.full(nbrs.size, u, dtype=np.int64))
+        dst.append(nbrs.astype(np.int64))
+    return pd.DataFrame(
+        {
+            "source": np.concatenate(src) if src else np.zeros(0, np.int64),
+            "target": np.concatenate(dst) if dst else np.zeros(0, np.int64),
+        }
+    ).astype(np.int64)
+
+
+def _node_states(model: MarketModel, nodes: np.ndarray, moment: str) -> pd.DataFrame:
+    pop = model.population
+    firm = pop.firm[nodes].astype(np.int64)
+    names = np.array([*model.firm_names, ""], dtype=object)
+    satisfaction = np.where(firm >= 0, pop.satisfaction[nodes], np.nan)
+    return pd.DataFrame(
+        {
+            "moment": moment,
+            "node": nodes,
+            "firm": names[np.where(firm >= 0, firm, len(model.firm_names))],
+            "satisfaction": satisfaction.astype(float),
+        }
+    )
+
+
+def _tag(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
+    df = df.copy()
+    df.insert(0, "policy", spec.policy_name)
+    df.insert(1, "scenario", spec.scenario_index)
+    df.insert(2, "replication", spec.replication)
+    return df
+
+
+_graphs: OrderedDict[tuple[Any, ...], SocialGraph] = OrderedDict()
+_graphs_lock = threading.Lock()
+
+
+def _graph_key(scenario: Scenario, seed: int) -> tuple[Any, ...]:
+    return (seed, scenario.market.n_customers, repr(scenario.network))
+
+
+def run_one(
+    scenario: Scenario,
+    spec: RunSpec,
+    snapshot_size: int = 0,
+    progress: Callable[[int], None] | None = None,
+    policy: Policy | None = None,
+) -> RunOutput:
+    """Run one policy on one scenario variant and seed; return its tagged tables.
+
+    ``policy`` (default ``spec.policy``) is the policy as the variant has it; the tables
+    name it ``spec.policy_name``. ``progress(steps)`` is called every few steps with the
+    steps done since the last call. The network snapshot is taken for scenario 0, replication 0 only. The social
+    graph a model built is kept for the next run on the same seed and network settings
+    (the next policy of the same replication: common random numbers make it the very
+    graph that run would build; graphs are read-only).
+    """
+    started = time.perf_counter()
+    net = scenario.network
+    graph = None
+    key = None
+    if net.kind in ("edge_list", "graphml") and net.path:
+        graph = _file_graph(net.kind, net.path, os.path.getmtime(net.path))
+    else:
+        key = _graph_key(scenario, spec.seed)
+        with _graphs_lock:
+            graph = _graphs.get(key)
+    model = MarketModel(scenario, policy=policy or spec.policy, seed=spec.seed, graph=graph)
+    if key is not None and graph is None:
+        with _graphs_lock:
+            _graphs[key] = model.graph
+            while len(_graphs) > _GRAPHS_KEPT:
+                _graphs.popitem(last=False)
+    sample = None
+    nodes = []
+    if snapshot_size > 0 and spec.replication == 0 and spec.scenario_index == 0:
+        rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(_SNAPSHOT_KEY,)))
+        sample = network_sample(model.graph, snapshot_size, rng)
+        nodes.append(_node_states(model, sample, "start"))
+
+    steps = scenario.simulation.steps
+    chunk = max(1, steps // _REPORTS_PER_RUN)
+    done = 0
+    for t in range(1, steps + 1):
+        model.step()
+        if progress is not None and (t % chunk == 0 or t == steps):
+            progress(t - done)
+            done = t
+
+    edges = None
+    if sample is not None:
+        nodes.append(_node_states(model, sample, "end"))
+        edges = _edges_among(model.graph, sample)
+    calibration = model.calibration() if hasattr(model, "calibration") else None
+    return RunOutput(
+        spec=spec,
+        timeseries=_tag(model.results(), spec),
+        cohorts=_tag(model.cohort_clv(), spec),
+        calibration=_tag(calibration, spec) if calibration is not None else None,
+        nodes=_tag(pd.concat(nodes, ignore_index=True), spec) if nodes else None,
+        edges=edges,
+        wall_s=time.perf_counter() - started,
+    )
+
+
+# --------------------------------------------------------------------------- a run as a task
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every worker needs once: the scenario file and how to run and record runs."""
+
+    sf: ScenarioFile
+    fingerprint: str
+    snapshot_size: int
+    faults: tuple[tuple[str, int, str], ...] = ()
+
+
+_Variant = tuple[Scenario, tuple[Policy, ...]]
+_scenarios: OrderedDict[tuple[str, int], _Variant] = OrderedDict()
+_scenarios_lock = threading.Lock()
+
+
+def _scenario_of(context: RunContext, scenario_index: int, variant: Mapping[str, Any]) -> _Variant:
+    """The engine scenario and policies of one variant, validated once per worker (a few kept).
+
+    A variant may change a policy's levers too (``policies.1.retention_share``), so the
+    policies come from the variant, not from the plan.
+    """
+    key = (context.fingerprint, scenario_index)
+    with _scenarios_lock:
+        if key in _scenarios:
+            _scenarios.move_to_end(key)
+            return _scenarios[key]
+    sf = apply_overrides(context.sf, variant) if variant else context.sf
+    value = (sf.to_scenario(), sf.engine_policies())
+    with _scenarios_lock:
+        _scenarios[key] = value
+        while len(_scenarios) > 8:
+            _scenarios.popitem(last=False)
+    return value
+
+
+def clear_caches() -> None:
+    """Forget the scenarios and social graphs kept between runs in this process."""
+    with _scenarios_lock:
+        _scenarios.clear()
+    with _graphs_lock:
+        _graphs.clear()
+
+
+def _csv(df: pd.DataFrame) -> tuple[str, int]:
+    return df.to_csv(index=False, lineterminator="\n"), len(df)
+
+
+def execute_run(
+    context: RunContext,
+    spec: RunSpec,
+    variant: Mapping[str, Any],
+    report: Callable[[int], None] | None = None,
+) -> bytes:
+    """Run ``spec`` (in a worker) and return its run file's bytes (:func:`sim.experiment.runstore.encode_run`).
+
+    The tables are rendered to CSV here, so where a run executes cannot change a byte of
+    the assembled tables.
+    """
+    _inject_fault(context.faults, spec)
+    scenario, policies = _scenario_of(context, spec.scenario_index, variant)
+    out = run_one(scenario, spec, context.snapshot_size, report, policy=policies[spec.policy_index])
+    outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
+    outcomes.insert(outcomes.columns.get_loc("replication") + 1, "seed", spec.seed)
+    tables = {"outcomes": _csv(outcomes), "timeseries": _csv(out.timeseries)}
+    tables["cohorts"] = _csv(out.cohorts)
+    if out.calibration is not None:
+        tables["calibration"] = _csv(out.calibration)
+    if out.nodes is not None:
+        tables["network_nodes"] = _csv(out.nodes)
+    if out.edges is not None:
+        tables["network_edges"] = _csv(out.edges)
+    meta = {
+        "index": spec.index,
+        "policy": spec.policy_name,
+        "policy_index": spec.policy_index,
+        "scenario": spec.scenario_index,
+        "replication": spec.replication,
+        "seed": spec.seed,
+        "steps": scenario.simulation.steps,
+        "fingerprint": context.fingerprint,
+        "wall_s": round(out.wall_s, 3),
+    }
+    return encode_run(meta, tables)
+
+
+def _parse_faults(text: str | None) -> tuple[tuple[str, int, str], ...]:
+    """``MARKETSIM_TEST_FAULTS``: ``ACTION:RUN_INDEX[:ARG]`` items separated by ``;``.
+
+    For the test suite only (an environment variable, never a scenario or a flag):
+    ``raise:3`` makes run 3 raise; ``kill:3`` kills the worker process running run 3
+    (every attempt), ``kill:3:PATH`` only while the file PATH does not exist yet (it is
+    created first: a kill once); ``hang:3[:SECONDS]`` makes run 3 sleep (default 600 s).
+    """
+    faults = []
+    for item in filter(None, (text or "").split(";")):
+        action, _, rest = item.partition(":")
+        index, _, arg = rest.partition(":")
+        if action not in ("raise", "kill", "hang") or not index.isdigit():
+            raise ValueError(f"{FAULTS_ENV}: cannot read {item!r} (ACTION:RUN_INDEX[:ARG])")
+        faults.append((action, int(index), arg))
+    return tuple(faults)
+
+
+def _inject_fault(faults: tuple[tuple[str, int, str], ...], spec: RunSpec) -> None:
+    for action, index, arg in faults:
+        if index != spec.index:
+            continue
+        if action == "raise":
+            raise RuntimeError(f"injected failure of run {index} ({FAULTS_ENV})")
+        if action == "hang":
+            time.sleep(float(arg or 600))
+        if action == "kill":
+            if arg:
+                try:
+                    os.close(os.open(arg, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    continue
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- the experiment
+
+
+def experiment_fingerprint(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]]) -> str:
+    """What decides every run's content, hashed: the scenario (less what changes no run's
+    tables: the number of replications and the report settings) and the variants."""
+    data = sf.model_dump(mode="json")
+    data.get("simulation", {}).pop("replications", None)
+    data["outputs"] = {"network_sample": sf.outputs.network_sample}
+    return fingerprint(data, [dict(v) for v in variants])
+
+
+def _scenarios_table(variants: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """scenarios.csv: ``scenario``, then one column per varied key path."""
+    keys: list[str] = []
+    for v in variants:
+        keys += [k for k in v if k not in keys]
+    rows = []
+    for s, v in enumerate(variants):
+        row: dict[str, Any] = {"scenario": s}
+        for k in keys:
+            value = v.get(k)
+            if isinstance(value, (list, tuple, dict)):
+                value = json.dumps(value)
+            row[k] = value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["scenario", *keys])
+
+
+def run_experiment(
+    sf: ScenarioFile,
+    out_dir: str | Path,
+    *,
+    variants: Sequence[Mapping[str, Any]] | None = None,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: ProgressFn | None = None,
+    tables: Sequence[str] = ("outcomes",),
+    max_attempts: int | None = None,
+) -> ExperimentIndex:
+    """Run every planned run of ``sf`` x ``variants``, persist each, assemble the tables.
+
+    Writes one file per finished run under ``out_dir/runs/`` with ``runs/index.json``
+    (every run's coordinates, seed and status), then ``out_dir/<table>.csv`` for each of
+    ``tables`` (default: outcomes; any of :data:`sim.experiment.runstore.RESULT_TABLES`), streamed
+    from the run files in coordinate order, and ``out_dir/scenarios.csv`` (the variants). ``executor`` 'local' (``workers`` processes; 1 = this process) or 'dask'
+    (``scheduler`` address, else a LocalCluster of ``workers``). ``resume`` keeps the
+    finished runs of an interrupted experiment in ``out_dir`` (same scenario and variants
+    required). Raises :class:`RunsFailed` after every run was tried if any failed (the
+    tables are then not assembled) and :class:`ExperimentError` for a folder problem.
+    """
+    variants = _variants_of(sf) if variants is None else [dict(v) for v in variants]
+    if not variants:
+        raise ExperimentError("an experiment needs at least one scenario variant, got none")
+    runs = plan_runs(sf, variants)
+    key = experiment_fingerprint(sf, variants)
+    records = [
+        RunRecord(r.index, r.policy_name, r.policy_index, r.scenario_index, r.replication, r.seed)
+        for r in runs
+    ]
+    workers = default_workers(len(runs)) if workers is None else max(1, int(workers))
+    workers = min(workers, len(runs))
+    try:
+        chosen = make_executor(executor, workers, scheduler)
+    except ValueError as exc:
+        raise ExperimentError(str(exc)) from None
+    if max_attempts is not None and hasattr(chosen, "max_attempts"):
+        chosen.max_attempts = max(1, int(max_attempts))
+    store = RunStore(out_dir)
+    meta = {
+        "scenario": sf.name,
+        "seed": sf.simulation.seed,
+        "policies": [p.name for p in sf.policies],
+        "scenarios": len(variants),
+        "replications": len(runs) // max(1, len(variants) * len(sf.policies)),
+        "steps": sf.simulation.steps,
+        "executor": chosen.describe(),
+    }
+    index = store.open(records, key, meta, resume=resume)
+    tick = progress or (lambda runs_done, steps: None)
+    steps = sf.simulation.steps
+    if index.resumed:
+        tick(index.resumed, index.resumed * steps)
+    context = RunContext(
+        sf, key, sf.outputs.network_sample, _parse_faults(os.environ.get(FAULTS_ENV))
+    )
+    todo = [
+        Task(r.index, (r, variants[r.scenario_index]), group=(r.scenario_index, r.replication))
+        for r in runs
+        if records[r.index].status != DONE
+    ]
+    try:
+        for outcome in chosen.map(execute_run, context, todo, lambda n: tick(0, n)):
+            record = records[outcome.key]
+            record.attempts += outcome.attempts
+            record.wall_s = None if outcome.wall_s is None else round(outcome.wall_s, 3)
+            if outcome.payload is not None:
+                store.write_run(index, record, outcome.payload)
+            else:
+                record.status, record.error = FAILED, outcome.error
+            tick(1, 0 if chosen.reports_steps else steps)
+            store.save(index, force=False)
+    finally:
+        store.save(index)
+        clear_caches()  # what runs in this process kept for the next run of the same cell
+    if index.failed:
+        raise RunsFailed(index)
+    wanted = [t for t in RESULT_TABLES if t in set(tables)]
+    assembling = time.perf_counter()
+    index.meta["rows"] = store.assemble(index, wanted)
+    index.meta["assemble_s"] = round(time.perf_counter() - assembling, 3)
+    atomic_write_bytes(
+        store.out_dir / "scenarios.csv",
+        _scenarios_table(variants).to_csv(index=False, lineterminator="\n").encode("utf-8"),
+    )
+    return index
+
+
+def load_outcomes(out_dir: str | Path) -> pd.DataFrame:
+    """``out_dir/outcomes.csv``: one row per (policy, scenario, replication, firm)."""
+    path = Path(out_dir) / "outcomes.csv"
+    if not path.is_file():
+        raise ExperimentError(f"{path}: no outcomes table (run the experiment first)")
+    return pd.read_csv(
+        path, dtype={"policy": str, "firm": str}, keep_default_na=False, na_values=[""]
+    )

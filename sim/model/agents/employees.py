@@ -1,0 +1,142 @@
+"""Employees: a firm's staff as arrays, each employee still a Mesa agent (F7).
+
+Skilled, happy staff give better service and personnel value (the service-profit
+chain, Heskett et al. 1994). Training raises skill; pay and promotion opportunities
+raise morale; overload lowers it; low morale makes staff quit, and quitters are
+replaced by unskilled hires who cost recruiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.model.behaviour.staff import morale_target, quit_probability, skill_after_training, staff_quality
+
+if TYPE_CHECKING:
+    from sim.model.agents.firms import Firm
+    from sim.config.schema import EmployeeSpec
+
+__all__ = ["Employee", "Staff", "StaffReport"]
+
+
+@dataclass(frozen=True)
+class StaffReport:
+    """What the staff did this step."""
+
+    service_quality: float  # staff part of service quality (0-1)
+    personnel_quality: float  # staff part of personnel value (0-1)
+    quits: int
+    cost: float  # wages + training + recruiting this step
+    mean_skill: float
+    mean_morale: float
+
+
+class Staff:
+    """A firm's employees as arrays (skill, morale, tenure), one row per position."""
+
+    def __init__(self, firm: Firm, spec: EmployeeSpec, rng: np.random.Generator) -> None:
+        self.firm = firm
+        self.spec = spec
+        n = spec.per_firm
+        self.skill = rng.uniform(spec.hire_skill, spec.initial_skill_max, size=n)
+        self.morale = np.full(n, 0.6)
+        self.tenure = rng.integers(0, 3 * 52, size=n).astype(np.int32)
+        self.agents = [Employee(firm.model, self, i) for i in range(n)]
+
+    @property
+    def size(self) -> int:
+        """Positions on the staff."""
+        return self.skill.size
+
+    def work_preview(self) -> StaffReport:
+        """The staff's quality now, without a step of work (used before the first step)."""
+        spec = self.spec
+        return StaffReport(
+            service_quality=staff_quality(self.skill, self.morale, spec.skill_weight),
+            personnel_quality=staff_quality(self.skill, self.morale, 0.5),
+            quits=0,
+            cost=0.0,
+            mean_skill=float(self.skill.mean()) if self.size else 0.0,
+            mean_morale=float(self.morale.mean()) if self.size else 0.0,
+        )
+
+    def work(self, n_customers: int) -> StaffReport:
+        """One step: learn, adjust morale to conditions, quit and be replaced."""
+        spec, model = self.spec, self.firm.model
+        policy = self.firm.policy
+        spy = model.steps_per_year
+        n = self.size
+        if n == 0:
+            return StaffReport(0.0, 0.0, 0, 0.0, 0.0, 0.0)
+        self.skill = skill_after_training(
+            self.skill,
+            policy.training_per_employee_year,
+            spec.training_reference_per_year,
+            spec.training_gain_per_year,
+            spec.on_the_job_per_year,
+            spy,
+        )
+        overload = n_customers / (n * spec.customers_per_employee) - 1.0
+        target = morale_target(
+            policy.pay_level,
+            policy.promotion_opportunity,
+            overload,
+            baseline=spec.morale_baseline,
+            pay_weight=spec.morale_pay_weight,
+            promotion_weight=spec.morale_promotion_weight,
+            overload_weight=spec.morale_overload_weight,
+        )
+        self.morale += (target - self.morale) * min(spec.morale_adjustment_per_year / spy, 1.0)
+        quits = model.rng.random(n) < quit_probability(
+            self.morale, spec.quit_per_year, spec.quit_morale_sensitivity, spy
+        )
+        k = int(quits.sum())
+        self.skill[quits] = spec.hire_skill
+        self.morale[quits] = target
+        self.tenure[quits] = 0
+        self.tenure += 1
+        pay = policy.pay_level * spec.wage_per_year / spy * n
+        training = policy.training_per_employee_year / spy * n
+        quality = staff_quality(self.skill, self.morale, spec.skill_weight)
+        attitude = staff_quality(self.skill, self.morale, 0.5)
+        return StaffReport(
+            service_quality=quality,
+            personnel_quality=attitude,
+            quits=k,
+            cost=pay + training + k * spec.recruiting_cost,
+            mean_skill=float(self.skill.mean()),
+            mean_morale=float(self.morale.mean()),
+        )
+
+
+class Employee(mesa.Agent):
+    """One position on a firm's staff: a view on its row of the staff arrays."""
+
+    def __init__(self, model: mesa.Model, staff: Staff, index: int) -> None:
+        super().__init__(model)
+        self.staff = staff
+        self.index = index
+
+    @property
+    def firm(self) -> Firm:
+        """The employer."""
+        return self.staff.firm
+
+    @property
+    def skill(self) -> float:
+        """Knowledge and skill (0-1); hires start low, training raises it."""
+        return float(self.staff.skill[self.index])
+
+    @property
+    def morale(self) -> float:
+        """Job satisfaction (0-1); low morale makes staff quit."""
+        return float(self.staff.morale[self.index])
+
+    @property
+    def tenure(self) -> int:
+        """Steps in this position since the last hire."""
+        return int(self.staff.tenure[self.index])

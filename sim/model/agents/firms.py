@@ -1,0 +1,256 @@
+"""Firms: the focal firm acting on its policy, and competitors with a reaction rule."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.model.agents.employees import Staff, StaffReport
+from sim.model.agents.suppliers import Supplier
+from sim.model.behaviour.levers import draw_capacity, exposure_probability, service_gain
+from sim.model.behaviour.value import signed_offer
+
+if TYPE_CHECKING:
+    from sim.model.market import MarketModel
+    from sim.config.schema import CompetitorSpec, FirmSpec, Policy
+
+__all__ = ["ACQUISITION_LEVERS", "RETENTION_LEVERS", "Competitor", "Firm"]
+
+ACQUISITION_LEVERS = ("advertising", "promotions", "sales_visits")
+RETENTION_LEVERS = ("care_contacts", "loyalty_program", "complaint_handling", "service_level")
+
+
+class Firm(mesa.Agent):
+    """A firm: an offer (value parts and price), a budget split by its policy, its books.
+
+    Each step it turns its policy into spend on each lever and into the offer customers
+    see. Product, service and personnel quality come from `quality_inputs`, plain
+    scenario inputs here, the natural hook for supplier and employee agents.
+    """
+
+    def __init__(self, model: MarketModel, spec: FirmSpec, policy: Policy, index: int) -> None:
+        super().__init__(model)
+        self.spec = spec
+        self.name = spec.name
+        self.policy = policy
+        self.index = index
+        self.base_price = spec.price * (1.0 + policy.price_change)
+        self.price = self.base_price
+        self.advertising_multiplier = 1.0
+        self.spend: dict[str, float] = dict.fromkeys(ACQUISITION_LEVERS + RETENTION_LEVERS, 0.0)
+        self.cumulative_profit = 0.0
+        self.discounted_profit = 0.0
+        self.n_customers = 0
+        self.unit_cost = spec.unit_cost
+        self.staff: Staff | None = None
+        self.staff_report: StaffReport | None = None
+        self.suppliers: list[Supplier] = []
+        self.supplier_failed = np.zeros(0, dtype=bool)
+        self.update_offer(n_customers=0)
+
+    def equip(self, rng: np.random.Generator) -> None:
+        """Hire the initial staff and contract the suppliers (drawn from `rng`)."""
+        scenario = self.model.params
+        if scenario.employees.enabled:
+            self.staff = Staff(self, scenario.employees, rng)
+        if scenario.suppliers.enabled:
+            spec = scenario.suppliers
+            self.suppliers = [
+                Supplier(self.model, self, spec, spec.initial_trust) for _ in range(spec.per_firm)
+            ]
+            self.supplier_failed = np.zeros(len(self.suppliers), dtype=bool)
+        self.operate(deliver=False)
+
+    def operate(self, deliver: bool = True) -> None:
+        """Suppliers deliver and staff work: the quality the firm can offer this step."""
+        if self.suppliers and deliver:
+            for supplier in self.suppliers:
+                supplier.step()
+            self.supplier_failed = np.array([s.failed for s in self.suppliers])
+        if self.suppliers:
+            self.unit_cost = self.spec.unit_cost * float(
+                np.mean([s.cost_factor for s in self.suppliers])
+            )
+        if self.staff is not None and deliver:
+            self.staff_report = self.staff.work(self.n_customers)
+
+    # -- policy -> spend and offer ---------------------------------------------------------
+    @property
+    def budget_per_year(self) -> float:
+        """Marketing budget per year: the policy's, or the firm's own."""
+        b = self.policy.budget_per_year
+        return self.spec.budget_per_year if b is None else b
+
+    def quality_inputs(self) -> tuple[float, float, float]:
+        """(product, service, personnel) quality before service spend.
+
+        The scenario's inputs, moved by the suppliers' input quality (product) and by the
+        staff's skill and morale (service and personnel) when those agents are modelled.
+        """
+        spec, scenario = self.spec, self.model.params
+        product, service, personnel = (
+            spec.product_quality,
+            spec.service_quality,
+            spec.personnel_quality,
+        )
+        if self.suppliers:
+            sup = scenario.suppliers
+            quality = float(np.mean([s.quality for s in self.suppliers]))
+            product += sup.quality_effect * (quality - sup.reference_quality)
+        if self.staff is not None:
+            emp = scenario.employees
+            report = self.staff_report or self.staff.work_preview()
+            service += emp.quality_effect * (report.service_quality - emp.reference_quality)
+            personnel += emp.quality_effect * (report.personnel_quality - emp.reference_quality)
+        return (
+            float(np.clip(product, 0.0, 1.0)),
+            float(np.clip(service, 0.0, 1.0)),
+            float(np.clip(personnel, 0.0, 1.0)),
+        )
+
+    def plan(self) -> None:
+        """Split this step's budget over the levers (F6) and refresh the offer."""
+        spy = self.model.steps_per_year
+        budget = self.budget_per_year / spy
+        acq = budget * self.policy.acquisition_share
+        ret = budget - acq
+        amix, rmix = self.policy.acquisition_mix, self.policy.retention_mix
+        self.spend = {
+            "advertising": acq * amix.advertising * self.advertising_multiplier,
+            "promotions": acq * amix.promotions,
+            "sales_visits": acq * amix.sales_visits,
+            "care_contacts": ret * rmix.care_contacts,
+            "loyalty_program": ret * rmix.loyalty_program,
+            "complaint_handling": ret * rmix.complaint_handling,
+            "service_level": ret * rmix.service_level,
+        }
+        self.update_offer(self.n_customers)
+
+    def update_offer(self, n_customers: int) -> None:
+        """The offer customers see this step, and what the acquisition spend reaches."""
+        model = self.model
+        market = model.params.market
+        spec = self.spec
+        product, service, personnel = self.quality_inputs()
+        per_customer_year = self.spend["service_level"] * model.steps_per_year / max(n_customers, 1)
+        gain = service_gain(
+            per_customer_year,
+            market.levers.service_per_customer_year,
+            market.levers.service_max_gain,
+        )
+        self.service_quality = min(service + gain, 1.0)
+        gain_share = gain / market.levers.service_max_gain if market.levers.service_max_gain else 0
+        self.p_failure = spec.p_service_failure * (1.0 - 0.7 * gain_share)
+        if self.staff is not None:
+            emp = model.params.employees
+            report = self.staff_report or self.staff.work_preview()
+            shortfall = emp.reference_quality - report.service_quality
+            self.p_failure = float(
+                np.clip(self.p_failure * (1.0 + emp.failure_effect * shortfall), 0.0, 1.0)
+            )
+        self.price_ratio = self.price / market.reference_price
+        self.offer = signed_offer(
+            product,
+            self.service_quality,
+            personnel,
+            spec.image,
+            self.price_ratio,
+            spec.time_cost,
+            spec.effort_cost,
+            spec.psychic_cost,
+            market.cost_weight,
+        )
+        exposures = self.spend["advertising"] / (
+            market.advertising.cost_per_exposure * market.n_customers
+        )
+        self.p_aware_ad = exposure_probability(exposures, market.advertising.p_aware_per_exposure)
+        self.p_consider_ad = exposure_probability(
+            exposures, market.advertising.p_consider_per_exposure
+        )
+
+    @property
+    def acquisition_spend_per_year(self) -> float:
+        """Acquisition spend at this step's rate, per year (drives poaching pressure)."""
+        return sum(self.spend[k] for k in ACQUISITION_LEVERS) * self.model.steps_per_year
+
+    def capacity(self, lever: str, unit_cost: float) -> int:
+        """Units a lever's spend buys this step (offers, visits, contacts, members)."""
+        return draw_capacity(self.spend[lever], unit_cost, self.model.rng)
+
+    # -- books ---------------------------------------------------------------------------
+    def book(self, revenue: float, cogs: float, spent: dict[str, float]) -> dict[str, float]:
+        """Book one step: revenue, cost of goods, each spend line, profit."""
+        model = self.model
+        acquisition = sum(spent[k] for k in ACQUISITION_LEVERS)
+        retention = sum(spent[k] for k in RETENTION_LEVERS)
+        fixed = self.spec.fixed_cost_per_year / model.steps_per_year
+        staff = self.staff_report.cost if self.staff_report is not None else 0.0
+        partnership = (
+            self.policy.supplier_investment_per_year / model.steps_per_year
+            if self.suppliers
+            else 0.0
+        )
+        profit = revenue - cogs - acquisition - retention - fixed - staff - partnership
+        self.cumulative_profit += profit
+        self.discounted_profit += profit * model.discount_factor**model.steps
+        return {
+            "revenue": revenue,
+            "cogs": cogs,
+            "acquisition_spend": acquisition,
+            "retention_spend": retention,
+            "fixed_cost": fixed,
+            "staff_cost": staff,
+            "supplier_investment": partnership,
+            "profit": profit,
+            "cumulative_profit": self.cumulative_profit,
+            "discounted_profit": self.discounted_profit,
+            **{f"{k}_spend": v for k, v in spent.items()},
+        }
+
+    def react(self) -> None:
+        """The focal firm follows its policy and does not react."""
+
+
+class Competitor(Firm):
+    """A rival with its own policy and a reaction rule.
+
+    It matches a rival's price cut (down to a floor above unit cost) and raises
+    advertising while it is losing customers, relaxing back when it is not.
+    """
+
+    def __init__(self, model: MarketModel, spec: CompetitorSpec, index: int) -> None:
+        super().__init__(model, spec, spec.policy, index)
+        self.reaction = spec.reaction
+        lookback = max(round(spec.reaction.lookback_weeks * model.steps_per_year / 52), 1)
+        self._history: deque[int] = deque(maxlen=lookback + 1)
+
+    def react(self) -> None:
+        """Apply the reaction rule after this step's books are closed."""
+        r = self.reaction
+        rivals = [f for f in self.model.firms if f is not self]
+        if r.match_price_cuts and rivals:
+            cheapest = min(f.price for f in rivals)
+            floor = self.spec.unit_cost * (1.0 + r.min_margin)
+            if cheapest < self.price * (1.0 - r.price_tolerance):
+                self.price = max(cheapest, floor)
+            elif cheapest >= self.base_price and self.price < self.base_price:
+                self.price = self.base_price  # the cut was withdrawn: return to list price
+        self._history.append(self.n_customers)
+        if len(self._history) == self._history.maxlen:
+            old = self._history[0]
+            loss = (old - self.n_customers) / old if old > 0 else 0.0
+            if loss > r.share_loss_trigger:
+                self.advertising_multiplier = min(
+                    self.advertising_multiplier * (1.0 + r.advertising_step_up),
+                    r.max_advertising_multiplier,
+                )
+            elif loss <= 0:
+                self.advertising_multiplier = max(1.0, self.advertising_multiplier * 0.98)
+
+
+def firm_offers(firms: list[Firm]) -> np.ndarray:
+    """Stack the firms' signed offers into an (F, 8) array."""
+    return np.vstack([f.offer for f in firms])

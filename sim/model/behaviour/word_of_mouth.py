@@ -1,0 +1,58 @@
+"""Word of mouth on the social graph: referrals, conversions and deterrence (F1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.network import SocialGraph
+
+__all__ = ["decay_per_step", "draw_tellings", "pick_contacts", "referral_converts"]
+
+
+def draw_tellings(
+    speakers: np.ndarray, mean_tellings: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each speaker repeated once per person they tell this step (Poisson count)."""
+    speakers = np.asarray(speakers)
+    counts = rng.poisson(mean_tellings, size=speakers.shape)
+    return np.repeat(speakers, counts)
+
+
+def pick_contacts(
+    speakers: np.ndarray,
+    graph: SocialGraph,
+    weak_tie_share: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Whom each telling reaches: a close contact, or with `weak_tie_share` a weak tie.
+
+    Weak ties are acquaintances outside one's group, drawn uniformly from the market
+    (Goldenberg, Libai & Muller 2001); they are what lets one unhappy customer reach 25.
+    Speakers without neighbours always use weak ties.
+    """
+    speakers = np.asarray(speakers, dtype=np.int64)
+    contacts = graph.sample_neighbors(speakers, rng)
+    weak = (rng.random(speakers.shape) < weak_tie_share) | (contacts < 0)
+    if graph.n > 1 and weak.any():
+        others = rng.integers(0, graph.n - 1, size=int(weak.sum()))
+        others += others >= speakers[weak]  # skip oneself
+        contacts[weak] = others
+    return contacts
+
+
+def referral_converts(
+    deterred: np.ndarray, p_conversion: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Whether each told non-customer becomes a customer; deterrence lowers intention."""
+    d = np.asarray(deterred, dtype=float)
+    return rng.random(d.shape) < p_conversion * (1.0 - d)
+
+
+def decay_per_step(half_life_weeks: float, steps_per_year: int) -> float:
+    """Per-step multiplier of a quantity with the given half-life in weeks.
+
+    >>> round(decay_per_step(1.0, 52), 6)
+    0.5
+    """
+    half_life_steps = half_life_weeks * steps_per_year / 52.0
+    return float(0.5 ** (1.0 / half_life_steps))

@@ -1,0 +1,295 @@
+"""Per-step event counts and measures per firm, and customer lifetime value by cohort.
+
+Every referral, conversion, deterrence, acquisition and churn is a counted event in
+the step's :class:`Ledger`; the headline measures are computed from those counts and
+from the population's state, never assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+
+from sim.model.behaviour.churn import CHURN_REASONS
+
+__all__ = [
+    "ACQUISITION_CHANNELS",
+    "METRICS",
+    "TIERS",
+    "CohortValue",
+    "Ledger",
+    "assign_active_tiers",
+    "customers_by_firm",
+    "pyramid_counts",
+    "state_measures",
+    "tier_moves",
+]
+
+ACQUISITION_CHANNELS = (
+    "advertising",
+    "referral",
+    "promotion",
+    "sales_visit",
+    "organic",
+    "switched_in",
+)
+
+
+def _zeros(n_firms: int) -> np.ndarray:
+    return np.zeros(n_firms)
+
+
+@dataclass
+class Ledger:
+    """Event counts and money of one step, one entry per firm."""
+
+    n_firms: int
+    new: dict[str, np.ndarray] = field(default_factory=dict)
+    churn: dict[str, np.ndarray] = field(default_factory=dict)
+    referrals: np.ndarray = field(init=False)
+    referral_conversions: np.ndarray = field(init=False)
+    peers_deterred: np.ndarray = field(init=False)
+    detractor_episodes: np.ndarray = field(init=False)
+    purchases: np.ndarray = field(init=False)
+    repeat_purchases: np.ndarray = field(init=False)
+    units: np.ndarray = field(init=False)
+    revenue: np.ndarray = field(init=False)
+    cogs: np.ndarray = field(init=False)
+    service_failures: np.ndarray = field(init=False)
+    complaints: np.ndarray = field(init=False)
+    complaints_resolved: np.ndarray = field(init=False)
+    care_contacts: np.ndarray = field(init=False)
+    pushy_contacts: np.ndarray = field(init=False)
+    promotion_offers: np.ndarray = field(init=False)
+    sales_visits: np.ndarray = field(init=False)
+    loyalty_members: np.ndarray = field(init=False)
+    customers_at_start: np.ndarray = field(init=False)
+    first_year_margin: np.ndarray = field(init=False)
+    churned_top_tiers: np.ndarray = field(init=False)
+    supply_failures: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name not in ("n_firms", "new", "churn"):
+                setattr(self, f.name, _zeros(self.n_firms))
+        self.new = {c: _zeros(self.n_firms) for c in ACQUISITION_CHANNELS}
+        self.churn = {r: _zeros(self.n_firms) for r in CHURN_REASONS}
+
+
+METRICS = (
+    "customers",
+    "new_customers",
+    *(f"new_{c}" for c in ACQUISITION_CHANNELS),
+    "churned",
+    *(f"churned_{r}" for r in CHURN_REASONS),
+    "switched_out",
+    "referrals",
+    "referral_conversions",
+    "peers_deterred",
+    "detractor_episodes",
+    "purchases",
+    "repeat_purchase_rate",
+    "revenue",
+    "cogs",
+    "acquisition_spend",
+    "retention_spend",
+    "profit",
+    "cumulative_profit",
+    "discounted_profit",
+    "mean_satisfaction",
+    "nps",
+    "promoters",
+    "detractors",
+    "retention_rate",
+    "service_failures",
+    "complaints",
+    "complaints_resolved",
+    "care_contacts",
+    "pushy_contacts",
+    "loyalty_members",
+    "price",
+    "service_quality",
+)
+"""The headline columns of MarketModel.results(), besides step, firm and spend lines."""
+
+
+def customers_by_firm(firm: np.ndarray, n_firms: int) -> list[np.ndarray]:
+    """Indices of each firm's current customers, ascending, one array per firm.
+
+    One pass over the people finds the customers and a stable (radix) sort of their firm
+    ids groups them, so the measures below touch customers only, not the whole market.
+    """
+    active = np.flatnonzero(firm >= 0)
+    ids = firm[active]
+    order = np.argsort(ids, kind="stable")
+    grouped = active[order]
+    bounds = np.searchsorted(ids[order], np.arange(n_firms + 1))
+    return [grouped[bounds[f] : bounds[f + 1]] for f in range(n_firms)]
+
+
+def state_measures(
+    customers_of: list[np.ndarray],
+    satisfaction: np.ndarray,
+    ltr: np.ndarray,
+    member: np.ndarray,
+    promoter_min_ltr: int,
+    detractor_max_ltr: int,
+) -> dict[str, np.ndarray]:
+    """Counts and means over each firm's current customers (`customers_by_firm`)."""
+    customers = np.array([idx.size for idx in customers_of], dtype=float)
+    sat_sum = np.array([satisfaction[idx].sum() for idx in customers_of], dtype=float)
+    scores = [ltr[idx] for idx in customers_of]
+    promoters = np.array([np.count_nonzero(s >= promoter_min_ltr) for s in scores], dtype=float)
+    detractors = np.array([np.count_nonzero(s <= detractor_max_ltr) for s in scores], dtype=float)
+    members = np.array([np.count_nonzero(member[idx]) for idx in customers_of], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "customers": customers,
+            "mean_satisfaction": sat_sum / customers,
+            "nps": 100.0 * (promoters - detractors) / customers,
+            "promoters": promoters,
+            "detractors": detractors,
+            "loyalty_members": members,
+        }
+
+
+class CohortValue:
+    """Realised discounted margin of each acquisition cohort, per firm.
+
+    A cohort is the customers a firm won in one step; cohort 0 is the customers it
+    had at the start (their remaining value). Each margin earned at step t by a member
+    of cohort c is discounted to the cohort's step: margin / (1 + i)^(t - c), so the
+    first margin of a new customer comes one period after acquisition (the timing of
+    Gupta & Lehmann's CLV = m r / (1 + i - r)).
+    """
+
+    def __init__(self, n_firms: int, discount_factor: float, capacity: int = 64) -> None:
+        self.n_firms = n_firms
+        self.discount_factor = discount_factor
+        self.size = np.zeros((n_firms, capacity))
+        self.value = np.zeros((n_firms, capacity))
+
+    def _ensure(self, step: int) -> None:
+        if step >= self.size.shape[1]:
+            extra = max(step + 1, 2 * self.size.shape[1]) - self.size.shape[1]
+            self.size = np.pad(self.size, ((0, 0), (0, extra)))
+            self.value = np.pad(self.value, ((0, 0), (0, extra)))
+
+    def add_members(self, firm: np.ndarray, step: int) -> None:
+        """Count customers won by each firm at `step`."""
+        self._ensure(step)
+        self.size[:, step] += np.bincount(firm, minlength=self.n_firms)
+
+    def add_margin(
+        self, firm: np.ndarray, cohort: np.ndarray, margin: np.ndarray, step: int
+    ) -> None:
+        """Book margins earned at `step` to each customer's cohort, discounted to it."""
+        self._ensure(step)
+        cohort = np.maximum(cohort, 0)
+        discounted = margin * self.discount_factor ** (step - cohort)
+        width = self.size.shape[1]
+        flat = np.bincount(
+            firm * width + cohort, weights=discounted, minlength=self.n_firms * width
+        )
+        self.value += flat.reshape(self.n_firms, width)
+
+    def table(self, firm_names: tuple[str, ...], last_step: int) -> pd.DataFrame:
+        """One row per (firm, cohort) with members, realised value and CLV so far."""
+        rows = []
+        for f, name in enumerate(firm_names):
+            for c in range(min(last_step + 1, self.size.shape[1])):
+                n = self.size[f, c]
+                if n > 0:
+                    rows.append(
+                        {
+                            "firm": name,
+                            "cohort_step": c,
+                            "customers_won": int(n),
+                            "discounted_margin": self.value[f, c],
+                            "clv": self.value[f, c] / n,
+                            "steps_observed": last_step - c,
+                        }
+                    )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "firm",
+                "cohort_step",
+                "customers_won",
+                "discounted_margin",
+                "clv",
+                "steps_observed",
+            ],
+        )
+
+
+TIERS = ("top", "big", "medium", "small", "inactive", "prospects", "suspects")
+"""Jay Curry's customer pyramid: four active tiers by spend, then the people around them."""
+TIER_SHARES = (0.01, 0.04, 0.15)
+"""Shares of a firm's active customers in the top, big and medium tiers (the rest: small)."""
+
+
+def assign_active_tiers(
+    customers_of: list[np.ndarray],
+    annual_revenue: np.ndarray,
+    n_people: int,
+    shares: tuple[float, ...] = TIER_SHARES,
+) -> np.ndarray:
+    """Tier index (0 top ... 3 small) of each active customer by revenue rank within its firm.
+
+    Inactive people get -1. Ranks use quantiles of the firm's customers' revenue over
+    about the last year (an O(n) partition, not a sort).
+    """
+    tier = np.full(n_people, -1, dtype=np.int8)
+    cut = np.cumsum(shares)
+    for mine in customers_of:
+        if mine.size == 0:
+            continue
+        rev = annual_revenue[mine]
+        thresholds = np.quantile(rev, 1.0 - cut)  # top, big, medium lower bounds
+        t = np.full(mine.size, 3, dtype=np.int8)
+        for k in range(len(shares) - 1, -1, -1):
+            t[rev >= thresholds[k]] = k
+        tier[mine] = t
+    return tier
+
+
+def tier_moves(
+    customers_of: list[np.ndarray], old_tier: np.ndarray, new_tier: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(upgrades, downgrades) per firm: customers who had a tier before and moved up or down."""
+    up, down = np.zeros(len(customers_of)), np.zeros(len(customers_of))
+    for f, mine in enumerate(customers_of):
+        old, new = old_tier[mine], new_tier[mine]
+        kept = old >= 0
+        up[f] = np.count_nonzero(kept & (new < old))
+        down[f] = np.count_nonzero(kept & (new > old))
+    return up, down
+
+
+def pyramid_counts(
+    customers_of: list[np.ndarray],
+    tier: np.ndarray,
+    former_firm: np.ndarray,
+    aware: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """People in each tier of each firm's pyramid.
+
+    Inactive: former customers of the firm not buying from it now; prospects: aware of
+    the firm but neither customers nor former customers; suspects: not yet aware.
+    Customers and former customers of a firm are aware of it (winning a customer makes
+    them aware and awareness is never lost), so prospects are the aware people less
+    those two groups, counted without a pass per firm over everybody's state.
+    """
+    n_firms = len(customers_of)
+    counts = np.zeros((len(TIERS), n_firms))
+    for f, mine in enumerate(customers_of):
+        counts[:4, f] = np.bincount(tier[mine], minlength=4)[:4]
+        returned = np.count_nonzero(former_firm[mine] == f)  # came back after leaving
+        counts[4, f] = np.count_nonzero(former_firm == f) - returned
+        aware_f = np.count_nonzero(aware[:, f])
+        counts[5, f] = aware_f - mine.size - counts[4, f]
+        counts[6, f] = aware.shape[0] - aware_f
+    return {f"tier_{name}": counts[k] for k, name in enumerate(TIERS)}
