@@ -14,9 +14,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.model.market import MarketModel
     from sim.config.presets import PRESETS, get_policy
     from sim.config.schema import Policy, Scenario
+    from sim.model.market import MarketModel
 
 __all__ = ["PRESETS", "MarketModel", "Policy", "Scenario", "get_policy"]
 __version__ = "0.1.0"

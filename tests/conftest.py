@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.model.market import MarketModel
 from sim.config.schema import Scenario
+from sim.model.market import MarketModel
 
 
 def small_scenario(

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.statistics import paired_difference_ci
-from sim.analysis.summary import atomic_write_text
+from sim.common.files import atomic_write_text
 from sim.config.scenario_file import ScenarioFile
 
 __all__ = [

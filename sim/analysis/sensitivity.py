@@ -34,6 +34,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from sim.common.errors import DesignError
 from sim.config.scenario_file import ScenarioFile
 from sim.experiment.sampling import sampling_seed, uncertain_parameters, variants_from_unit
 
@@ -80,7 +81,7 @@ COLUMNS = (
 )
 
 
-class SensitivityError(ValueError):
+class SensitivityError(DesignError):
     """A sensitivity request the user can fix (method, samples, missing ranges)."""
 
 
@@ -225,9 +226,9 @@ def write_sensitivity(
     out_dir: Path, sf: ScenarioFile, method: str, samples: int, outcome: str
 ) -> pd.DataFrame:
     """``sensitivity.csv`` and its figure for a finished design run in ``out_dir``."""
-    from sim.report.experiment_plots import draw_sensitivity_figure
-    from sim.analysis.summary import atomic_write_text
     from sim.analysis.robustness import load_experiment_tables
+    from sim.common.files import atomic_write_text
+    from sim.report.experiment_plots import draw_sensitivity_figure
 
     out_dir = Path(out_dir)
     names, x, _ = design(sf, method, samples)

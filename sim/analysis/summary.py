@@ -21,205 +21,45 @@ table under a final name.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import json
 import math
-import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis.statistics import mean_ci, paired_difference_ci
+from sim.common.files import atomic_write_bytes, atomic_write_text, csv_bytes
+from sim.common.outcomes import HEADLINES
+from sim.common.seeds import replication_seeds
 from sim.config.scenario_file import ScenarioFile, dump_toml
 
 if TYPE_CHECKING:  # the report imports this module for its file helpers: keep the model out
     from sim.experiment.runstore import ExperimentIndex
 
 __all__ = [
-    "HEADLINES",
     "ResultsInfo",
-    "TableStream",
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "outcomes_of_run",
     "summarize",
     "write_results",
 ]
 
-HEADLINES: dict[str, str] = {
-    "customers": "customers at the end of the horizon (people)",
-    "cumulative_profit": "profit summed over the horizon (money)",
-    "discounted_profit": "profit discounted to the start at the scenario's discount rate (money)",
-    "nps": "Net Promoter Score at the end (-100 to 100)",
-    "retention_rate": "share of customers kept over the last year (product of per-step retention)",
-    "clv": "lifetime value realised by customers won during the run (money per customer, "
-    "cohorts weighted by size)",
-}
-"""The headline outcomes of summary.csv and their meaning (all: higher is better)."""
 
 _PROVENANCE = ("The resolved scenario:", "Source:", "Run it again exactly", "Replication seeds")
 
 PACKAGES = ("marketsim", "mesa", "numpy", "scipy", "pandas", "networkx", "pydantic", "matplotlib")
 
 
-# --------------------------------------------------------------------------- atomic files
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()
-
-
-def _temp_in(folder: Path, name: str) -> tuple[int, str]:
-    """A temporary file next to the final one, with the mode a plain open() would give."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    os.chmod(tmp, _FILE_MODE)
-    return fd, tmp
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    fd, tmp = _temp_in(path.parent, path.name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Atomic :func:`atomic_write_bytes` of UTF-8 text with Unix newlines."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-class TableStream:
-    """A CSV table appended chunk by chunk, moved to its final name only by :meth:`commit`.
-
-    Every chunk must have the first chunk's columns (same order). Used as a context
-    manager it commits on success and removes the temporary file on any error.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        fd, self._tmp = _temp_in(self.path.parent, self.path.name)
-        self._fh: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self.columns: list[str] | None = None
-        self._header: str | None = None
-        self.rows = 0
-
-    def write(self, df: pd.DataFrame) -> None:
-        """Append ``df``'s rows (the header is written with the first chunk)."""
-        if self.columns is not None and list(df.columns) != self.columns:
-            raise ValueError(f"{self.path.name}: columns changed between chunks")
-        self.write_csv(df.to_csv(index=False, lineterminator="\n"), len(df))
-        self.columns = list(df.columns)
-
-    def write_csv(self, text: str, rows: int) -> None:
-        """Append a chunk already rendered as CSV (header line first, as ``to_csv`` writes).
-
-        Run files hold their tables as CSV text rendered by the worker, so assembling a
-        table is copying text: the bytes do not depend on where or when a run ran.
-        """
-        if self._fh is None:
-            raise ValueError(f"{self.path.name} is already closed")
-        header, _, body = text.partition("\n")
-        if self._header is None:
-            self._header = header
-            self._fh.write(text)
-        else:
-            if header != self._header:
-                raise ValueError(f"{self.path.name}: columns changed between chunks")
-            self._fh.write(body)
-        self.rows += rows
-
-    def commit(self) -> None:
-        """Close and move into place (an empty table gets no file)."""
-        if self._fh is None:
-            return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        self._fh = None
-        if self._header is None:
-            os.unlink(self._tmp)
-            return
-        os.replace(self._tmp, self.path)
-
-    def abort(self) -> None:
-        """Close and delete the temporary file."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-        with contextlib.suppress(OSError):
-            os.unlink(self._tmp)
-
-    def __enter__(self) -> TableStream:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.abort()
-
-
-def _csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 # --------------------------------------------------------------------------- outcomes
-
-
-def outcomes_of_run(
-    timeseries: pd.DataFrame, cohorts: pd.DataFrame, steps_per_year: int
-) -> pd.DataFrame:
-    """Headline outcomes of one run at the end of its horizon, one row per firm.
-
-    ``retention_rate`` is the share of customers kept over the last year: the product
-    of the per-step retention rates of the last ``steps_per_year`` steps (annualised
-    when the run is shorter). ``clv`` is the discounted margin realised so far by the
-    cohorts won during the run (cohort step >= 1) per customer won.
-    """
-    keys = [c for c in ("policy", "scenario", "replication") if c in timeseries] + ["firm"]
-    last_step = timeseries["step"].max()
-    window = timeseries[timeseries["step"] > last_step - steps_per_year]
-    end = timeseries[timeseries["step"] == last_step].set_index(keys)
-    out = pd.DataFrame(index=end.index)
-    for col in ("customers", "cumulative_profit", "discounted_profit", "nps"):
-        out[col] = end.get(col, np.nan)
-    if "retention_rate" in window:
-        logs = window.assign(_log=np.log(window["retention_rate"].clip(lower=1e-12)))
-        grouped = logs.groupby(keys, sort=False)["_log"]
-        annual = np.exp(grouped.sum() * (steps_per_year / grouped.count()))
-        out["retention_rate"] = annual.reindex(out.index)
-    else:
-        out["retention_rate"] = np.nan
-    won = cohorts[cohorts["cohort_step"] >= 1]
-    totals = won.groupby(keys, sort=False)[["discounted_margin", "customers_won"]].sum()
-    clv = totals["discounted_margin"] / totals["customers_won"]
-    out["clv"] = clv.reindex(out.index)
-    return out.reset_index()
 
 
 def summarize(outcomes: pd.DataFrame, policies: Sequence[str] | None = None) -> pd.DataFrame:
@@ -347,7 +187,6 @@ def write_results(
     them and the provenance. Plots and the report are drawn separately (``sim.report``),
     from the files alone.
     """
-    from sim.experiment.runner import replication_seeds
 
     started = time.time() if started is None else started
     folder = Path(experiment.folder)
@@ -358,7 +197,7 @@ def write_results(
     path = folder / "outcomes.csv"
     outcomes = read_outcomes(path) if path.is_file() else pd.DataFrame()
     summary = summarize(outcomes, policies) if not outcomes.empty else pd.DataFrame()
-    atomic_write_bytes(folder / "summary.csv", _csv(summary))
+    atomic_write_bytes(folder / "summary.csv", csv_bytes(summary))
     info.rows["summary"] = len(summary)
 
     seeds = replication_seeds(sf.simulation.seed, int(experiment.meta.get("replications", 0)))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.statistics import PairedCI, mean_ci, paired_difference_ci
+from sim.common.errors import DesignError
 from sim.config.scenario_file import ScenarioFile, resolve_parameter, value_problem
 
 __all__ = [
@@ -38,7 +39,7 @@ MAX_POINTS = 400
 EXAMPLE = "market.word_of_mouth.p_referral_conversion=0.2:0.6:5"
 
 
-class SweepError(ValueError):
+class SweepError(DesignError):
     """A ``--param`` specification the user can fix."""
 
 
@@ -208,9 +209,9 @@ def write_sweep(
     out_dir: Path, sf: ScenarioFile, parameters: Sequence[SweepParameter], outcome: str
 ) -> pd.DataFrame:
     """``sweep.csv`` and the sweep figures of a finished sweep in ``out_dir``."""
-    from sim.report.experiment_plots import draw_sweep_figures
-    from sim.analysis.summary import atomic_write_text
     from sim.analysis.robustness import load_experiment_tables
+    from sim.common.files import atomic_write_text
+    from sim.report.experiment_plots import draw_sweep_figures
 
     out_dir = Path(out_dir)
     outcomes, scenarios = load_experiment_tables(out_dir)

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.common.errors import MarketsimError, ScenarioError, UserError
+
 if TYPE_CHECKING:
     from sim.config.scenario_file import ScenarioFile
 
@@ -33,10 +35,6 @@ EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 FLAGSHIP = "retention_vs_acquisition"
-
-
-class UserError(Exception):
-    """A problem the user can fix (exit code 2, no traceback)."""
 
 
 # --------------------------------------------------------------------------- bundled scenarios
@@ -225,14 +223,14 @@ def _resume_hint(out: Path, args: argparse.Namespace) -> Iterator[None]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.analysis.summary import write_results
+    from sim.config.scenario_file import read_header
     from sim.experiment.runner import default_workers, plan_runs, run_experiment
+    from sim.experiment.runstore import RESULT_TABLES
+    from sim.experiment.sampling import scenario_variants
     from sim.report import render_report
     from sim.report.data import load_results
     from sim.report.html import headline
-    from sim.analysis.summary import write_results
-    from sim.experiment.runstore import RESULT_TABLES
-    from sim.config.scenario_file import read_header
-    from sim.experiment.sampling import scenario_variants
 
     path, sf = _load(args)
     out = Path(args.out) if args.out else Path("results") / path.stem
@@ -476,20 +474,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USER
-    from sim.common.errors import ExperimentError, RunsFailed
-    from sim.config.scenario_file import ScenarioError
-
     try:
         return args.func(args)
-    except ScenarioError as exc:
+    except ScenarioError as exc:  # its message already names the file
         print(str(exc), file=sys.stderr)
-        return EXIT_USER
-    except (UserError, ExperimentError) as exc:
+        return exc.exit_code
+    except MarketsimError as exc:
         _err(str(exc))
-        return EXIT_USER
-    except RunsFailed as exc:
-        _err(str(exc))
-        return EXIT_RUNS_FAILED
+        return exc.exit_code
     except KeyboardInterrupt:
         _err("interrupted; tables appear only when complete, none was left half-written")
         return EXIT_INTERRUPTED

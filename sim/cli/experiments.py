@@ -24,6 +24,7 @@ from sim.cli.commands import (
     _Progress,
 )
 from sim.cli.commands import _load as _load_scenario
+from sim.common.outcomes import OUTCOME_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_commands", "cmd_sensitivity", "cmd_sweep"]
 
-OUTCOMES = ("customers", "cumulative_profit", "discounted_profit", "nps", "retention_rate", "clv")
+OUTCOMES = OUTCOME_NAMES
 
 
 def _common(p: argparse.ArgumentParser, what: str, command: str) -> None:
@@ -125,9 +126,9 @@ def _run(
     args: argparse.Namespace, sf: ScenarioFile, variants: list[dict[str, Any]], out: Path, what: str
 ) -> None:
     """Run every policy on every variant into ``out`` with a progress bar."""
-    from sim.experiment.runner import default_workers, plan_runs, run_experiment
-    from sim.analysis.summary import atomic_write_text
+    from sim.common.files import atomic_write_text
     from sim.config.scenario_file import dump_toml
+    from sim.experiment.runner import default_workers, plan_runs, run_experiment
 
     runs = len(plan_runs(sf, variants))
     reps = runs // (len(sf.policies) * len(variants))
@@ -164,7 +165,13 @@ def _run(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Every policy at every grid point; sweep.csv and the figures."""
-    from sim.analysis.sweep import SweepError, check_parameters, grid_variants, sweep_parameter, write_sweep
+    from sim.analysis.sweep import (
+        SweepError,
+        check_parameters,
+        grid_variants,
+        sweep_parameter,
+        write_sweep,
+    )
 
     path, sf = _load(args)
     try:
@@ -225,7 +232,12 @@ def _sweep_lines(table: pd.DataFrame, paths: list[str], outcome: str) -> list[st
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """A SALib design over the [uncertainties]; sensitivity.csv and the tornado plot."""
-    from sim.analysis.sensitivity import DEFAULT_SAMPLES, SensitivityError, design, write_sensitivity
+    from sim.analysis.sensitivity import (
+        DEFAULT_SAMPLES,
+        SensitivityError,
+        design,
+        write_sensitivity,
+    )
 
     path, sf = _load(args)
     samples = args.samples or DEFAULT_SAMPLES[args.method]

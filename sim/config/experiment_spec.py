@@ -22,6 +22,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.common.outcomes import OUTCOME_NAMES
+
 __all__ = [
     "DISTRIBUTIONS",
     "OUTCOMES",
@@ -30,7 +32,7 @@ __all__ = [
     "UncertaintySpec",
 ]
 
-OUTCOMES = ("customers", "cumulative_profit", "discounted_profit", "nps", "retention_rate", "clv")
+OUTCOMES = OUTCOME_NAMES
 """The headline outcomes of outcomes.csv (all better when higher)."""
 
 Distribution = Literal["uniform", "triangular", "normal", "choices"]

@@ -41,9 +41,11 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
+from sim.common.errors import GraphFileError, ScenarioError
+from sim.config.experiment_spec import SPEC_KEYS, ExperimentSpec, UncertaintySpec
+from sim.config.graph_files import FILE_GRAPH_KINDS, read_graph_file
 from sim.config.presets import PRESETS
 from sim.config.schema import Policy, Scenario
-from sim.config.experiment_spec import SPEC_KEYS, ExperimentSpec, UncertaintySpec
 
 if TYPE_CHECKING:
     from sim.config.schema import (
@@ -77,20 +79,6 @@ __all__ = [
 
 MAX_FIRMS = 127
 """The engine stores a customer's firm in an int8, so at most 127 firms (focal included)."""
-
-FILE_GRAPH_KINDS = ("edge_list", "graphml")
-
-
-class ScenarioError(ValueError):
-    """A scenario file (or a ``--set`` override) is unreadable or invalid.
-
-    ``str(error)`` is the full, user-facing message; ``problems`` holds one line per problem.
-    """
-
-    def __init__(self, message: str, problems: Iterable[str] = ()) -> None:
-        super().__init__(message)
-        self.problems = list(problems)
-
 
 class _Block(BaseModel):
     """Immutable, validated, no unknown keys (the engine's convention)."""
@@ -387,8 +375,6 @@ def _check_files(
     net = sf.network
     if net.kind not in FILE_GRAPH_KINDS or not net.path:
         return sf
-    from sim.model.network import GraphFileError, read_edge_list, read_graphml
-
     given = Path(net.path).expanduser()
     full = given if given.is_absolute() else (base / given)
     full = full.resolve()
@@ -396,14 +382,14 @@ def _check_files(
         problem = f"got '{net.path}', expected an existing graph file (looked for {full})"
         raise _error(source, [("network.path", problem)], lines)
     try:
-        graph = read_edge_list(full) if net.kind == "edge_list" else read_graphml(full)
+        n_nodes = read_graph_file(net.kind, full).number_of_nodes()
     except (GraphFileError, ValueError, OSError) as exc:
         problem = f"got '{net.path}', expected a readable {net.kind} graph file ({exc})"
         raise _error(source, [("network.path", problem)], lines) from None
-    if graph.n != sf.market.n_customers:
+    if n_nodes != sf.market.n_customers:
         problem = (
-            f"got {sf.market.n_customers}, expected {graph.n}: the graph file '{net.path}' has "
-            f"{graph.n} nodes and every node is a person in the market"
+            f"got {sf.market.n_customers}, expected {n_nodes}: the graph file '{net.path}' has "
+            f"{n_nodes} nodes and every node is a person in the market"
         )
         raise _error(source, [("market.n_customers", problem)], lines)
     return sf.model_copy(update={"network": net.model_copy(update={"path": str(full)})})

@@ -13,6 +13,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.config.graph_files import FILE_GRAPH_KINDS, GraphKind
+
 __all__ = [
     "AcquisitionMix",
     "AdvertisingSpec",
@@ -81,9 +83,7 @@ class SimulationSpec(Spec):
 class NetworkSpec(Spec):
     """The social graph customers talk on (see sim.model.network)."""
 
-    kind: Literal[
-        "watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "edge_list", "graphml"
-    ] = Field("watts_strogatz", description="Graph family, or a user's graph file.")
+    kind: GraphKind = Field("watts_strogatz", description="Graph family, or a user's graph file.")
     mean_degree: int = Field(10, ge=0, description="Mean number of close contacts per customer.")
     rewire_p: Probability = Field(
         0.1, description="Watts-Strogatz rewiring probability (small-world shortcuts)."
@@ -101,7 +101,7 @@ class NetworkSpec(Spec):
 
     @model_validator(mode="after")
     def _path_for_files(self) -> Self:
-        if self.kind in ("edge_list", "graphml") and not self.path:
+        if self.kind in FILE_GRAPH_KINDS and not self.path:
             raise ValueError(f"network kind '{self.kind}' needs a 'path' to the graph file")
         if self.kind == "watts_strogatz" and self.mean_degree % 2:
             raise ValueError(

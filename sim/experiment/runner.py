@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 
 from sim.common.errors import ExperimentError, RunsFailed
+from sim.common.files import atomic_write_bytes
+from sim.common.seeds import replication_seeds, run_seed
+from sim.config.scenario_file import ScenarioFile, apply_overrides
+from sim.config.schema import Policy, Scenario
 from sim.experiment.executors import Task, make_executor, usable_cores
-from sim.model.market import MarketModel
-from sim.model.network import SocialGraph, build_graph
-from sim.analysis.summary import atomic_write_bytes, outcomes_of_run
 from sim.experiment.runstore import (
     DONE,
     FAILED,
@@ -48,8 +49,9 @@ from sim.experiment.runstore import (
     encode_run,
     fingerprint,
 )
-from sim.config.schema import Policy, Scenario
-from sim.config.scenario_file import ScenarioFile, apply_overrides
+from sim.model.market import MarketModel
+from sim.model.network import SocialGraph, build_graph
+from sim.model.outcomes import outcomes_of_run
 
 __all__ = [
     "FAULTS_ENV",
@@ -119,31 +121,6 @@ class RunOutput:
     nodes: pd.DataFrame | None
     edges: pd.DataFrame | None
     wall_s: float
-
-
-def run_seed(seed: int, scenario: int, replication: int) -> int:
-    """The seed of replication ``replication`` on scenario variant ``scenario``, a 63-bit int.
-
-    ``SeedSequence(seed)`` with spawn key ``(replication,)`` for scenario 0 (the child
-    ``replication`` of ``SeedSequence(seed).spawn``, so experiments without variants keep
-    their seeds) and ``(replication, scenario)`` otherwise: every scenario has its own
-    independent streams, and no seed depends on how many runs there are.
-    """
-    key = (replication,) if scenario == 0 else (replication, scenario)
-    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, dtype=np.uint64)
-    return int(state[0] >> np.uint64(1))
-
-
-def replication_seeds(seed: int, n: int) -> list[int]:
-    """Seeds of replications ``0..n-1`` of scenario 0: children of ``SeedSequence(seed)``.
-
-    Replication ``k``'s seed does not depend on ``n``, so adding replications keeps the
-    earlier ones.
-
-    >>> replication_seeds(12345, 3)[:2] == replication_seeds(12345, 2)
-    True
-    """
-    return [run_seed(seed, 0, k) for k in range(n)]
 
 
 def _variants_of(sf: ScenarioFile) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.common.errors import ExperimentError
-from sim.analysis.summary import TableStream, atomic_write_bytes, atomic_write_text
+from sim.common.files import TableStream, atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "DONE",

@@ -30,8 +30,8 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.config.scenario_file import ScenarioFile, resolve_parameter
 from sim.config.experiment_spec import UncertaintySpec
+from sim.config.scenario_file import ScenarioFile, resolve_parameter
 
 __all__ = [
     "UncertainParameter",

@@ -26,6 +26,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.config.presets import get_policy
+from sim.config.schema import Policy, Scenario
 from sim.model.agents.customers import NO_FIRM, Customer, CustomerPopulation
 from sim.model.agents.firms import Competitor, Firm, firm_offers
 from sim.model.behaviour.churn import CHURN_REASONS, REASON_COMPETITOR
@@ -46,8 +48,6 @@ from sim.model.metrics import (
     tier_moves,
 )
 from sim.model.network import SocialGraph, build_graph
-from sim.config.presets import get_policy
-from sim.config.schema import Policy, Scenario
 
 __all__ = ["MarketModel"]
 

@@ -16,12 +16,15 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+
+from sim.common.errors import GraphFileError
+from sim.config.graph_files import FILE_GRAPH_KINDS, GRAPH_KINDS, read_graph_file
 
 __all__ = [
     "FAST_THRESHOLD",
@@ -40,22 +43,7 @@ __all__ = [
 #: With ``fast=None`` the builders use their numpy implementation above this many nodes.
 FAST_THRESHOLD = 20_000
 
-#: Graph kinds understood by :func:`build_graph`.
-GRAPH_KINDS: tuple[str, ...] = (
-    "watts_strogatz",
-    "barabasi_albert",
-    "erdos_renyi",
-    "complete",
-    "edge_list",
-    "graphml",
-)
-
-_FILE_KINDS = frozenset({"edge_list", "graphml"})
 _MAX_NODES = np.iinfo(np.int32).max  # indices are int32
-
-
-class GraphFileError(ValueError):
-    """A user-supplied graph file is missing, unreadable or empty."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -522,26 +510,6 @@ def create_complete(n: int) -> SocialGraph:
 
 
 # ------------------------------------------------------------------ file readers
-_READ_ERRORS = (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, nx.NetworkXError)
-
-
-def _read_graph_file(
-    path: str | os.PathLike[str], what: str, reader: Callable[[str], nx.Graph], kind: str
-) -> SocialGraph:
-    path_str = os.fspath(path)
-    if not os.path.exists(path_str):
-        raise GraphFileError(f"{what} file not found: {path_str!r}")
-    if not os.path.isfile(path_str):
-        raise GraphFileError(f"{what} path is not a regular file: {path_str!r}")
-    try:
-        graph = reader(path_str)
-    except _READ_ERRORS as exc:
-        raise GraphFileError(f"could not read {what} file {path_str!r}: {exc}") from exc
-    if graph.number_of_nodes() == 0:
-        raise GraphFileError(f"{what} file {path_str!r} contains no nodes")
-    return SocialGraph.from_networkx(graph, kind=kind)
-
-
 def read_edge_list(path: str | os.PathLike[str]) -> SocialGraph:
     """Read a whitespace-separated edge list (``u v`` per line, ``#`` comments).
 
@@ -549,12 +517,7 @@ def read_edge_list(path: str | os.PathLike[str]) -> SocialGraph:
     :meth:`SocialGraph.from_networkx`); extra columns such as weights are ignored. Raises
     :class:`GraphFileError` naming the path if the file is missing, unreadable or empty.
     """
-    return _read_graph_file(
-        path,
-        "edge list",
-        lambda p: nx.read_edgelist(p, nodetype=str, data=False),
-        "edge_list",
-    )
+    return SocialGraph.from_networkx(read_graph_file("edge_list", path), kind="edge_list")
 
 
 def read_graphml(path: str | os.PathLike[str]) -> SocialGraph:
@@ -563,7 +526,7 @@ def read_graphml(path: str | os.PathLike[str]) -> SocialGraph:
     Raises :class:`GraphFileError` naming the path if the file is missing, unreadable or has
     no nodes.
     """
-    return _read_graph_file(path, "GraphML", nx.read_graphml, "graphml")
+    return SocialGraph.from_networkx(read_graph_file("graphml", path), kind="graphml")
 
 
 # --------------------------------------------------------------------- dispatch
@@ -588,7 +551,7 @@ def build_graph(
     """
     if kind not in GRAPH_KINDS:
         raise ValueError(f"unknown graph kind {kind!r}; valid kinds: {', '.join(GRAPH_KINDS)}")
-    if kind in _FILE_KINDS:
+    if kind in FILE_GRAPH_KINDS:
         if path is None:
             raise ValueError(f"graph kind {kind!r} needs a path")
         graph = read_edge_list(path) if kind == "edge_list" else read_graphml(path)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.common.files import atomic_write_text
 from sim.report.data import ResultsData, ResultsFolderError, load_results
 from sim.report.html import headline, render_html
 from sim.report.plots import FIGURES, PlotResult, render_plots
-from sim.analysis.summary import atomic_write_text
 
 __all__ = [
     "FIGURES",

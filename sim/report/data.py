@@ -13,16 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from sim.common.errors import ResultsFolderError
+
 __all__ = ["ResultsData", "ResultsFolderError", "load_results"]
 
 REQUIRED = ("timeseries.csv", "summary.csv")
 TEXT_COLUMNS = dict.fromkeys(
     ("policy", "firm", "baseline", "outcome", "moment", "name", "tolerance", "method"), str
 )
-
-
-class ResultsFolderError(ValueError):
-    """The folder is not a (complete) results folder."""
 
 
 @dataclass

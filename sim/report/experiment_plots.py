@@ -20,9 +20,9 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
+from sim.common.files import atomic_write_bytes
 from sim.report.html import OUTCOME_LABELS
 from sim.report.plots import MONEY, NEUTRAL, OKABE_ITO, STYLE
-from sim.analysis.summary import atomic_write_bytes
 
 __all__ = [
     "draw_robustness_figures",

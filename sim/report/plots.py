@@ -26,8 +26,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from sim.common.files import atomic_write_bytes
 from sim.report.data import ResultsData
-from sim.analysis.summary import atomic_write_bytes
 
 __all__ = [
     "FIGURES",

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from sim.cli import commands as cli
+from sim.common.outcomes import HEADLINES
+from sim.config.scenario_file import load_scenario
 from sim.model.market import MarketModel
 from sim.report.plots import FIGURES
-from sim.analysis.summary import HEADLINES
-from sim.config.scenario_file import load_scenario
 from tests.integration.cli_helpers import CSV_TABLES, DATA_DIR, TINY_FIRMS, TINY_POLICIES, run_cli
 
 # --------------------------------------------------------------------------- run

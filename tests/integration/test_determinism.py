@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from sim.config.scenario_file import load_scenario
 from sim.experiment.runner import plan_runs, replication_seeds, run_experiment
 from sim.experiment.runstore import RESULT_TABLES
-from sim.config.scenario_file import load_scenario
 from tests.integration.cli_helpers import CSV_TABLES, TINY_POLICIES, run_cli
 
 NO_PICTURES = ("--set", "outputs.plots=false", "--set", "outputs.report=false", "--quiet")

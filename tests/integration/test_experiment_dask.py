@@ -135,9 +135,9 @@ def test_an_unreachable_scheduler_is_a_clear_error():
 
 
 def test_without_an_address_a_local_dask_cluster_gives_the_same_tables(tiny_scenario, tmp_path):
+    from sim.config.scenario_file import load_scenario
     from sim.experiment.runner import run_experiment
     from sim.experiment.runstore import RESULT_TABLES
-    from sim.config.scenario_file import load_scenario
 
     sf = load_scenario(tiny_scenario, {"simulation.steps": 2})
     local = run_experiment(sf, tmp_path / "local", workers=1, tables=RESULT_TABLES)

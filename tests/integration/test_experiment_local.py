@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.summary import write_results
+from sim.config.scenario_file import apply_overrides, load_scenario, parse_scenario
 from sim.experiment.executors import LocalPool, Task, _Pending
 from sim.experiment.runner import (
     FAULTS_ENV,
@@ -24,10 +26,8 @@ from sim.experiment.runner import (
     run_experiment,
     run_seed,
 )
-from sim.report import render_report
-from sim.analysis.summary import write_results
 from sim.experiment.runstore import RESULT_TABLES, RunStore, decode_run
-from sim.config.scenario_file import apply_overrides, load_scenario, parse_scenario
+from sim.report import render_report
 
 VARIANTS = [{}, {"market.value_sensitivity": 2.5}, {"network.rewire_p": 0.3}]
 TABLES = [f"{t}.csv" for t in RESULT_TABLES] + ["scenarios.csv"]

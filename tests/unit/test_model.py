@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from sim.model.agents.customers import Customer
-from sim.model.behaviour.churn import CHURN_REASONS
-from sim.model.metrics import ACQUISITION_CHANNELS, METRICS
-from sim.model.market import MarketModel
 from sim.config.presets import PRESETS
 from sim.config.schema import AcquisitionMix, Policy, RetentionMix, Scenario
+from sim.model.agents.customers import Customer
+from sim.model.behaviour.churn import CHURN_REASONS
+from sim.model.market import MarketModel
+from sim.model.metrics import ACQUISITION_CHANNELS, METRICS
 
 # -------------------------------------------------------------------------- the API
 

@@ -10,17 +10,13 @@ import pandas as pd
 import pytest
 
 from sim.analysis.statistics import mean_ci, paired_difference_ci
-from sim.experiment.runner import replication_seeds
-from sim.analysis.summary import (
-    HEADLINES,
-    TableStream,
-    atomic_write_text,
-    outcomes_of_run,
-    summarize,
-    write_results,
-)
-from sim.experiment.runstore import RESULT_TABLES, RunRecord, RunStore, encode_run
+from sim.analysis.summary import summarize, write_results
+from sim.common.files import TableStream, atomic_write_text
+from sim.common.outcomes import HEADLINES
+from sim.common.seeds import replication_seeds
 from sim.config.scenario_file import parse_scenario
+from sim.experiment.runstore import RESULT_TABLES, RunRecord, RunStore, encode_run
+from sim.model.outcomes import outcomes_of_run
 
 
 def _outcomes(values: dict[str, list[float]], firms=("focal", "rival")) -> pd.DataFrame:

@@ -11,9 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.statistics import paired_difference_ci
-from sim.report.data import ResultsData
-from sim.report.html import robustness_section
 from sim.analysis.robustness import (
     headline,
     leading_pair,
@@ -23,7 +20,10 @@ from sim.analysis.robustness import (
     robustness_table,
     write_robustness,
 )
+from sim.analysis.statistics import paired_difference_ci
 from sim.config.scenario_file import parse_scenario
+from sim.report.data import ResultsData
+from sim.report.html import robustness_section
 
 POLICIES = ["a", "b", "c"]
 

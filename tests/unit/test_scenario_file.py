@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from sim.config.presets import PRESETS
-from sim.config.schema import Scenario
 from sim.config.scenario_file import (
     ScenarioError,
     ScenarioFile,
@@ -24,6 +23,7 @@ from sim.config.scenario_file import (
     parse_set_option,
     read_header,
 )
+from sim.config.schema import Scenario
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

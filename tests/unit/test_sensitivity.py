@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config.scenario_file import parse_scenario
 from sim.analysis.sensitivity import (
     NOISE_FLOOR,
     SensitivityError,
@@ -23,6 +22,7 @@ from sim.analysis.sensitivity import (
     design_size,
     sensitivity_table,
 )
+from sim.config.scenario_file import parse_scenario
 
 PI = math.pi
 # three unbounded numeric parameters of the schema, used as plain inputs x1, x2, x3

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from sim.analysis.statistics import mean_ci, paired_difference_ci
-from sim.config.scenario_file import parse_scenario
 from sim.analysis.sweep import (
     SweepError,
     SweepParameter,
@@ -16,6 +15,7 @@ from sim.analysis.sweep import (
     summarize_sweep,
     sweep_parameter,
 )
+from sim.config.scenario_file import parse_scenario
 
 WOM = "market.word_of_mouth.p_referral_conversion"
 

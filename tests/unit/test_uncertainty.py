@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.analysis.summary import HEADLINES
+from sim.common.outcomes import HEADLINES
+from sim.config.experiment_spec import OUTCOMES, UncertaintySpec
 from sim.config.scenario_file import (
     ScenarioError,
     apply_overrides,
@@ -31,7 +32,6 @@ from sim.experiment.sampling import (
     unit_sample,
     variants_from_unit,
 )
-from sim.config.experiment_spec import OUTCOMES, UncertaintySpec
 
 WOM = "market.word_of_mouth.p_referral_conversion"
 
@@ -59,7 +59,9 @@ def sf():
 
 
 def test_the_experiment_outcomes_are_the_results_headlines():
-    from sim.cli import experiments as cli_experiment  # keeps its own copy so the parser imports no pydantic
+    from sim.cli import (
+        experiments as cli_experiment,  # keeps its own copy so the parser imports no pydantic
+    )
 
     assert set(OUTCOMES) == set(HEADLINES)
     assert cli_experiment.OUTCOMES == OUTCOMES

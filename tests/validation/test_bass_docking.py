@@ -38,8 +38,8 @@ import numpy as np
 import pytest
 
 from sim.analysis.statistics import bass_cdf, fit_bass
-from sim.model.market import MarketModel
 from sim.config.schema import AcquisitionMix, Policy, Scenario
+from sim.model.market import MarketModel
 
 P, Q = 0.03, 0.38  # per year: Sultan, Farley & Lehmann (1990) meta-analytic means
 N = 10_000

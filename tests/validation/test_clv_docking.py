@@ -33,8 +33,8 @@ import numpy as np
 import pytest
 
 from sim.analysis.statistics import clv_closed_form
-from sim.model.market import MarketModel
 from sim.config.schema import Policy, Scenario
+from sim.model.market import MarketModel
 
 STEPS_PER_YEAR = 12
 R = 0.95  # retention per month

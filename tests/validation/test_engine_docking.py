@@ -42,10 +42,10 @@ import pytest
 from scipy import stats
 
 from sim.analysis.statistics import agree_within, welch_z
-from sim.model.behaviour.churn import CHURN_REASONS
-from sim.model.metrics import TIERS
-from sim.model.market import MarketModel
 from sim.config.schema import Scenario
+from sim.model.behaviour.churn import CHURN_REASONS
+from sim.model.market import MarketModel
+from sim.model.metrics import TIERS
 
 N_CUSTOMERS = 2_000
 STEPS = 52

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.config.schema import Policy, Scenario
 from sim.model.agents.firms import ACQUISITION_LEVERS, RETENTION_LEVERS
 from sim.model.market import MarketModel
-from sim.config.schema import Policy, Scenario
 
 pytestmark = pytest.mark.slow
 

@@ -31,8 +31,8 @@ from sim.model.behaviour.value import choose_firm, delivered_value, draw_value_w
 from sim.model.behaviour.word_of_mouth import draw_tellings, pick_contacts, referral_converts
 
 if TYPE_CHECKING:
-    from sim.model.market import MarketModel
     from sim.config.schema import Scenario
+    from sim.model.market import MarketModel
 
 __all__ = ["NO_FIRM", "Customer", "CustomerPopulation"]
 

@@ -14,11 +14,16 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.behaviour.staff import morale_target, quit_probability, skill_after_training, staff_quality
+from sim.model.behaviour.staff import (
+    morale_target,
+    quit_probability,
+    skill_after_training,
+    staff_quality,
+)
 
 if TYPE_CHECKING:
-    from sim.model.agents.firms import Firm
     from sim.config.schema import EmployeeSpec
+    from sim.model.agents.firms import Firm
 
 __all__ = ["Employee", "Staff", "StaffReport"]
 

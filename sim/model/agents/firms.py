@@ -14,8 +14,8 @@ from sim.model.behaviour.levers import draw_capacity, exposure_probability, serv
 from sim.model.behaviour.value import signed_offer
 
 if TYPE_CHECKING:
-    from sim.model.market import MarketModel
     from sim.config.schema import CompetitorSpec, FirmSpec, Policy
+    from sim.model.market import MarketModel
 
 __all__ = ["ACQUISITION_LEVERS", "RETENTION_LEVERS", "Competitor", "Firm"]
 

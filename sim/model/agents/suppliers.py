@@ -21,8 +21,8 @@ from sim.model.behaviour.supply import (
 )
 
 if TYPE_CHECKING:
-    from sim.model.agents.firms import Firm
     from sim.config.schema import SupplierSpec
+    from sim.model.agents.firms import Firm
 
 __all__ = ["Supplier"]
 
