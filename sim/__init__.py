@@ -1,11 +1,22 @@
 """marketsim: an agent-based market simulator for acquisition vs. retention strategy.
 
->>> from sim import MarketModel, Scenario
->>> model = MarketModel(Scenario.default(), policy="balanced", seed=7)  # doctest: +SKIP
->>> model.run(156).results()  # doctest: +SKIP
+The library entry point is :func:`run_scenario`: a scenario file, a bundled scenario's
+name or a :class:`Scenario` built in Python in, a :class:`Results` of pandas DataFrames
+out (``.write(folder)`` and ``.report(folder)`` give the same results folder as the
+``marketsim`` command). :class:`MarketModel` is the Mesa model itself, for stepping one
+market by hand or with ``mesa.batch_run``.
+
+>>> import sim
+>>> res = sim.run_scenario(
+...     "retention_vs_acquisition",
+...     policies=["balanced", "retention_heavy"],
+...     replications=2, steps=4, overrides={"market.n_customers": 300},
+... )
+>>> list(res.summary.columns[:3])
+['policy', 'firm', 'outcome']
 
 The public names are imported on first use (PEP 562), so ``marketsim --help`` and
-``marketsim validate`` start without loading Mesa and the engines.
+``marketsim list`` start without loading pandas, Mesa and the engines.
 """
 
 from __future__ import annotations
@@ -16,9 +27,30 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.config.presets import PRESETS, get_policy
     from sim.config.schema import Policy, Scenario
+    from sim.config.scenario_file import ScenarioFile, load_scenario
     from sim.model.market import MarketModel
+    from sim.pipeline import (
+        Results,
+        read_results,
+        run_scenario,
+        run_sensitivity,
+        run_sweep,
+    )
 
-__all__ = ["PRESETS", "MarketModel", "Policy", "Scenario", "get_policy"]
+__all__ = [
+    "PRESETS",
+    "MarketModel",
+    "Policy",
+    "Results",
+    "Scenario",
+    "ScenarioFile",
+    "get_policy",
+    "load_scenario",
+    "read_results",
+    "run_scenario",
+    "run_sensitivity",
+    "run_sweep",
+]
 __version__ = "0.1.0"
 
 _HOME = {
@@ -27,6 +59,13 @@ _HOME = {
     "get_policy": "sim.config.presets",
     "Policy": "sim.config.schema",
     "Scenario": "sim.config.schema",
+    "ScenarioFile": "sim.config.scenario_file",
+    "load_scenario": "sim.config.scenario_file",
+    "Results": "sim.pipeline",
+    "read_results": "sim.pipeline",
+    "run_scenario": "sim.pipeline",
+    "run_sensitivity": "sim.pipeline",
+    "run_sweep": "sim.pipeline",
 }
 
 

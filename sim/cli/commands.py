@@ -1,57 +1,57 @@
-"""The ``marketsim`` command: run, validate, list, new, report.
+"""The ``marketsim`` command: run, validate, list, new, report (sweep and sensitivity in
+:mod:`sim.cli.experiments`), a thin layer over :mod:`sim.pipeline`.
 
 Exit codes: 0 success; 2 a user error (bad scenario file, bad arguments, missing file or
 folder, a resume that does not match), reported in one friendly message without a
 traceback; 3 some runs of an experiment failed (each listed with its coordinates and
 seed; the finished runs are kept for ``--resume``); 1 an unexpected error (a bug: the
-traceback is printed so it can be reported); 130 interrupted (Ctrl-C).
+traceback is printed so it can be reported); 130 interrupted (Ctrl-C). Every error
+marketsim raises on purpose carries its exit code (:class:`sim.common.errors.MarketsimError`).
+
+The pipeline is imported inside the commands that run it, so ``--help``, ``--version``
+and ``list`` start without loading pandas, Mesa and the model.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from sim import __version__
+from sim.cli.common import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUNS_FAILED,
+    EXIT_USER,
+    Progress,
+    add_scenario_arguments,
+    error,
+    overrides_of,
+    positive_int,
+    resume_hint,
+)
+from sim.cli.experiments import add_commands as add_experiment_commands
 from sim.common.errors import MarketsimError, ScenarioError, UserError
+from sim.config.bundled import FLAGSHIP, bundled_scenarios, resolve_scenario_path, scenarios_dir
 
-if TYPE_CHECKING:
-    from sim.config.scenario_file import ScenarioFile
-
-__all__ = ["EXIT_BUG", "EXIT_OK", "EXIT_RUNS_FAILED", "EXIT_USER", "bundled_scenarios", "main"]
-
-EXIT_OK = 0
-EXIT_BUG = 1
-EXIT_USER = 2
-EXIT_RUNS_FAILED = 3
-EXIT_INTERRUPTED = 130
-
-FLAGSHIP = "retention_vs_acquisition"
-
-
-# --------------------------------------------------------------------------- bundled scenarios
-
-
-def scenarios_dir() -> Path:
-    """The bundled scenarios' folder (``MARKETSIM_SCENARIOS`` overrides it)."""
-    env = os.environ.get("MARKETSIM_SCENARIOS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "scenarios"
-
-
-def bundled_scenarios() -> dict[str, Path]:
-    """Bundled scenario name -> file, sorted by name."""
-    folder = scenarios_dir()
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+__all__ = [
+    "EXIT_BUG",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_RUNS_FAILED",
+    "EXIT_USER",
+    "FLAGSHIP",
+    "build_parser",
+    "bundled_scenarios",
+    "main",
+]
 
 
 def _purpose(path: Path) -> str:
@@ -61,97 +61,32 @@ def _purpose(path: Path) -> str:
     return header.splitlines()[0] if header else "(no description)"
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
-def _overrides(
-    args: argparse.Namespace, replications_key: str = "simulation.replications"
-) -> dict[str, object]:
-    """--set, --replications, --seed and --steps as overrides by key path."""
-    from sim.config.scenario_file import parse_set_option
-
-    out: dict[str, object] = {}
-    for option in getattr(args, "set", None) or []:
-        key, value = parse_set_option(option)
-        out[key] = value
-    for flag, key in (
-        ("replications", replications_key),
-        ("seed", "simulation.seed"),
-        ("steps", "simulation.steps"),
-    ):
-        value = getattr(args, flag, None)
-        if value is not None:
-            out[key] = value
-    return out
-
-
-def _resolve_scenario_path(text: str) -> Path:
-    """A path, or the name of a bundled scenario."""
-    path = Path(text)
-    if path.exists() or path.suffix == ".toml" or os.sep in text:
-        return path
-    bundled = bundled_scenarios()
-    if text in bundled:
-        return bundled[text]
-    return path
-
-
-def _load(
-    args: argparse.Namespace, replications_key: str = "simulation.replications"
-) -> tuple[Path, ScenarioFile]:
-    """The scenario named on the command line, with --set/--seed/--steps/--replications.
-
-    ``replications_key``: which key --replications sets (sweeps and sensitivity set the
-    replications per sampled market, ``experiment.replications``).
-    """
-    from sim.config.scenario_file import load_scenario
-
-    path = _resolve_scenario_path(args.scenario)
-    return path, load_scenario(path, _overrides(args, replications_key))
-
-
-def _err(message: str) -> None:
-    print(f"marketsim: error: {message}", file=sys.stderr)
-
-
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a scenario, print every resolved value and the size of its experiment."""
     from sim.config.scenario_file import dump_toml
-    from sim.experiment.sampling import replications_per_scenario, scenario_variants
+    from sim.pipeline import plan_run
 
-    path, sf = _load(args)
-    markets = len(scenario_variants(sf))
-    replications = replications_per_scenario(sf)
-    runs = len(sf.policies) * markets * replications
-    sampled = f" x {markets} sampled markets" if markets > 1 else ""
-    print(dump_toml(sf, f"Resolved from {path}: every value used, defaults filled in."), end="")
+    plan = plan_run(
+        resolve_scenario_path(args.scenario),
+        replications=args.replications,
+        seed=args.seed,
+        steps=args.steps,
+        overrides=overrides_of(args),
+    )
+    sf = plan.scenario
+    sampled = f" x {len(plan.variants)} sampled markets" if len(plan.variants) > 1 else ""
     print(
-        f"OK: {path} is valid: {len(sf.policies)} "
-        f"polic{'y' if len(sf.policies) == 1 else 'ies'} "
-        f"({', '.join(p.name for p in sf.policies)}){sampled} x {replications} "
-        f"replications = {runs} runs of {sf.simulation.steps} {sf.simulation.step_length}s, "
+        dump_toml(sf, f"Resolved from {plan.source}: every value used, defaults filled in."),
+        end="",
+    )
+    print(
+        f"OK: {plan.source} is valid: {plan.n_policies} "
+        f"polic{'y' if plan.n_policies == 1 else 'ies'} "
+        f"({', '.join(p.name for p in sf.policies)}){sampled} x {plan.replications} "
+        f"replications = {plan.runs} runs of {sf.simulation.steps} {sf.simulation.step_length}s, "
         f"{sf.market.n_customers:,} people, {1 + len(sf.competitors)} "
         f"firm{'s' if sf.competitors else ''}.",
         file=sys.stderr,
@@ -159,187 +94,73 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _Progress:
-    """A rich progress bar: runs done, steps done, time left."""
-
-    def __init__(self, total_runs: int, total_steps: int, quiet: bool) -> None:
-        self.bar = None
-        self.task = None
-        self.runs = 0
-        self.total_runs = total_runs
-        if quiet:
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("[bold]simulating"),
-            BarColumn(),
-            TextColumn("runs {task.fields[runs]}/{task.fields[total_runs]}"),
-            TextColumn("steps {task.completed:,.0f}/{task.total:,.0f}"),
-            TextColumn("elapsed"),
-            TimeElapsedColumn(),
-            TextColumn("left"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self.task = self.bar.add_task("runs", total=total_steps, runs=0, total_runs=total_runs)
-
-    def __call__(self, runs: int, steps: int) -> None:
-        if self.bar is None:
-            return
-        self.runs += runs
-        assert self.task is not None
-        self.bar.update(self.task, advance=steps, runs=self.runs)
-
-    def __enter__(self) -> _Progress:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-@contextmanager
-def _resume_hint(out: Path, args: argparse.Namespace) -> Iterator[None]:
-    """On Ctrl-C, say that the finished runs are kept and how to continue."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        _err(
-            f"the finished runs are kept in {out / 'runs'}: run the same command again "
-            "with --resume to continue where it stopped"
-        )
-        raise
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.analysis.summary import write_results
-    from sim.config.scenario_file import read_header
-    from sim.experiment.runner import default_workers, plan_runs, run_experiment
-    from sim.experiment.runstore import RESULT_TABLES
-    from sim.experiment.sampling import scenario_variants
-    from sim.report import render_report
-    from sim.report.data import load_results
-    from sim.report.html import headline
+    """Every policy x sampled market x replication into a results folder, then the report."""
+    from sim.experiment.runner import default_workers
+    from sim.pipeline import execute, plan_run
 
-    path, sf = _load(args)
-    out = Path(args.out) if args.out else Path("results") / path.stem
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a folder")
+    path = resolve_scenario_path(args.scenario)
+    plan = plan_run(
+        path,
+        replications=args.replications,
+        seed=args.seed,
+        steps=args.steps,
+        overrides=overrides_of(args),
+        out=Path(args.out) if args.out else Path("results") / path.stem,
+    )
+    assert plan.out is not None
+    if plan.out.exists() and not plan.out.is_dir():
+        raise UserError(f"--out {plan.out}: exists and is not a folder")
     if args.scheduler and args.executor != "dask":
         raise UserError("--scheduler needs --executor dask")
-    variants = scenario_variants(sf)
-    runs = len(plan_runs(sf, variants))
-    workers = args.workers or default_workers(runs)
+    workers = args.workers or default_workers(plan.runs)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     where = (
         f"the Dask cluster at {args.scheduler}"
         if args.scheduler
-        else f"{min(workers, runs)} {'Dask ' if args.executor == 'dask' else ''}worker(s)"
+        else f"{min(workers, plan.runs)} {'Dask ' if args.executor == 'dask' else ''}worker(s)"
     )
-    scenarios = f" x {len(variants)} scenarios" if len(variants) > 1 else ""
-    say(
-        f"{sf.name}: {len(sf.policies)} policies{scenarios} x "
-        f"{runs // (len(sf.policies) * len(variants))} replications = {runs} runs of "
-        f"{sf.simulation.steps} {sf.simulation.step_length}s, {sf.market.n_customers:,} "
-        f"people, on {where} -> {out}/" + (" (resuming)" if args.resume else "")
-    )
+    say(plan.describe(where=where) + (" (resuming)" if args.resume else ""))
     started = time.perf_counter()
-    started_at = time.time()
-    progress = _Progress(runs, runs * sf.simulation.steps, args.quiet)
-    with progress, _resume_hint(out, args):
-        experiment = run_experiment(
-            sf,
-            out,
-            variants=variants,
+    with Progress(plan.runs, plan.total_steps, args.quiet) as progress, resume_hint(plan.out):
+        results = execute(
+            plan,
             workers=workers,
             executor=args.executor,
             scheduler=args.scheduler,
             resume=args.resume,
             progress=progress,
-            tables=RESULT_TABLES,
+            command_line=["marketsim", *sys.argv[1:]],
         )
-    write_results(
-        sf,
-        experiment,
-        source=str(path),
-        header=read_header(path),
-        command_line=["marketsim", *sys.argv[1:]],
-        workers=min(workers, runs),
-        started=started_at,
-    )
-    robust_lines: list[str] = []
-    if getattr(sf, "uncertainties", None):
-        from sim.analysis.robustness import write_robustness
-
-        robust_lines = write_robustness(out, sf)
-    simulated = time.perf_counter() - started
-    report_path = None
-    if sf.outputs.plots or sf.outputs.report:
-        report_path, _ = render_report(out)
     total = time.perf_counter() - started
-    resumed = f", {experiment.resumed} runs kept from before" if experiment.resumed else ""
-    say(f"done in {total:.1f} s (simulation {simulated:.1f} s{resumed}); results in {out}/")
-    if report_path is not None:
-        say(f"report: {report_path}")
+    resumed = results.manifest.get("runs_resumed", 0)
+    kept = f", {resumed} runs kept from before" if resumed else ""
+    say(f"done in {total:.1f} s{kept}; results in {plan.out}/")
+    report = plan.out / "report.html"
+    if report.is_file():
+        say(f"report: {report}")
     if not args.quiet:
-        # Across sampled markets the pooled comparison hides what matters: who wins where.
-        for line in robust_lines or headline(load_results(out)):
+        for line in results.headline:
             print(line)
     return EXIT_OK
 
 
-def _redraw_robustness(folder: Path, quiet: bool) -> None:
-    """Re-draw the robustness tables and figures of a folder that has them.
-
-    They are judged on the folder's own ``scenario.resolved.toml`` (policies, outcome,
-    focal firm), so ``marketsim report`` needs nothing but the folder.
-    """
-    resolved = folder / "scenario.resolved.toml"
-    if not (folder / "robustness.csv").is_file() or not resolved.is_file():
-        return
-    from sim.analysis.robustness import write_robustness
-    from sim.config.scenario_file import ScenarioError, load_scenario
-
-    try:
-        sf = load_scenario(resolved)
-    except ScenarioError as exc:  # e.g. a graph file that has moved since the run
-        if not quiet:
-            print(f"robustness figures kept as they were: {exc}", file=sys.stderr)
-        return
-    write_robustness(folder, sf)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from sim.report import ResultsFolderError, render_report
+    """Re-draw the figures and the report of a results folder from its files alone."""
+    from sim.pipeline import redraw
 
-    try:
-        _redraw_robustness(Path(args.folder), args.quiet)
-        path, plots = render_report(args.folder)
-    except ResultsFolderError as exc:
-        raise UserError(str(exc)) from None
+    drawn, skipped, path = redraw(Path(args.folder), quiet=args.quiet)
     if not args.quiet:
-        drawn = sum(1 for p in plots if p.png is not None)
-        skipped = [p for p in plots if p.skipped]
         print(f"{drawn} figures drawn" + (f", {len(skipped)} skipped:" if skipped else ""))
-        for p in skipped:
-            print(f"  {p.name}: {p.skipped}")
+        for name, why in skipped:
+            print(f"  {name}: {why}")
         if path is not None:
             print(f"report: {path}")
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """The bundled scenarios and the question each answers."""
     bundled = bundled_scenarios()
     if not bundled:
         raise UserError(f"no bundled scenarios found in {scenarios_dir()}")
@@ -356,6 +177,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    """Copy a bundled scenario as a starting point, renamed."""
     bundled = bundled_scenarios()
     name = args.name
     source_name = args.source or (Path(name).stem if Path(name).stem in bundled else FLAGSHIP)
@@ -384,8 +206,6 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from sim import __version__
-
     parser = argparse.ArgumentParser(
         prog="marketsim",
         description=(
@@ -397,24 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"marketsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def scenario_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("scenario", metavar="SCENARIO", help="scenario .toml file or bundled name")
-        p.add_argument(
-            "--set",
-            action="append",
-            metavar="KEY.PATH=VALUE",
-            help="override one value, e.g. --set market.n_customers=5000 (repeatable)",
-        )
-        p.add_argument("--replications", type=_positive_int, metavar="R")
-        p.add_argument("--seed", type=_non_negative_int, metavar="S")
-        p.add_argument("--steps", type=_positive_int, metavar="T")
-
     run = sub.add_parser("run", help="run every policy x replication and write a results folder")
-    scenario_args(run)
+    add_scenario_arguments(run)
     run.add_argument("--out", metavar="DIR", help="results folder (default results/<scenario>)")
     run.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="worker processes, local or in a Dask LocalCluster (default: min(cores, runs))",
     )
@@ -439,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a scenario and print the resolved values")
-    scenario_args(validate)
+    add_scenario_arguments(validate)
     validate.set_defaults(func=cmd_validate)
 
     lst = sub.add_parser("list", help="show the bundled scenarios")
@@ -458,9 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("folder", metavar="DIR")
     report.add_argument("--quiet", "-q", action="store_true")
     report.set_defaults(func=cmd_report)
-    from sim.cli.experiments import add_commands
 
-    add_commands(sub)  # sweep, sensitivity
+    add_experiment_commands(sub)  # sweep, sensitivity
     return parser
 
 
@@ -475,15 +282,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USER
     try:
-        return args.func(args)
+        return int(args.func(args))
     except ScenarioError as exc:  # its message already names the file
         print(str(exc), file=sys.stderr)
         return exc.exit_code
     except MarketsimError as exc:
-        _err(str(exc))
+        error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        _err("interrupted; tables appear only when complete, none was left half-written")
+        error("interrupted; tables appear only when complete, none was left half-written")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK

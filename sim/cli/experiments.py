@@ -1,9 +1,9 @@
 """The ``marketsim sweep`` and ``marketsim sensitivity`` commands.
 
-Both run every policy on many variants of one scenario through
-:func:`sim.experiment.runner.run_experiment` (so they resume, run on a local pool or a Dask
-cluster, and use common random numbers like ``marketsim run``) and then analyse the
-outcomes: a grid of one or two parameters (``sweep.csv``, line plots or heatmaps), or a
+Both run every policy on many variants of one scenario through :mod:`sim.pipeline`, like
+``marketsim run`` (so they resume, run on a local pool or a Dask cluster, use common random
+numbers, and write a manifest and a summary that ``marketsim report`` redraws from), then
+analyse the outcomes: a grid of one or two parameters (``sweep.csv``, line plots or heatmaps), or a
 SALib design over the ``[uncertainties]`` ranges (``sensitivity.csv``, a tornado plot).
 :func:`add_commands` hooks them into the main parser.
 """
@@ -16,43 +16,34 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.commands import (
+from sim.cli.common import (
     EXIT_OK,
-    UserError,
-    _non_negative_int,
-    _positive_int,
-    _Progress,
+    Progress,
+    add_scenario_arguments,
+    overrides_of,
+    positive_int,
+    resume_hint,
 )
-from sim.cli.commands import _load as _load_scenario
+from sim.common.errors import DesignError, UserError
 from sim.common.outcomes import OUTCOME_NAMES
+from sim.config.bundled import resolve_scenario_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.config.scenario_file import ScenarioFile
+    from sim.pipeline import Plan
 
-__all__ = ["add_commands", "cmd_sensitivity", "cmd_sweep"]
+__all__ = ["OUTCOMES", "add_commands", "cmd_sensitivity", "cmd_sweep"]
 
 OUTCOMES = OUTCOME_NAMES
 
 
 def _common(p: argparse.ArgumentParser, what: str, command: str) -> None:
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario .toml file or bundled name")
-    p.add_argument(
-        "--set",
-        action="append",
-        metavar="KEY.PATH=VALUE",
-        help="override one value, e.g. --set market.n_customers=5000 (repeatable)",
-    )
-    p.add_argument(
-        "--replications",
-        type=_positive_int,
-        metavar="R",
-        help=f"replications per {what} (default: experiment.replications, else "
+    add_scenario_arguments(
+        p,
+        replications_help=f"replications per {what} (default: experiment.replications, else "
         "simulation.replications)",
     )
-    p.add_argument("--seed", type=_non_negative_int, metavar="S", help="simulation.seed")
-    p.add_argument("--steps", type=_positive_int, metavar="T", help="simulation.steps")
     p.add_argument(
         "--outcome",
         choices=OUTCOMES,
@@ -62,7 +53,7 @@ def _common(p: argparse.ArgumentParser, what: str, command: str) -> None:
         "--out", metavar="DIR", help=f"results folder (default results/<scenario>-{command})"
     )
     p.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="worker processes (default: cores)"
+        "--workers", type=positive_int, metavar="N", help="worker processes (default: cores)"
     )
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument(
@@ -98,7 +89,7 @@ def add_commands(sub: Any) -> None:
     sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
     sens.add_argument(
         "--samples",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="sobol: base samples, a power of 2 (runs N x (parameters + 2) markets; default "
         "32); morris: trajectories (N x (parameters + 1) markets; default 10)",
@@ -109,54 +100,42 @@ def add_commands(sub: Any) -> None:
 # --------------------------------------------------------------------------- shared steps
 
 
-def _load(args: argparse.Namespace) -> tuple[Path, ScenarioFile]:
-    return _load_scenario(args, replications_key="experiment.replications")
-
-
-def _out_dir(args: argparse.Namespace, path: Path, command: str) -> Path:
+def _options(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The pipeline's plan options from the command line."""
+    path = resolve_scenario_path(args.scenario)
     out = Path(args.out) if args.out else Path("results") / f"{path.stem}-{command}"
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
     if args.scheduler and args.executor != "dask":
         raise UserError("--scheduler needs --executor dask")
-    return out
+    return {
+        "replications": args.replications,
+        "seed": args.seed,
+        "steps": args.steps,
+        "overrides": overrides_of(args),
+        "outcome": args.outcome,
+        "out": out,
+    }
 
 
-def _run(
-    args: argparse.Namespace, sf: ScenarioFile, variants: list[dict[str, Any]], out: Path, what: str
-) -> None:
-    """Run every policy on every variant into ``out`` with a progress bar."""
-    from sim.common.files import atomic_write_text
-    from sim.config.scenario_file import dump_toml
-    from sim.experiment.runner import default_workers, plan_runs, run_experiment
+def _execute(args: argparse.Namespace, plan: Plan) -> Any:
+    """Run the plan with a progress bar; the pipeline writes tables, figures and manifest."""
+    from sim.experiment.runner import default_workers
+    from sim.pipeline import execute
 
-    runs = len(plan_runs(sf, variants))
-    reps = runs // (len(sf.policies) * len(variants))
-    workers = args.workers or default_workers(runs)
+    assert plan.out is not None
+    workers = args.workers or default_workers(plan.runs)
     if not args.quiet:
-        print(
-            f"{sf.name}: {len(sf.policies)} policies x {len(variants)} {what} x {reps} "
-            f"replication{'s' if reps != 1 else ''} = {runs} runs of "
-            f"{sf.simulation.steps} {sf.simulation.step_length}s, "
-            f"{sf.market.n_customers:,} people -> {out}/",
-            file=sys.stderr,
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["marketsim", *sys.argv[1:]])
-    atomic_write_text(
-        out / "scenario.resolved.toml",
-        dump_toml(sf, f"Resolved scenario of: {command}\nEvery value used, defaults filled in."),
-    )
-    with _Progress(runs, runs * sf.simulation.steps, args.quiet) as progress:
-        run_experiment(
-            sf,
-            out,
-            variants=variants,
+        print(plan.describe(), file=sys.stderr)
+    with Progress(plan.runs, plan.total_steps, args.quiet) as progress, resume_hint(plan.out):
+        return execute(
+            plan,
             workers=workers,
             executor=args.executor,
             scheduler=args.scheduler,
             resume=args.resume,
             progress=progress,
+            command_line=["marketsim", *sys.argv[1:]],
         )
 
 
@@ -165,35 +144,24 @@ def _run(
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Every policy at every grid point; sweep.csv and the figures."""
-    from sim.analysis.sweep import (
-        SweepError,
-        check_parameters,
-        grid_variants,
-        sweep_parameter,
-        write_sweep,
-    )
+    from sim.pipeline import plan_sweep
 
-    path, sf = _load(args)
-    try:
-        parameters = [sweep_parameter(sf, option) for option in args.param]
-        check_parameters(parameters)
-    except SweepError as exc:
-        raise UserError(str(exc)) from None
-    out = _out_dir(args, path, "sweep")
-    outcome = args.outcome or sf.experiment.outcome
-    started = time.perf_counter()
-    variants = grid_variants(parameters)
-    if sf.uncertainties and not args.quiet:
+    options = _options(args, "sweep")
+    plan = plan_sweep(resolve_scenario_path(args.scenario), args.param, **options)
+    if plan.scenario.uncertainties and not args.quiet:
         print(
             "note: a sweep does not sample [uncertainties]; every parameter but the swept "
             "ones keeps the value written in the file",
             file=sys.stderr,
         )
-    _run(args, sf, variants, out, "grid points")
-    table = write_sweep(out, sf, parameters, outcome)
+    started = time.perf_counter()
+    results = _execute(args, plan)
     if not args.quiet:
-        print(f"done in {time.perf_counter() - started:.1f} s; results in {out}/", file=sys.stderr)
-        for line in _sweep_lines(table, [p.path for p in parameters], outcome):
+        print(
+            f"done in {time.perf_counter() - started:.1f} s; results in {plan.out}/",
+            file=sys.stderr,
+        )
+        for line in _sweep_lines(results.sweep, [p.path for p in plan.parameters], plan.outcome):
             print(line)
     return EXIT_OK
 
@@ -232,30 +200,22 @@ def _sweep_lines(table: pd.DataFrame, paths: list[str], outcome: str) -> list[st
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """A SALib design over the [uncertainties]; sensitivity.csv and the tornado plot."""
-    from sim.analysis.sensitivity import (
-        DEFAULT_SAMPLES,
-        SensitivityError,
-        design,
-        write_sensitivity,
-    )
+    from sim.pipeline import plan_sensitivity
 
-    path, sf = _load(args)
-    samples = args.samples or DEFAULT_SAMPLES[args.method]
+    options = _options(args, "sensitivity")
+    path = resolve_scenario_path(args.scenario)
     try:
-        _, _, variants = design(sf, args.method, samples)
-    except SensitivityError as exc:
-        raise UserError(f"{path}: {exc}") from None
-    out = _out_dir(args, path, "sensitivity")
-    outcome = args.outcome or sf.experiment.outcome
+        plan = plan_sensitivity(path, method=args.method, samples=args.samples, **options)
+    except DesignError as exc:
+        raise DesignError(f"{path}: {exc}") from None
     started = time.perf_counter()
-    _run(args, sf, variants, out, "sampled markets")
-    try:
-        table = write_sensitivity(out, sf, args.method, samples, outcome)
-    except SensitivityError as exc:
-        raise UserError(str(exc)) from None
+    results = _execute(args, plan)
     if not args.quiet:
-        print(f"done in {time.perf_counter() - started:.1f} s; results in {out}/", file=sys.stderr)
-        for line in _sensitivity_lines(table, args.method):
+        print(
+            f"done in {time.perf_counter() - started:.1f} s; results in {plan.out}/",
+            file=sys.stderr,
+        )
+        for line in _sensitivity_lines(results.sensitivity, args.method):
             print(line)
     return EXIT_OK
 
