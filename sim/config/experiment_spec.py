@@ -6,7 +6,7 @@ An ``[uncertainties]`` entry says how one market parameter varies across the sam
 markets; ``[experiment]`` says how many markets to sample, how, and on which outcome the
 policies are judged. Whether a key path names a numeric parameter, and whether every
 value it can take passes the parameter's own checks, is checked in
-:mod:`sim.config.scenario_file`, which owns the schema walk and the messages.
+:mod:`sim.config.parameters`.
 
 >>> UncertaintySpec.model_validate({"low": 0.08, "high": 0.2}).distribution
 'uniform'
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.common.outcomes import OUTCOME_NAMES
+from sim.config.units import Unit
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -168,7 +169,7 @@ class ExperimentSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    scenarios: int = Field(
+    scenarios: Annotated[int, Unit("markets")] = Field(
         20,
         ge=1,
         le=100_000,
@@ -177,12 +178,12 @@ class ExperimentSpec(BaseModel):
             "(ignored without [uncertainties])."
         ),
     )
-    replications: int | None = Field(
+    replications: Annotated[int, Unit("replications")] | None = Field(
         None,
         ge=1,
         description="Replications per sampled market; empty means simulation.replications.",
     )
-    seed: int | None = Field(
+    seed: Annotated[int, Unit("")] | None = Field(
         None,
         ge=0,
         description="Seed of the sampling of markets; empty means simulation.seed.",

@@ -3,8 +3,11 @@
 A :class:`Scenario` holds every parameter the model reads, each with a documented
 default, a unit and a range. Rates are given in natural units (per year, per customer)
 and converted to per-step values by the model. Unknown keys are errors, so a typo can
-never pass silently. The TOML loader (a later layer) fills these objects; the model
-never reads files.
+never pass silently. The TOML loader (:mod:`sim.config.scenario_file`) fills these objects; the model
+never reads files. Units are :class:`~sim.config.units.Unit` markers in the annotations.
+
+Longer than 500 lines on purpose: it is one declarative list of every parameter the model
+reads (a default, range, unit and meaning each), and it reads best as one reference.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.config.graph_files import FILE_GRAPH_KINDS, GraphKind
+from sim.config.keypaths import KeyPathError, UnknownKeyError, set_path, split_path
+from sim.config.units import NonNegative, Positive, Probability, Unit
 
 __all__ = [
+    "MAX_FIRMS",
     "AcquisitionMix",
     "AdvertisingSpec",
     "ChurnSpec",
@@ -31,6 +37,7 @@ __all__ = [
     "RetentionMix",
     "SatisfactionSpec",
     "Scenario",
+    "ScenarioSections",
     "SimulationSpec",
     "SupplierSpec",
     "WordOfMouthSpec",
@@ -38,9 +45,8 @@ __all__ = [
 
 STEPS_PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4}
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+MAX_FIRMS = 127
+"""The engine stores a customer's firm in an int8, so at most 127 firms (focal included)."""
 
 
 class Spec(BaseModel):
@@ -59,14 +65,16 @@ def _check_mix(values: dict[str, float], what: str) -> None:
 class SimulationSpec(Spec):
     """How long, how finely and how often to run."""
 
-    steps: int = Field(156, ge=1, description="Number of steps to simulate (156 weeks = 3 years).")
+    steps: Annotated[int, Unit("steps")] = Field(
+        156, ge=1, description="Number of steps to simulate (156 weeks = 3 years)."
+    )
     step_length: Literal["day", "week", "month", "quarter"] = Field(
         "week", description="Length of one step; per-year rates are converted with it."
     )
-    seed: int = Field(
+    seed: Annotated[int, Unit("")] = Field(
         12345, ge=0, description="Seed of the model's random generator (the only source of draws)."
     )
-    replications: int = Field(
+    replications: Annotated[int, Unit("replications")] = Field(
         10, ge=1, description="Replications per policy when an experiment runs this scenario."
     )
     engine: Literal["vectorized", "agent"] = Field(
@@ -122,10 +130,10 @@ class SatisfactionSpec(Spec):
     desire_weight: NonNegative = Field(
         3.0, description="Sensitivity to performance minus the customer's desired level."
     )
-    desired_value: float = Field(
+    desired_value: Annotated[float, Unit("value units")] = Field(
         0.15, description="Delivered value the average customer desires (value units, about -1..1)."
     )
-    baseline: float = Field(
+    baseline: Annotated[float, Unit("log-odds")] = Field(
         0.8, description="Log-odds of satisfaction when performance meets both."
     )
     learning_rate: Probability = Field(
@@ -140,10 +148,10 @@ class SatisfactionSpec(Spec):
     ltr_noise: NonNegative = Field(
         0.6, description="Spread of customers' personal bias on the 0-10 recommend scale."
     )
-    promoter_min_ltr: int = Field(
+    promoter_min_ltr: Annotated[int, Unit("points, 0-10")] = Field(
         9, ge=0, le=10, description="Likelihood to recommend at or above which a customer promotes."
     )
-    detractor_max_ltr: int = Field(
+    detractor_max_ltr: Annotated[int, Unit("points, 0-10")] = Field(
         6,
         ge=-1,
         le=10,
@@ -154,7 +162,7 @@ class SatisfactionSpec(Spec):
 class WordOfMouthSpec(Spec):
     """Referrals from promoters and deterrence from detractors (FACTS F1)."""
 
-    referrals_per_year: NonNegative = Field(
+    referrals_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         10.0, description="Contacts a promoter tells about the firm per year (potential deals)."
     )
     p_referral_conversion: Probability = Field(
@@ -164,23 +172,23 @@ class WordOfMouthSpec(Spec):
             "also needs the offer to beat their switching cost); about 1 in 8 told convert."
         ),
     )
-    peers_deterred_per_episode: NonNegative = Field(
+    peers_deterred_per_episode: Annotated[NonNegative, Unit("people")] = Field(
         25.0, description="Peers a customer tells when they become dissatisfied (F1: 25)."
     )
-    deterrence_half_life_weeks: Positive = Field(
+    deterrence_half_life_weeks: Annotated[Positive, Unit("weeks")] = Field(
         26.0, description="Half-life of a peer's deterrence against the firm, in weeks."
     )
-    deterrence_utility: NonNegative = Field(
+    deterrence_utility: Annotated[NonNegative, Unit("utility")] = Field(
         2.0, description="Utility penalty on a firm for a fully deterred prospect."
     )
-    referral_trust_utility: NonNegative = Field(
+    referral_trust_utility: Annotated[NonNegative, Unit("utility")] = Field(
         2.0,
         description=(
             "Utility a friend's recommendation adds when a rival's customer weighs switching "
             "(people trust friends more than advertising, F1)."
         ),
     )
-    referred_churn_multiplier: NonNegative = Field(
+    referred_churn_multiplier: Annotated[NonNegative, Unit("relative")] = Field(
         0.75,
         description="Churn hazard of referred customers relative to others (they stay longer).",
     )
@@ -194,14 +202,14 @@ class ChurnSpec(Spec):
     86% leave within a year); see sim.model.behaviour.churn.draw_churn.
     """
 
-    base_per_year: NonNegative = Field(
+    base_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.02,
         description=(
             "Hazard per year of leaving for reasons outside the model (moving away, no "
             "longer needing the product)."
         ),
     )
-    dissatisfaction_per_year: NonNegative = Field(
+    dissatisfaction_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.6, description="Hazard per year of leaving of a fully dissatisfied customer."
     )
     satisfaction_convexity: Positive = Field(
@@ -211,14 +219,14 @@ class ChurnSpec(Spec):
             "customers rarely leave (Heskett et al. 1994)."
         ),
     )
-    neglect_per_year: NonNegative = Field(
+    neglect_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.55,
         description=(
             "Hazard per year of leaving for lack of care of a customer long neglected (no "
             "care contact) at satisfaction 0.7."
         ),
     )
-    neglect_weeks: Positive = Field(
+    neglect_weeks: Annotated[Positive, Unit("weeks")] = Field(
         26.0, description="Weeks without care after which neglect is about 63% of its maximum."
     )
     neglect_satisfaction_exponent: NonNegative = Field(
@@ -228,17 +236,17 @@ class ChurnSpec(Spec):
             "((1 - satisfaction) / 0.3) to this power (0 = not at all)."
         ),
     )
-    unresolved_complaint_per_year: NonNegative = Field(
+    unresolved_complaint_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.5, description="Extra hazard per year of leaving while a complaint is unresolved."
     )
-    price_per_year: NonNegative = Field(
+    price_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.6,
         description="Extra hazard per year of leaving per 100% of price above the reference price.",
     )
     member_churn_reduction: Probability = Field(
         0.3, description="Share by which loyalty-program membership lowers every churn hazard."
     )
-    promotion_churn_multiplier: NonNegative = Field(
+    promotion_churn_multiplier: Annotated[NonNegative, Unit("relative")] = Field(
         1.5, description="Churn hazard of customers won by a promotion relative to others."
     )
 
@@ -247,7 +255,7 @@ class ComplaintSpec(Spec):
     """Service failures, complaints and their recovery."""
 
     p_complain: Probability = Field(0.5, description="Chance a customer complains after a failure.")
-    failure_penalty: NonNegative = Field(
+    failure_penalty: Annotated[NonNegative, Unit("value units")] = Field(
         0.6, description="Drop of perceived performance (value units) in a failed service."
     )
     p_recovery: Probability = Field(
@@ -264,7 +272,7 @@ class ComplaintSpec(Spec):
 class AdvertisingSpec(Spec):
     """How advertising and need create awareness and consideration."""
 
-    cost_per_exposure: Positive = Field(
+    cost_per_exposure: Annotated[Positive, Unit("money")] = Field(
         0.05, description="Cost of one advertising exposure to one person (money)."
     )
     p_aware_per_exposure: Probability = Field(
@@ -278,41 +286,47 @@ class AdvertisingSpec(Spec):
 class LeverCosts(Spec):
     """Unit costs and effects of each marketing lever (money per unit)."""
 
-    promotion_offer: Positive = Field(
+    promotion_offer: Annotated[Positive, Unit("money")] = Field(
         5.5, description="Cost of one new-customer promotion offer (mailing plus discount)."
     )
     promotion_response: Probability = Field(
         0.1, description="Chance a promotion offer makes its receiver consider buying now."
     )
-    promotion_utility: NonNegative = Field(
+    promotion_utility: Annotated[NonNegative, Unit("utility")] = Field(
         1.5, description="Utility bonus of a promotion offer for the offering firm."
     )
-    sales_visit: Positive = Field(72.0, description="Cost of one personal sales visit.")
-    sales_visit_utility: NonNegative = Field(
+    sales_visit: Annotated[Positive, Unit("money")] = Field(
+        72.0, description="Cost of one personal sales visit."
+    )
+    sales_visit_utility: Annotated[NonNegative, Unit("utility")] = Field(
         2.5, description="Utility bonus of a sales visit for the visiting firm."
     )
-    care_contact: Positive = Field(15.0, description="Cost of one care contact with a customer.")
+    care_contact: Annotated[Positive, Unit("money")] = Field(
+        15.0, description="Cost of one care contact with a customer."
+    )
     care_boost: Probability = Field(
         0.08, description="Share of the gap to full satisfaction a helpful care contact closes."
     )
-    care_min_interval_weeks: NonNegative = Field(
+    care_min_interval_weeks: Annotated[NonNegative, Unit("weeks")] = Field(
         6.0, description="Contacts closer together than this annoy instead of help (spam)."
     )
     spam_penalty: NonNegative = Field(0.03, description="Satisfaction lost to a pushy contact.")
-    loyalty_member_per_year: Positive = Field(
+    loyalty_member_per_year: Annotated[Positive, Unit("money per year")] = Field(
         40.0, description="Yearly cost of one loyalty-program member (rewards and running)."
     )
-    member_frequency_multiplier: Positive = Field(
+    member_frequency_multiplier: Annotated[Positive, Unit("relative")] = Field(
         1.5, description="Purchase frequency of members relative to non-members."
     )
-    member_basket_multiplier: Positive = Field(
+    member_basket_multiplier: Annotated[Positive, Unit("relative")] = Field(
         1.3, description="Spend per purchase of members relative to non-members."
     )
-    member_switching_cost: NonNegative = Field(
+    member_switching_cost: Annotated[NonNegative, Unit("utility")] = Field(
         0.5, description="Extra switching cost (utility) of a loyalty-program member."
     )
-    complaint_handling: Positive = Field(60.0, description="Cost of handling one complaint.")
-    service_per_customer_year: Positive = Field(
+    complaint_handling: Annotated[Positive, Unit("money")] = Field(
+        60.0, description="Cost of handling one complaint."
+    )
+    service_per_customer_year: Annotated[Positive, Unit("money per year")] = Field(
         40.0, description="Service spend per customer per year that closes 63% of the service gap."
     )
     service_max_gain: Probability = Field(
@@ -330,29 +344,31 @@ class MarketSpec(Spec):
     initial_awareness: Probability = Field(
         0.3, description="Chance a person is aware of a given firm at the start."
     )
-    initial_tenure_years: NonNegative = Field(
+    initial_tenure_years: Annotated[NonNegative, Unit("years")] = Field(
         2.0, description="Mean tenure of the customers firms have at the start (years)."
     )
-    reference_price: Positive = Field(
+    reference_price: Annotated[Positive, Unit("money")] = Field(
         50.0, description="Price that costs one unit of value to a fully price-weighted customer."
     )
     value_sensitivity: Positive = Field(
         5.0, description="Logit scale of delivered value in choices (multinomial logit)."
     )
-    outside_option_utility: float = Field(
+    outside_option_utility: Annotated[float, Unit("utility")] = Field(
         2.5, description="Utility of buying from no firm (a very low value forces a purchase)."
     )
-    need_per_year: NonNegative = Field(
+    need_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.03, description="How often an aware non-customer considers buying on their own."
     )
-    purchases_per_year: Positive = Field(12.0, description="Purchases of an average customer.")
+    purchases_per_year: Annotated[Positive, Unit("per year")] = Field(
+        12.0, description="Purchases of an average customer."
+    )
     spend_sigma: NonNegative = Field(
         1.3, description="Log-sd of customers' basic spend per purchase (drives the 80/20 skew)."
     )
-    loyal_spend_multiplier: float = Field(
+    loyal_spend_multiplier: Annotated[float, Unit("relative")] = Field(
         3.5, ge=1.0, description="Spend of a long-tenure customer relative to a new one (F2: 2-4x)."
     )
-    spend_ramp_years: Positive = Field(
+    spend_ramp_years: Annotated[Positive, Unit("years")] = Field(
         3.0, description="Years over which spend rises from 1x to the loyal multiplier."
     )
     cost_weight: NonNegative = Field(
@@ -361,13 +377,13 @@ class MarketSpec(Spec):
     weight_concentration: Positive = Field(
         8.0, description="Dirichlet concentration of value weights (higher = more alike)."
     )
-    switching_cost_mean: NonNegative = Field(
+    switching_cost_mean: Annotated[NonNegative, Unit("utility")] = Field(
         2.0, description="Mean switching cost (utility units) a rival's offer must beat."
     )
-    poaching_offers_per_year: NonNegative = Field(
+    poaching_offers_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.3, description="Rival offers an average customer receives per year."
     )
-    poaching_reference_spend_per_person: Positive = Field(
+    poaching_reference_spend_per_person: Annotated[Positive, Unit("money per year")] = Field(
         10.0,
         description=(
             "Yearly acquisition spend per person in the market at which a rival makes the "
@@ -375,10 +391,10 @@ class MarketSpec(Spec):
             "spend per person, so a market and its budgets can be scaled together."
         ),
     )
-    satisfaction_stickiness: NonNegative = Field(
+    satisfaction_stickiness: Annotated[NonNegative, Unit("utility")] = Field(
         3.0, description="Utility of staying per unit of satisfaction above 0.7 when a rival calls."
     )
-    discount_rate_per_year: NonNegative = Field(
+    discount_rate_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.10, description="Discount rate for discounted profit and customer lifetime value."
     )
     satisfaction: SatisfactionSpec = Field(default_factory=SatisfactionSpec)
@@ -420,7 +436,7 @@ class Policy(Spec):
     """A named set of lever values for one firm (EMA Workbench: the levers L)."""
 
     name: str = Field("balanced", min_length=1, description="Name shown in results.")
-    budget_per_year: NonNegative | None = Field(
+    budget_per_year: Annotated[NonNegative, Unit("money per year")] | None = Field(
         None, description="Marketing budget per year; empty means the firm's own budget."
     )
     acquisition_share: Probability = Field(
@@ -428,7 +444,7 @@ class Policy(Spec):
     )
     acquisition_mix: AcquisitionMix = Field(default_factory=AcquisitionMix)
     retention_mix: RetentionMix = Field(default_factory=RetentionMix)
-    price_change: float = Field(
+    price_change: Annotated[float, Unit("relative")] = Field(
         0.0, ge=-0.9, le=5.0, description="Relative price move (-0.1 = a 10% cut)."
     )
     key_account_share: Probability = Field(
@@ -438,10 +454,10 @@ class Policy(Spec):
             "(special service for the customers who bring most revenue, 80/20)."
         ),
     )
-    training_per_employee_year: NonNegative = Field(
+    training_per_employee_year: Annotated[NonNegative, Unit("money per year")] = Field(
         1000.0, description="Training spend per employee per year (money)."
     )
-    pay_level: float = Field(
+    pay_level: Annotated[float, Unit("relative")] = Field(
         1.0,
         ge=0.5,
         le=2.0,
@@ -450,10 +466,10 @@ class Policy(Spec):
     promotion_opportunity: Probability = Field(
         0.3, description="Share of staff who see a path to promotion (0-1)."
     )
-    supplier_investment_per_year: NonNegative = Field(
+    supplier_investment_per_year: Annotated[NonNegative, Unit("money per year")] = Field(
         0.0, description="Yearly investment in supplier partnerships, split over the suppliers."
     )
-    supplier_price_pressure: float = Field(
+    supplier_price_pressure: Annotated[float, Unit("share")] = Field(
         0.0,
         ge=0.0,
         le=0.5,
@@ -468,38 +484,44 @@ class EmployeeSpec(Spec):
         True, description="Model staff; if false, service and personnel quality are plain inputs."
     )
     per_firm: int = Field(20, ge=0, description="Employees per firm.")
-    customers_per_employee: Positive = Field(
+    customers_per_employee: Annotated[Positive, Unit("customers")] = Field(
         120.0, description="Customers one employee serves without overload."
     )
-    wage_per_year: NonNegative = Field(30_000.0, description="Market wage per employee per year.")
-    recruiting_cost: NonNegative = Field(5_000.0, description="Cost of hiring a replacement.")
+    wage_per_year: Annotated[NonNegative, Unit("money per year")] = Field(
+        30_000.0, description="Market wage per employee per year."
+    )
+    recruiting_cost: Annotated[NonNegative, Unit("money")] = Field(
+        5_000.0, description="Cost of hiring a replacement."
+    )
     hire_skill: Probability = Field(0.3, description="Skill of a new hire (0-1).")
     initial_skill_max: Probability = Field(
         0.8, description="Highest skill among the initial staff."
     )
-    on_the_job_per_year: NonNegative = Field(
+    on_the_job_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.2, description="Share of the skill gap closed per year by experience alone."
     )
-    training_gain_per_year: NonNegative = Field(
+    training_gain_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.8, description="Most of the skill gap training can close per year."
     )
-    training_reference_per_year: Positive = Field(
+    training_reference_per_year: Annotated[Positive, Unit("money per year")] = Field(
         2_000.0, description="Training spend per employee-year that reaches 63% of that gain."
     )
-    morale_baseline: float = Field(0.4, description="Log-odds of morale at par conditions.")
-    morale_pay_weight: NonNegative = Field(
+    morale_baseline: Annotated[float, Unit("log-odds")] = Field(
+        0.4, description="Log-odds of morale at par conditions."
+    )
+    morale_pay_weight: Annotated[NonNegative, Unit("log-odds")] = Field(
         4.0, description="Morale log-odds per 100% pay above par."
     )
-    morale_promotion_weight: NonNegative = Field(
+    morale_promotion_weight: Annotated[NonNegative, Unit("log-odds")] = Field(
         2.0, description="Morale log-odds per unit of promotion opportunity above 0.3."
     )
-    morale_overload_weight: NonNegative = Field(
+    morale_overload_weight: Annotated[NonNegative, Unit("log-odds")] = Field(
         2.0, description="Morale log-odds lost per 100% workload above capacity."
     )
-    morale_adjustment_per_year: NonNegative = Field(
+    morale_adjustment_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         4.0, description="How fast morale moves to its level under current conditions (per year)."
     )
-    quit_per_year: NonNegative = Field(
+    quit_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.15, description="Yearly quit hazard of an employee with morale 0.5."
     )
     quit_morale_sensitivity: NonNegative = Field(
@@ -514,7 +536,7 @@ class EmployeeSpec(Spec):
     reference_quality: Probability = Field(
         0.6, description="Staff quality at which the firm's service quality equals its input."
     )
-    failure_effect: NonNegative = Field(
+    failure_effect: Annotated[NonNegative, Unit("relative")] = Field(
         2.0,
         description=(
             "Relative change of the service-failure chance per unit of staff quality below "
@@ -540,22 +562,22 @@ class SupplierSpec(Spec):
     cost_saving_per_level: Probability = Field(
         0.01, description="Share of unit cost saved per rung through joint improvement."
     )
-    fair_dealing_per_year: NonNegative = Field(
+    fair_dealing_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.05, description="Trust gap closed per year by paying fairly and on time."
     )
-    investment_gain_per_year: NonNegative = Field(
+    investment_gain_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         1.5, description="Most trust gap per year that partnership investment can close."
     )
-    investment_reference_per_year: Positive = Field(
+    investment_reference_per_year: Annotated[Positive, Unit("money per year")] = Field(
         10_000.0, description="Investment per supplier-year that reaches 63% of that gain."
     )
-    trust_decay_per_year: NonNegative = Field(
+    trust_decay_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.1, description="Share of trust lost per year when the relationship is not tended."
     )
-    squeeze_loss_per_year: NonNegative = Field(
+    squeeze_loss_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         1.0, description="Share of trust lost per year per 10% of price squeezed off."
     )
-    failure_penalty: NonNegative = Field(
+    failure_penalty: Annotated[NonNegative, Unit("value units")] = Field(
         0.4, description="Drop of perceived performance when a purchase meets a supply failure."
     )
     quality_effect: NonNegative = Field(
@@ -570,8 +592,10 @@ class FirmSpec(Spec):
     """A firm's offer and economics. Quality inputs become agent outputs in a later layer."""
 
     name: str = Field("focal", min_length=1, description="Firm name shown in results.")
-    price: Positive = Field(50.0, description="Price per unit (money).")
-    unit_cost: NonNegative = Field(32.0, description="Cost of goods per unit sold (money).")
+    price: Annotated[Positive, Unit("money")] = Field(50.0, description="Price per unit (money).")
+    unit_cost: Annotated[NonNegative, Unit("money")] = Field(
+        32.0, description="Cost of goods per unit sold (money)."
+    )
     product_quality: Probability = Field(0.7, description="Product value (quality, features).")
     service_quality: Probability = Field(0.6, description="Service value before service spend.")
     personnel_quality: Probability = Field(0.6, description="Personnel value of its staff.")
@@ -585,8 +609,12 @@ class FirmSpec(Spec):
     initial_share: Probability = Field(
         0.25, description="Share of the initial customers who buy from this firm."
     )
-    budget_per_year: NonNegative = Field(200_000.0, description="Marketing budget per year.")
-    fixed_cost_per_year: NonNegative = Field(0.0, description="Fixed costs booked every step.")
+    budget_per_year: Annotated[NonNegative, Unit("money per year")] = Field(
+        200_000.0, description="Marketing budget per year."
+    )
+    fixed_cost_per_year: Annotated[NonNegative, Unit("money per year")] = Field(
+        0.0, description="Fixed costs booked every step."
+    )
 
 
 class ReactionSpec(Spec):
@@ -603,11 +631,13 @@ class ReactionSpec(Spec):
         0.05,
         description="Relative customer loss over the look-back that triggers more advertising.",
     )
-    lookback_weeks: Positive = Field(8.0, description="Look-back for the share-loss trigger.")
-    advertising_step_up: NonNegative = Field(
+    lookback_weeks: Annotated[Positive, Unit("weeks")] = Field(
+        8.0, description="Look-back for the share-loss trigger."
+    )
+    advertising_step_up: Annotated[NonNegative, Unit("relative")] = Field(
         0.2, description="Relative advertising increase each time the trigger fires."
     )
-    max_advertising_multiplier: float = Field(
+    max_advertising_multiplier: Annotated[float, Unit("times")] = Field(
         2.0, ge=1.0, description="Cap on the advertising multiplier."
     )
 
@@ -624,8 +654,8 @@ def _default_competitors() -> tuple[CompetitorSpec, ...]:
     return tuple(CompetitorSpec(name=f"rival_{k}") for k in (1, 2, 3))
 
 
-class Scenario(Spec):
-    """Everything one model run needs, validated and immutable."""
+class ScenarioSections(Spec):
+    """The sections of a market: what a Scenario and a scenario file both hold."""
 
     name: str = Field("default", min_length=1, description="Scenario name shown in results.")
     simulation: SimulationSpec = Field(default_factory=SimulationSpec)
@@ -635,6 +665,10 @@ class Scenario(Spec):
     competitors: tuple[CompetitorSpec, ...] = Field(default_factory=_default_competitors)
     employees: EmployeeSpec = Field(default_factory=EmployeeSpec)
     suppliers: SupplierSpec = Field(default_factory=SupplierSpec)
+
+
+class Scenario(ScenarioSections):
+    """Everything one model run needs, validated and immutable."""
 
     @classmethod
     def default(cls) -> Scenario:
@@ -651,8 +685,8 @@ class Scenario(Spec):
             raise ValueError(
                 f"initial_share of all firms sums to {total_share:g}; it must be at most 1"
             )
-        if len(names) > 127:
-            raise ValueError(f"at most 127 firms are supported, got {len(names)}")
+        if len(names) > MAX_FIRMS:
+            raise ValueError(f"at most {MAX_FIRMS} firms are supported, got {len(names)}")
         return self
 
     @property
@@ -670,22 +704,12 @@ class Scenario(Spec):
         """
         data = self.model_dump(mode="json")
         for path, value in updates.items():
-            node: object = data
-            keys = path.split(".")
-            for depth, key in enumerate(keys):
-                where = ".".join(keys[:depth]) or "the scenario"
-                if isinstance(node, list):
-                    if not key.isdigit() or int(key) >= len(node):
-                        raise KeyError(f"'{path}': {where} has {len(node)} items, no item '{key}'")
-                    index: int | str = int(key)
-                elif isinstance(node, dict):
-                    if key not in node:
-                        raise KeyError(f"unknown scenario key '{path}': {where} has no '{key}'")
-                    index = key
-                else:
-                    raise KeyError(f"'{path}': {where} is a value, not a section")
-                if depth == len(keys) - 1:
-                    node[index] = value  # type: ignore[index]
-                else:
-                    node = node[index]  # type: ignore[index]
+            try:
+                set_path(data, split_path(path), value, Scenario)
+            except UnknownKeyError as exc:
+                raise KeyError(
+                    f"unknown scenario key '{path}': {exc.where} has no '{exc.key}'"
+                ) from None
+            except KeyPathError as exc:
+                raise KeyError(f"'{path}': {exc}") from None
         return Scenario.model_validate(data)
