@@ -126,7 +126,7 @@ def run_config(
         model.step()
         step_times[i] = time.perf_counter() - t0
     t_end = time.perf_counter()
-    focal = model.firms[0]
+    focal = model.focal_firm
     return {
         "n_customers": customers,
         "steps": steps,

@@ -183,8 +183,9 @@ def test_customer_attributes_read_and_write_the_arrays(make_small_scenario) -> N
 
 def test_mesa_datacollector_on_customers(make_small_scenario) -> None:
     model = MarketModel(make_small_scenario(200, 3), seed=8)
+    assert model.customers is not None  # customer agents exist from their first use
     collector = mesa.DataCollector(
-        model_reporters={"focal_customers": lambda m: m.firms[0].n_customers},
+        model_reporters={"focal_customers": lambda m: m.focal_firm.n_customers},
         agenttype_reporters={Customer: {"satisfaction": "satisfaction", "firm": "firm"}},
     )
     for _ in range(3):

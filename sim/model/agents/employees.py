@@ -9,21 +9,18 @@ replaced by unskilled hires who cost recruiting.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from mesa.agentset import AgentSet
 
+from sim.config.schema import EmployeeSpec, Policy
 from sim.model.behaviour.staff import (
     morale_target,
     quit_probability,
     skill_after_training,
     staff_quality,
 )
-
-if TYPE_CHECKING:
-    from sim.config.schema import EmployeeSpec
-    from sim.model.agents.firms import Firm
 
 __all__ = ["Employee", "Staff", "StaffReport"]
 
@@ -41,16 +38,33 @@ class StaffReport:
 
 
 class Staff:
-    """A firm's employees as arrays (skill, morale, tenure), one row per position."""
+    """A firm's employees as arrays (skill, morale, tenure), one row per position.
 
-    def __init__(self, firm: Firm, spec: EmployeeSpec, rng: np.random.Generator) -> None:
+    Learning and morale move as array operations; each employee then decides for
+    itself whether to quit (:meth:`Employee.consider_quitting`, through the staff's
+    AgentSet), drawing from the model's generator in position order.
+    """
+
+    def __init__(
+        self,
+        firm: mesa.Agent,
+        policy: Policy,
+        spec: EmployeeSpec,
+        rng: np.random.Generator,
+        steps_per_year: int,
+    ) -> None:
         self.firm = firm
+        self.policy = policy
         self.spec = spec
+        self.steps_per_year = steps_per_year
         n = spec.per_firm
         self.skill = rng.uniform(spec.hire_skill, spec.initial_skill_max, size=n)
         self.morale = np.full(n, 0.6)
         self.tenure = rng.integers(0, 3 * 52, size=n).astype(np.int32)
-        self.agents = [Employee(firm.model, self, i) for i in range(n)]
+        self.quitting = np.zeros(n, dtype=bool)
+        self.agents: AgentSet[Employee] = AgentSet(
+            [Employee(firm.model, self, i) for i in range(n)], random=firm.model.random
+        )
 
     @property
     def size(self) -> int:
@@ -71,9 +85,8 @@ class Staff:
 
     def work(self, n_customers: int) -> StaffReport:
         """One step: learn, adjust morale to conditions, quit and be replaced."""
-        spec, model = self.spec, self.firm.model
-        policy = self.firm.policy
-        spy = model.steps_per_year
+        spec, policy = self.spec, self.policy
+        spy = self.steps_per_year
         n = self.size
         if n == 0:
             return StaffReport(0.0, 0.0, 0, 0.0, 0.0, 0.0)
@@ -96,9 +109,11 @@ class Staff:
             overload_weight=spec.morale_overload_weight,
         )
         self.morale += (target - self.morale) * min(spec.morale_adjustment_per_year / spy, 1.0)
-        quits = model.rng.random(n) < quit_probability(
+        p_quit = quit_probability(
             self.morale, spec.quit_per_year, spec.quit_morale_sensitivity, spy
         )
+        self.agents.do("consider_quitting", p_quit)
+        quits = self.quitting
         k = int(quits.sum())
         self.skill[quits] = spec.hire_skill
         self.morale[quits] = target
@@ -127,9 +142,13 @@ class Employee(mesa.Agent):
         self.index = index
 
     @property
-    def firm(self) -> Firm:
+    def firm(self) -> mesa.Agent:
         """The employer."""
         return self.staff.firm
+
+    def consider_quitting(self, p_quit: np.ndarray) -> None:
+        """Quit this step with probability `p_quit[index]` (one draw from the model's rng)."""
+        self.staff.quitting[self.index] = self.model.rng.random() < p_quit[self.index]
 
     @property
     def skill(self) -> float:

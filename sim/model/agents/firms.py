@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
+from mesa.agentset import AgentSet
 
+from sim.config.schema import CompetitorSpec, FirmSpec, Policy, Scenario
 from sim.model.agents.employees import Staff, StaffReport
 from sim.model.agents.suppliers import Supplier
 from sim.model.behaviour.levers import draw_capacity, exposure_probability, service_gain
 from sim.model.behaviour.value import signed_offer
+from sim.model.state import discount_per_step
 
-if TYPE_CHECKING:
-    from sim.config.schema import CompetitorSpec, FirmSpec, Policy
-    from sim.model.market import MarketModel
-
-__all__ = ["ACQUISITION_LEVERS", "RETENTION_LEVERS", "Competitor", "Firm"]
+__all__ = [
+    "ACQUISITION_LEVERS",
+    "RETENTION_LEVERS",
+    "Competitor",
+    "Firm",
+    "firm_offers",
+    "introduce_rivals",
+]
 
 ACQUISITION_LEVERS = ("advertising", "promotions", "sales_visits")
 RETENTION_LEVERS = ("care_contacts", "loyalty_program", "complaint_handling", "service_level")
@@ -27,12 +33,21 @@ class Firm(mesa.Agent):
     """A firm: an offer (value parts and price), a budget split by its policy, its books.
 
     Each step it turns its policy into spend on each lever and into the offer customers
-    see. Product, service and personnel quality come from `quality_inputs`, plain
-    scenario inputs here, the natural hook for supplier and employee agents.
+    see. Product, service and personnel quality come from `quality_inputs`: the
+    scenario's inputs, moved by its supplier and employee agents when they are modelled.
+    A firm knows the scenario and Mesa's model (its clock and random generator), not the
+    market model around it.
     """
 
-    def __init__(self, model: MarketModel, spec: FirmSpec, policy: Policy, index: int) -> None:
+    def __init__(
+        self, model: mesa.Model, scenario: Scenario, spec: FirmSpec, policy: Policy, index: int
+    ) -> None:
         super().__init__(model)
+        self.params = scenario
+        self.steps_per_year = scenario.simulation.steps_per_year
+        self.discount_factor = discount_per_step(
+            scenario.market.discount_rate_per_year, self.steps_per_year
+        )
         self.spec = spec
         self.name = spec.name
         self.policy = policy
@@ -47,28 +62,32 @@ class Firm(mesa.Agent):
         self.unit_cost = spec.unit_cost
         self.staff: Staff | None = None
         self.staff_report: StaffReport | None = None
-        self.suppliers: list[Supplier] = []
+        self.suppliers: AgentSet[Supplier] = AgentSet([], random=model.random)
         self.supplier_failed = np.zeros(0, dtype=bool)
+        self.rivals: list[Firm] = []
         self.update_offer(n_customers=0)
 
     def equip(self, rng: np.random.Generator) -> None:
         """Hire the initial staff and contract the suppliers (drawn from `rng`)."""
-        scenario = self.model.params
+        scenario = self.params
         if scenario.employees.enabled:
-            self.staff = Staff(self, scenario.employees, rng)
+            self.staff = Staff(self, self.policy, scenario.employees, rng, self.steps_per_year)
         if scenario.suppliers.enabled:
             spec = scenario.suppliers
-            self.suppliers = [
-                Supplier(self.model, self, spec, spec.initial_trust) for _ in range(spec.per_firm)
-            ]
+            self.suppliers = AgentSet(
+                [
+                    Supplier(self.model, self, self.policy, spec, self.steps_per_year)
+                    for _ in range(spec.per_firm)
+                ],
+                random=self.model.random,
+            )
             self.supplier_failed = np.zeros(len(self.suppliers), dtype=bool)
         self.operate(deliver=False)
 
     def operate(self, deliver: bool = True) -> None:
         """Suppliers deliver and staff work: the quality the firm can offer this step."""
         if self.suppliers and deliver:
-            for supplier in self.suppliers:
-                supplier.step()
+            self.suppliers.do("step")
             self.supplier_failed = np.array([s.failed for s in self.suppliers])
         if self.suppliers:
             self.unit_cost = self.spec.unit_cost * float(
@@ -90,7 +109,7 @@ class Firm(mesa.Agent):
         The scenario's inputs, moved by the suppliers' input quality (product) and by the
         staff's skill and morale (service and personnel) when those agents are modelled.
         """
-        spec, scenario = self.spec, self.model.params
+        spec, scenario = self.spec, self.params
         product, service, personnel = (
             spec.product_quality,
             spec.service_quality,
@@ -113,7 +132,7 @@ class Firm(mesa.Agent):
 
     def plan(self) -> None:
         """Split this step's budget over the levers (F6) and refresh the offer."""
-        spy = self.model.steps_per_year
+        spy = self.steps_per_year
         budget = self.budget_per_year / spy
         acq = budget * self.policy.acquisition_share
         ret = budget - acq
@@ -131,11 +150,10 @@ class Firm(mesa.Agent):
 
     def update_offer(self, n_customers: int) -> None:
         """The offer customers see this step, and what the acquisition spend reaches."""
-        model = self.model
-        market = model.params.market
+        market = self.params.market
         spec = self.spec
         product, service, personnel = self.quality_inputs()
-        per_customer_year = self.spend["service_level"] * model.steps_per_year / max(n_customers, 1)
+        per_customer_year = self.spend["service_level"] * self.steps_per_year / max(n_customers, 1)
         gain = service_gain(
             per_customer_year,
             market.levers.service_per_customer_year,
@@ -145,7 +163,7 @@ class Firm(mesa.Agent):
         gain_share = gain / market.levers.service_max_gain if market.levers.service_max_gain else 0
         self.p_failure = spec.p_service_failure * (1.0 - 0.7 * gain_share)
         if self.staff is not None:
-            emp = model.params.employees
+            emp = self.params.employees
             report = self.staff_report or self.staff.work_preview()
             shortfall = emp.reference_quality - report.service_quality
             self.p_failure = float(
@@ -174,7 +192,7 @@ class Firm(mesa.Agent):
     @property
     def acquisition_spend_per_year(self) -> float:
         """Acquisition spend at this step's rate, per year (drives poaching pressure)."""
-        return sum(self.spend[k] for k in ACQUISITION_LEVERS) * self.model.steps_per_year
+        return sum(self.spend[k] for k in ACQUISITION_LEVERS) * self.steps_per_year
 
     def capacity(self, lever: str, unit_cost: float) -> int:
         """Units a lever's spend buys this step (offers, visits, contacts, members)."""
@@ -183,19 +201,15 @@ class Firm(mesa.Agent):
     # -- books ---------------------------------------------------------------------------
     def book(self, revenue: float, cogs: float, spent: dict[str, float]) -> dict[str, float]:
         """Book one step: revenue, cost of goods, each spend line, profit."""
-        model = self.model
+        spy = self.steps_per_year
         acquisition = sum(spent[k] for k in ACQUISITION_LEVERS)
         retention = sum(spent[k] for k in RETENTION_LEVERS)
-        fixed = self.spec.fixed_cost_per_year / model.steps_per_year
+        fixed = self.spec.fixed_cost_per_year / spy
         staff = self.staff_report.cost if self.staff_report is not None else 0.0
-        partnership = (
-            self.policy.supplier_investment_per_year / model.steps_per_year
-            if self.suppliers
-            else 0.0
-        )
+        partnership = self.policy.supplier_investment_per_year / spy if self.suppliers else 0.0
         profit = revenue - cogs - acquisition - retention - fixed - staff - partnership
         self.cumulative_profit += profit
-        self.discounted_profit += profit * model.discount_factor**model.steps
+        self.discounted_profit += profit * self.discount_factor**self.model.steps
         return {
             "revenue": revenue,
             "cogs": cogs,
@@ -221,16 +235,18 @@ class Competitor(Firm):
     advertising while it is losing customers, relaxing back when it is not.
     """
 
-    def __init__(self, model: MarketModel, spec: CompetitorSpec, index: int) -> None:
-        super().__init__(model, spec, spec.policy, index)
+    def __init__(
+        self, model: mesa.Model, scenario: Scenario, spec: CompetitorSpec, index: int
+    ) -> None:
+        super().__init__(model, scenario, spec, spec.policy, index)
         self.reaction = spec.reaction
-        lookback = max(round(spec.reaction.lookback_weeks * model.steps_per_year / 52), 1)
+        lookback = max(round(spec.reaction.lookback_weeks * self.steps_per_year / 52), 1)
         self._history: deque[int] = deque(maxlen=lookback + 1)
 
     def react(self) -> None:
         """Apply the reaction rule after this step's books are closed."""
         r = self.reaction
-        rivals = [f for f in self.model.firms if f is not self]
+        rivals = self.rivals
         if r.match_price_cuts and rivals:
             cheapest = min(f.price for f in rivals)
             floor = self.spec.unit_cost * (1.0 + r.min_margin)
@@ -251,6 +267,12 @@ class Competitor(Firm):
                 self.advertising_multiplier = max(1.0, self.advertising_multiplier * 0.98)
 
 
-def firm_offers(firms: list[Firm]) -> np.ndarray:
+def introduce_rivals(firms: Sequence[Firm]) -> None:
+    """Tell each firm who its rivals are (a competitor's reaction watches their prices)."""
+    for firm in firms:
+        firm.rivals = [f for f in firms if f is not firm]
+
+
+def firm_offers(firms: Sequence[Firm]) -> np.ndarray:
     """Stack the firms' signed offers into an (F, 8) array."""
     return np.vstack([f.offer for f in firms])

@@ -8,11 +8,10 @@ the firm pays fairly and invests in the relationship; squeezing erodes it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
+from sim.config.schema import Policy, SupplierSpec
 from sim.model.behaviour.supply import (
     RELATIONSHIP_LEVELS,
     relationship_level,
@@ -20,26 +19,35 @@ from sim.model.behaviour.supply import (
     trust_after_step,
 )
 
-if TYPE_CHECKING:
-    from sim.config.schema import SupplierSpec
-    from sim.model.agents.firms import Firm
-
 __all__ = ["Supplier"]
 
 
 class Supplier(mesa.Agent):
-    """One supplier of one firm."""
+    """One supplier of one firm (`firm`, whose `policy` sets how it treats its suppliers).
 
-    def __init__(self, model: mesa.Model, firm: Firm, spec: SupplierSpec, trust: float) -> None:
+    It starts at the scenario's initial trust; the firm's investment is shared equally
+    among its `spec.per_firm` suppliers.
+    """
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        firm: mesa.Agent,
+        policy: Policy,
+        spec: SupplierSpec,
+        steps_per_year: int,
+    ) -> None:
         super().__init__(model)
         self.firm = firm
+        self.policy = policy
         self.spec = spec
-        self.trust = trust
+        self.steps_per_year = steps_per_year
+        self.trust = spec.initial_trust
         self.failed = False
         self._refresh_terms()
 
     def _refresh_terms(self) -> None:
-        policy = self.firm.policy
+        policy = self.policy
         self.level = int(relationship_level(np.array(self.trust)))
         quality, reliability, cost = supplier_terms(
             np.array(self.level),
@@ -63,9 +71,8 @@ class Supplier(mesa.Agent):
 
     def step(self) -> None:
         """Deal with the firm for one step, then deliver (or fail to)."""
-        model = self.model
-        policy = self.firm.policy
-        n = max(len(self.firm.suppliers), 1)
+        policy = self.policy
+        n = max(self.spec.per_firm, 1)
         self.trust = float(
             trust_after_step(
                 np.array(self.trust),
@@ -76,8 +83,8 @@ class Supplier(mesa.Agent):
                 investment_gain_per_year=self.spec.investment_gain_per_year,
                 squeeze_loss_per_year=self.spec.squeeze_loss_per_year,
                 decay_per_year=self.spec.trust_decay_per_year,
-                steps_per_year=model.steps_per_year,
+                steps_per_year=self.steps_per_year,
             )
         )
         self._refresh_terms()
-        self.failed = bool(model.rng.random() >= self.reliability)
+        self.failed = bool(self.model.rng.random() >= self.reliability)

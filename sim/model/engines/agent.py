@@ -1,36 +1,46 @@
 """The per-agent reference engine: each customer's phases in plain Mesa style.
 
 Slow but readable: every customer runs its own phase methods, one at a time, in a
-fresh random order each phase (drawn from the model's generator). Phases are
+fresh random order each phase (drawn from the market's generator). Phases are
 synchronous like the vectorized engine's: what customers say this step is heard by
 the others in the next phase, so both engines run the same stochastic process.
+
+What one phase hands to a later phase of the same step (who bought, who vents, who was
+referred to which firm) is this engine's scratch, passed to the customers' methods and
+collected from their return values; the market model holds none of it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model.agents.customers import Customer
-    from sim.model.market import MarketModel
+from sim.model.agents.customers import Customer
+from sim.model.state import MarketState
 
 __all__ = ["AgentEngine"]
 
 
 class AgentEngine:
-    """Customer phases as one method call per customer (engine='agent')."""
+    """Customer phases as one method call per customer (engine='agent').
+
+    `customers` are the Customer agents, customer `i` at position `i`.
+    """
 
     name = "agent"
 
-    def __init__(self, model: MarketModel) -> None:
-        self.model = model
+    def __init__(self, state: MarketState, customers: Sequence[Customer]) -> None:
+        self.state = state
+        self.customers = list(customers)
+        # scratch of the current step, from one phase to the next
+        self._venting: set[int] = set()
+        self._inbox: defaultdict[int, list[int]] = defaultdict(list)
 
     def _in_random_order(self) -> list[Customer]:
-        agents = self.model.customers.to_list()
-        return [agents[i] for i in self.model.rng.permutation(len(agents))]
+        agents = self.customers
+        return [agents[i] for i in self.state.rng.permutation(len(agents))]
 
     def stay_or_leave(self) -> None:
         """Each customer decides to stay, leave or switch."""
@@ -39,43 +49,52 @@ class AgentEngine:
 
     def buy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Each customer buys or not; returns (buyers, failed, complained, supply_failed)."""
-        model = self.model
-        model.purchase_log = []
-        for customer in self._in_random_order():
-            customer.buy()
-        log = model.purchase_log
-        buyers = np.array([row[0] for row in log], dtype=np.intp)
-        failed = np.array([row[1] for row in log], dtype=bool)
-        complained = np.array([row[2] for row in log], dtype=bool)
-        supply_failed = np.array([row[3] for row in log], dtype=bool)
+        log = [p for c in self._in_random_order() if (p := c.buy()) is not None]
+        buyers = np.array([p.index for p in log], dtype=np.intp)
+        failed = np.array([p.failed for p in log], dtype=bool)
+        complained = np.array([p.complained for p in log], dtype=bool)
+        supply_failed = np.array([p.supply_failed for p in log], dtype=bool)
         return buyers, failed, complained, supply_failed
 
     def feel(
         self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray, supply_failed: np.ndarray
     ) -> None:
         """Buyers update satisfaction; every customer refreshes their recommend score."""
-        model = self.model
-        agents = model.customers.to_list()
+        state, agents = self.state, self.customers
         rows = zip(
             buyers.tolist(), failed.tolist(), outcome.tolist(), supply_failed.tolist(), strict=True
         )
         for i, f, o, sf in rows:
             agents[i].feel(f, o, sf)
-        model.new_detractors = []
-        for customer in self._in_random_order():
-            customer.update_ltr()
-        pop = model.population
-        for i in model.new_detractors:
-            model.ledger.detractor_episodes[pop.firm[i]] += 1
-        model.venting = set(model.new_detractors)
+        new_detractors = [c.index for c in self._in_random_order() if c.update_ltr()]
+        firm = state.population.firm
+        for i in new_detractors:
+            state.ledger.detractor_episodes[firm[i]] += 1
+        self._venting = set(new_detractors)
 
     def talk(self) -> None:
         """Promoters and new detractors talk to their contacts."""
-        self.model.agent_inbox = defaultdict(list)
+        self._inbox = defaultdict(list)
         for customer in self._in_random_order():
-            customer.talk()
+            firm = customer.firm
+            for contact in customer.talk(venting=customer.index in self._venting):
+                self._inbox[contact].append(firm)
 
-    def consider(self) -> None:
-        """Non-customers act on what reached them and may choose a firm."""
+    def consider(
+        self, promotion_targets: Sequence[np.ndarray], visit_targets: Sequence[np.ndarray]
+    ) -> None:
+        """Non-customers act on what reached them and may choose a firm.
+
+        `promotion_targets` and `visit_targets` hold, per firm, the people it sent a
+        promotion or a sales visit this step.
+        """
+        n_firms, n = self.state.n_firms, len(self.customers)
+        offered = np.zeros((n_firms, n), dtype=bool)
+        visited = np.zeros((n_firms, n), dtype=bool)
+        for f in range(n_firms):
+            offered[f, promotion_targets[f]] = True
+            visited[f, visit_targets[f]] = True
+        inbox = self._inbox
         for customer in self._in_random_order():
-            customer.consider()
+            i = customer.index
+            customer.consider(inbox.get(i, ()), offered[:, i], visited[:, i])

@@ -1,12 +1,14 @@
 """The vectorized engine: every customer phase as a few numpy operations over arrays.
 
 Each phase applies the same behaviour rules as the per-customer reference
-(:class:`sim.model.agents.customers.Customer`) to all customers at once.
+(:class:`sim.state.agents.customers.Customer`) to all customers at once. It works on
+the :class:`sim.state.state.MarketState` alone: no Customer agent is needed, so none
+is created.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,9 +28,7 @@ from sim.model.behaviour.spend import draw_purchases, tenure_spend_multiplier
 from sim.model.behaviour.supply import draw_supply_failures
 from sim.model.behaviour.value import choose_firm, delivered_value
 from sim.model.behaviour.word_of_mouth import draw_tellings, pick_contacts, referral_converts
-
-if TYPE_CHECKING:
-    from sim.model.market import MarketModel
+from sim.model.state import MarketState
 
 __all__ = ["VectorizedEngine"]
 
@@ -38,40 +38,41 @@ class VectorizedEngine:
 
     name = "vectorized"
 
-    def __init__(self, model: MarketModel) -> None:
-        self.model = model
+    def __init__(self, state: MarketState) -> None:
+        self.state = state
+        # what one phase leaves for a later phase of the same step
         self._referral_contacts = np.empty(0, dtype=np.int64)
         self._referral_firms = np.empty(0, dtype=np.intp)
         self._new_detractors = np.empty(0, dtype=np.intp)
 
     def stay_or_leave(self) -> None:
         """Own churn with a reason, then switching to rivals' offers (poaching)."""
-        model, pop, rng = self.model, self.model.population, self.model.rng
+        state, pop, rng = self.state, self.state.population, self.state.rng
         active = np.flatnonzero(pop.firm >= 0)
         if active.size == 0:
             return
         firm = pop.firm[active].astype(np.intp)
-        price_ratio = np.array([f.price_ratio for f in model.firms])[firm]
+        price_ratio = state.price_ratio[firm]
         hazards = churn_hazards_per_year(
             pop.satisfaction[active],
-            model.weeks_since(pop.last_care[active]),
+            state.weeks_since(pop.last_care[active]),
             pop.unresolved_complaint[active],
             price_ratio,
-            model.churn_modifier(
+            state.churn_modifier(
                 pop.member[active], pop.referred[active], pop.promotion_won[active]
             ),
-            **model.churn_kwargs,
+            **state.churn_kwargs,
         )
-        reasons = draw_churn(hazards, model.steps_per_year, rng)
+        reasons = draw_churn(hazards, state.steps_per_year, rng)
         leaving = reasons >= 0
-        model.lose_customers(active[leaving], reasons[leaving])
+        state.lose_customers(active[leaving], reasons[leaving])
 
         stay, firm = active[~leaving], firm[~leaving]
-        rates = model.poaching_rates
-        if model.n_firms < 2 or rates.sum() <= 0 or stay.size == 0:
+        rates = state.poaching_rates
+        if state.n_firms < 2 or rates.sum() <= 0 or stay.size == 0:
             return
         total = rates.sum() - rates[firm]
-        p_offer = -np.expm1(-total / model.steps_per_year)
+        p_offer = -np.expm1(-total / state.steps_per_year)
         hit = rng.random(stay.size) < p_offer
         who, own = stay[hit], firm[hit]
         # a rival other than one's own firm, in proportion to its poaching rate
@@ -79,55 +80,57 @@ class VectorizedEngine:
         weights[np.arange(who.size), own] = 0.0
         cum = np.cumsum(weights, axis=1)
         u = rng.random(who.size) * cum[:, -1]
-        rival = (u[:, None] >= cum).sum(axis=1).clip(max=model.n_firms - 1)
+        rival = (u[:, None] >= cum).sum(axis=1).clip(max=state.n_firms - 1)
         pop.aware[who, rival] = True
-        values = delivered_value(pop.weights[who], model.offers)
+        values = delivered_value(pop.weights[who], state.offers)
         rows = np.arange(who.size)
         p_switch = switch_probability(
             values[rows, rival] - values[rows, own],
             pop.satisfaction[who],
-            pop.switching_cost[who] + model.member_switching_cost * pop.member[who],
+            pop.switching_cost[who] + state.member_switching_cost * pop.member[who],
             pop.deterred[who, rival],
-            **model.switch_kwargs,
+            **state.switch_kwargs,
         )
         switch = rng.random(who.size) < p_switch
-        model.lose_customers(who[switch], np.full(int(switch.sum()), REASON_COMPETITOR))
-        model.win_customers(who[switch], rival[switch], "switched_in", values[rows, rival][switch])
+        state.lose_customers(who[switch], np.full(int(switch.sum()), REASON_COMPETITOR))
+        state.win_customers(who[switch], rival[switch], "switched_in", values[rows, rival][switch])
 
     def buy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Purchases, revenue, service failures and complaints of this step."""
-        model, pop, rng = self.model, self.model.population, self.model.rng
-        lev = model.params.market.levers
+        state, pop, rng = self.state, self.state.population, self.state.rng
+        lev = state.scenario.market.levers
         active = np.flatnonzero(pop.firm >= 0)
         member = pop.member[active]
-        expected = model.purchases_per_step * np.where(member, lev.member_frequency_multiplier, 1.0)
+        expected = state.purchases_per_step * np.where(member, lev.member_frequency_multiplier, 1.0)
         bought, quantity = draw_purchases(expected, rng)
         buyers = active[bought]
         firm = pop.firm[buyers].astype(np.intp)
         units = (
             quantity[bought]
             * pop.base_spend[buyers]
-            * tenure_spend_multiplier(model.years(pop.tenure[buyers]), *model.spend_ramp)
+            * tenure_spend_multiplier(state.years(pop.tenure[buyers]), *state.spend_ramp)
             * np.where(member[bought], lev.member_basket_multiplier, 1.0)
         )
-        model.book_sales(buyers, firm, units, pop.has_purchased[buyers])
+        state.book_sales(buyers, firm, units, pop.has_purchased[buyers])
         pop.has_purchased[buyers] = True
-        p_failure = np.array([f.p_failure for f in model.firms])[firm]
+        p_failure = state.p_failure[firm]
         failed = rng.random(buyers.size) < p_failure
-        complained = failed & (rng.random(buyers.size) < model.params.market.complaints.p_complain)
+        complained = failed & (
+            rng.random(buyers.size) < state.scenario.market.complaints.p_complain
+        )
         # Each purchase draws on one of its own firm's suppliers; a failed delivery spoils it.
-        supply_failed = draw_supply_failures(firm, [f.supplier_failed for f in model.firms], rng)
+        supply_failed = draw_supply_failures(firm, state.supplier_failed, rng)
         return buyers, failed, complained, supply_failed
 
     def feel(
         self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray, supply_failed: np.ndarray
     ) -> None:
         """Expectation-disconfirmation for buyers; recommend scores for all customers."""
-        model, pop, rng = self.model, self.model.population, self.model.rng
-        sat = model.params.market.satisfaction
-        comp = model.params.market.complaints
+        state, pop, rng = self.state, self.state.population, self.state.rng
+        sat = state.scenario.market.satisfaction
+        comp = state.scenario.market.complaints
         firm = pop.firm[buyers].astype(np.intp)
-        value = np.einsum("ij,ij->i", pop.weights[buyers], model.offers[firm])
+        value = np.einsum("ij,ij->i", pop.weights[buyers], state.offers[firm])
         noise = (
             rng.normal(0.0, sat.performance_noise, buyers.size)
             if sat.performance_noise > 0
@@ -137,7 +140,7 @@ class VectorizedEngine:
             value
             + noise
             - comp.failure_penalty * failed
-            - model.params.suppliers.failure_penalty * supply_failed
+            - state.scenario.suppliers.failure_penalty * supply_failed
         )
         old = pop.satisfaction[buyers]
         felt = transaction_satisfaction(
@@ -168,54 +171,60 @@ class VectorizedEngine:
         # around the threshold does not make a customer vent again and again.
         pop.in_detractor_episode[active] = (episode | detractor) & (ltr < sat.promoter_min_ltr)
         self._new_detractors = newly
-        model.ledger.detractor_episodes += np.bincount(
-            pop.firm[newly].astype(np.intp), minlength=model.n_firms
+        state.ledger.detractor_episodes += np.bincount(
+            pop.firm[newly].astype(np.intp), minlength=state.n_firms
         )
 
     def talk(self) -> None:
         """Promoters refer contacts to their firm; new detractors deter contacts from it."""
-        model, pop, rng = self.model, self.model.population, self.model.rng
-        wom = model.params.market.word_of_mouth
+        state, pop, rng = self.state, self.state.population, self.state.rng
+        wom = state.scenario.market.word_of_mouth
         active = np.flatnonzero(pop.firm >= 0)
-        promoters = active[pop.ltr[active] >= model.params.market.satisfaction.promoter_min_ltr]
-        speakers = draw_tellings(promoters, model.referrals_per_step, rng)
-        contacts = pick_contacts(speakers, model.graph, model.weak_tie_share, rng)
+        promoters = active[pop.ltr[active] >= state.scenario.market.satisfaction.promoter_min_ltr]
+        speakers = draw_tellings(promoters, state.referrals_per_step, rng)
+        contacts = pick_contacts(speakers, state.graph, state.weak_tie_share, rng)
         firm = pop.firm[speakers].astype(np.intp)
         potential = pop.firm[contacts] != firm
         contacts, firm = contacts[potential], firm[potential]
-        model.ledger.referrals += np.bincount(firm, minlength=model.n_firms)
+        state.ledger.referrals += np.bincount(firm, minlength=state.n_firms)
         pop.aware[contacts, firm] = True
         self._referral_contacts, self._referral_firms = contacts, firm
 
         venters = draw_tellings(self._new_detractors, wom.peers_deterred_per_episode, rng)
-        deterred = pick_contacts(venters, model.graph, model.weak_tie_share, rng)
+        deterred = pick_contacts(venters, state.graph, state.weak_tie_share, rng)
         firm = pop.firm[venters].astype(np.intp)
-        model.ledger.peers_deterred += np.bincount(firm, minlength=model.n_firms)
+        state.ledger.peers_deterred += np.bincount(firm, minlength=state.n_firms)
         pop.deterred[deterred, firm] = 1.0
 
-    def consider(self) -> None:
-        """Non-customers act on referrals, ads, offers, visits and need, and choose."""
-        model, pop, rng = self.model, self.model.population, self.model.rng
-        wom = model.params.market.word_of_mouth
+    def consider(
+        self, promotion_targets: Sequence[np.ndarray], visit_targets: Sequence[np.ndarray]
+    ) -> None:
+        """Non-customers act on referrals, ads, offers, visits and need, and choose.
+
+        `promotion_targets` and `visit_targets` hold, per firm, the people it sent a
+        promotion or a sales visit this step.
+        """
+        state, pop, rng = self.state, self.state.population, self.state.rng
+        wom = state.scenario.market.word_of_mouth
         # Referral conversions: each told non-customer may convert; first success wins.
         # Referral conversions: a told person may convert (a rival's customer only if the
         # referred firm's offer also beats their switching cost); first success wins.
         contacts, firms = self._referral_contacts, self._referral_firms
-        values = np.einsum("ij,ij->i", pop.weights[contacts], model.offers[firms])
+        values = np.einsum("ij,ij->i", pop.weights[contacts], state.offers[firms])
         own = pop.firm[contacts].astype(np.intp)
         has_firm = own >= 0
         p_accept = np.ones(contacts.size)
         rows = np.flatnonzero(has_firm)
         c = contacts[rows]
-        own_value = np.einsum("ij,ij->i", pop.weights[c], model.offers[own[rows]])
+        own_value = np.einsum("ij,ij->i", pop.weights[c], state.offers[own[rows]])
         p_accept[rows] = switch_probability(
             values[rows] - own_value,
             pop.satisfaction[c],
             pop.switching_cost[c]
-            + model.member_switching_cost * pop.member[c]
+            + state.member_switching_cost * pop.member[c]
             - wom.referral_trust_utility,
             0.0,
-            **model.switch_kwargs,
+            **state.switch_kwargs,
         )
         ok = referral_converts(pop.deterred[contacts, firms], wom.p_referral_conversion, rng)
         ok &= rng.random(contacts.size) < p_accept
@@ -225,16 +234,21 @@ class VectorizedEngine:
             first = np.unique(contacts[order], return_index=True)[1]
             pick = order[first]
             contacts, firms, values = contacts[pick], firms[pick], values[pick]
-            model.ledger.referral_conversions += np.bincount(firms, minlength=model.n_firms)
+            state.ledger.referral_conversions += np.bincount(firms, minlength=state.n_firms)
             switching = pop.firm[contacts] >= 0
-            model.lose_customers(
+            state.lose_customers(
                 contacts[switching], np.full(int(switching.sum()), REASON_COMPETITOR)
             )
-            model.win_customers(contacts, firms, "referral", values)
+            state.win_customers(contacts, firms, "referral", values)
 
-        self._choose(np.flatnonzero(pop.firm < 0))
+        self._choose(np.flatnonzero(pop.firm < 0), promotion_targets, visit_targets)
 
-    def _choose(self, people: np.ndarray) -> None:
+    def _choose(
+        self,
+        people: np.ndarray,
+        promotion_targets: Sequence[np.ndarray],
+        visit_targets: Sequence[np.ndarray],
+    ) -> None:
         """Non-customers `people` act on ads, offers, visits and need, and may choose a firm.
 
         Per firm, a person becomes aware through an ad with probability p_aware_ad and
@@ -244,22 +258,24 @@ class VectorizedEngine:
         the successes (`bernoulli_successes`, the same distribution as one uniform draw per
         person and firm) and only the few considering people are gathered.
         """
-        model, pop, rng = self.model, self.model.population, self.model.rng
-        n_firms, m = model.n_firms, people.size
-        response = model.params.market.levers.promotion_response
-        ads, offers, visits = [], [], []
-        for f, firm in enumerate(model.firms):
-            pop.aware[people[bernoulli_successes(m, firm.p_aware_ad, rng)], f] = True
-            ad = people[bernoulli_successes(m, firm.p_consider_ad, rng)]
-            sent = model.promotion_targets[f]
+        state, pop, rng = self.state, self.state.population, self.state.rng
+        n_firms, m = state.n_firms, people.size
+        response = state.scenario.market.levers.promotion_response
+        ads: list[np.ndarray] = []
+        offers: list[np.ndarray] = []
+        visits: list[np.ndarray] = []
+        for f in range(n_firms):
+            pop.aware[people[bernoulli_successes(m, float(state.p_aware_ad[f]), rng)], f] = True
+            ad = people[bernoulli_successes(m, float(state.p_consider_ad[f]), rng)]
+            sent = promotion_targets[f]
             sent = sent[pop.firm[sent] < 0]  # some took up a referral this step
             took = sent[rng.random(sent.size) < response]
-            seen = model.visit_targets[f]
+            seen = visit_targets[f]
             seen = seen[pop.firm[seen] < 0]
             for events, who in ((ads, ad), (offers, took), (visits, seen)):
                 pop.aware[who, f] = True
                 events.append(who)
-        need = people[bernoulli_successes(m, model.p_need, rng)]
+        need = people[bernoulli_successes(m, state.p_need, rng)]
         need = need[pop.aware[need].any(axis=1)]  # only aware people consider on their own
         who = np.unique(np.concatenate([*ads, *offers, *visits, need]))
         if who.size == 0:
@@ -272,9 +288,9 @@ class VectorizedEngine:
             offered[np.searchsorted(who, offers[f]), f] = True
             visited[np.searchsorted(who, visits[f]), f] = True
         aware = pop.aware[who]
-        values = delivered_value(pop.weights[who], model.offers)
-        utilities = model.choice_utilities(values, pop.deterred[who], offered, visited, aware)
-        choice = choose_firm(utilities, model.outside_utility, rng)
+        values = delivered_value(pop.weights[who], state.offers)
+        utilities = state.choice_utilities(values, pop.deterred[who], offered, visited, aware)
+        choice = choose_firm(utilities, state.outside_utility, rng)
         rows = np.flatnonzero(choice >= 0)
         chosen = choice[rows]
         channel = np.select(
@@ -284,4 +300,4 @@ class VectorizedEngine:
         )
         for code, name in enumerate(("sales_visit", "promotion", "advertising", "organic")):
             pick = rows[channel == code]
-            model.win_customers(who[pick], choice[pick], name, values[pick, choice[pick]])
+            state.win_customers(who[pick], choice[pick], name, values[pick, choice[pick]])

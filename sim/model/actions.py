@@ -1,0 +1,146 @@
+"""What firms do to people each step, the same for both engines.
+
+Firms care for their customers, run their loyalty programs, handle complaints and send
+promotions and sales visits. Each action spends from a lever's budget, changes the
+population in the :class:`sim.model.state.MarketState`, counts its events in the step's
+ledger and records what it spent in `spent` (one dict per firm, lever -> money).
+Why here and not in an engine: these are firm decisions over whole customer lists,
+identical whichever engine runs the customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.model.agents.firms import Firm
+from sim.model.behaviour.levers import care_effect, select_longest_waiting, select_random
+from sim.model.state import MarketState
+
+__all__ = [
+    "care_for_customers",
+    "handle_complaints",
+    "run_loyalty_programs",
+    "send_acquisition_offers",
+]
+
+Spent = list[dict[str, float]]
+
+
+def care_for_customers(
+    state: MarketState, firms: Sequence[Firm], customers_of: list[np.ndarray], spent: Spent
+) -> None:
+    """Each firm spends its care budget on the customers it neglected longest.
+
+    A share of the contacts (the policy's key-account share) goes first to the top and
+    big tiers, then the rest to whoever waited longest.
+    """
+    pop, rng, now = state.population, state.rng, state.step
+    lev = state.scenario.market.levers
+    for f, firm in enumerate(firms):
+        mine = customers_of[f]
+        k = firm.capacity("care_contacts", lev.care_contact)
+        waited = state.weeks_since(pop.last_care[mine]) >= lev.care_min_interval_weeks
+        key = mine[(pop.tier[mine] >= 0) & (pop.tier[mine] <= 1) & waited]  # top, big tiers
+        k_key = min(round(k * firm.policy.key_account_share), key.size)
+        first = select_longest_waiting(key, now - pop.last_care[key], k_key, rng)
+        rest = mine
+        if first.size:
+            chosen = np.zeros(pop.n, dtype=bool)
+            chosen[first] = True
+            rest = mine[~chosen[mine]]
+        targets = np.concatenate(
+            [
+                first,
+                select_longest_waiting(rest, now - pop.last_care[rest], k - first.size, rng),
+            ]
+        )
+        weeks = state.weeks_since(pop.last_care[targets])
+        pop.satisfaction[targets] = care_effect(
+            pop.satisfaction[targets],
+            weeks,
+            boost=lev.care_boost,
+            min_interval_weeks=lev.care_min_interval_weeks,
+            spam_penalty=lev.spam_penalty,
+        )
+        pop.last_care[targets] = now
+        pop.unresolved_complaint[targets] = False
+        state.ledger.care_contacts[f] = targets.size
+        state.ledger.pushy_contacts[f] = np.count_nonzero(weeks < lev.care_min_interval_weeks)
+        spent[f]["care_contacts"] = targets.size * lev.care_contact
+
+
+def run_loyalty_programs(
+    state: MarketState, firms: Sequence[Firm], customers_of: list[np.ndarray], spent: Spent
+) -> None:
+    """Enrol or drop members so membership matches what each program's budget pays for."""
+    pop = state.population
+    cost_per_step = state.scenario.market.levers.loyalty_member_per_year / state.steps_per_year
+    for f, firm in enumerate(firms):
+        mine = customers_of[f]
+        capacity = int(firm.spend["loyalty_program"] / cost_per_step)
+        members = mine[pop.member[mine]]
+        if members.size > capacity:
+            drop = select_random(members, members.size - capacity, state.rng)
+            pop.member[drop] = False
+        elif members.size < capacity:
+            others = mine[~pop.member[mine]]
+            pop.member[select_random(others, capacity - members.size, state.rng)] = True
+        n_members = min(capacity, mine.size)
+        spent[f]["loyalty_program"] = n_members * cost_per_step
+
+
+def handle_complaints(
+    state: MarketState,
+    firms: Sequence[Firm],
+    buyers: np.ndarray,
+    complained: np.ndarray,
+    spent: Spent,
+) -> np.ndarray:
+    """Firms handle complaints up to what their budget pays for; outcome per buyer.
+
+    Returns 0 (no complaint), 1 (handled and resolved) or 2 (not resolved).
+    """
+    pop, rng = state.population, state.rng
+    comp = state.scenario.market.complaints
+    lev = state.scenario.market.levers
+    outcome = np.where(complained, 2, 0).astype(np.int8)
+    buyer_firms = pop.firm[buyers]
+    for f, firm in enumerate(firms):
+        cases = np.flatnonzero(complained & (buyer_firms == f))
+        k = firm.capacity("complaint_handling", lev.complaint_handling)
+        handled = select_random(cases, k, rng)
+        resolved = handled[rng.random(handled.size) < comp.p_recovery]
+        outcome[resolved] = 1
+        state.ledger.complaints[f] = cases.size
+        state.ledger.complaints_resolved[f] = resolved.size
+        spent[f]["complaint_handling"] = handled.size * lev.complaint_handling
+    return outcome
+
+
+def send_acquisition_offers(
+    state: MarketState, firms: Sequence[Firm], spent: Spent
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Firms send promotions to non-customers and sales visits to their aware prospects.
+
+    Returns, per firm, the people offered a promotion and the people visited.
+    """
+    pop, rng = state.population, state.rng
+    lev = state.scenario.market.levers
+    prospect = pop.firm < 0
+    prospects = np.flatnonzero(prospect)
+    promotion_targets: list[np.ndarray] = []
+    visit_targets: list[np.ndarray] = []
+    for f, firm in enumerate(firms):
+        k = firm.capacity("promotions", lev.promotion_offer)
+        offered = select_random(prospects, k, rng)
+        aware = np.flatnonzero(prospect & pop.aware[:, f])
+        visited = select_random(aware, firm.capacity("sales_visits", lev.sales_visit), rng)
+        promotion_targets.append(offered)
+        visit_targets.append(visited)
+        state.ledger.promotion_offers[f] = offered.size
+        state.ledger.sales_visits[f] = visited.size
+        spent[f]["promotions"] = offered.size * lev.promotion_offer
+        spent[f]["sales_visits"] = visited.size * lev.sales_visit
+    return promotion_targets, visit_targets

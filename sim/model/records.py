@@ -1,0 +1,121 @@
+"""The record of a step: every measure of every firm, from the step's ledger and state.
+
+Why a module of its own: closing the books reads the whole market (ledger, population,
+firms' books, staff and suppliers) and defines every column of the results table, which
+is a different concern from the order of a step in :mod:`sim.model.market`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.model.agents.firms import Firm
+from sim.model.behaviour.churn import CHURN_REASONS, REASON_COMPETITOR
+from sim.model.metrics import (
+    ACQUISITION_CHANNELS,
+    assign_active_tiers,
+    pyramid_counts,
+    state_measures,
+    tier_moves,
+)
+from sim.model.state import MarketState
+
+__all__ = ["close_step"]
+
+
+def close_step(
+    state: MarketState,
+    firms: Sequence[Firm],
+    customers_of: list[np.ndarray],
+    spent: list[dict[str, float]],
+) -> dict[str, np.ndarray]:
+    """Close the step's books and return its measures (over customers, not everybody).
+
+    Also updates what the step changes for good: each firm's customer count and books,
+    and every customer's pyramid tier.
+    """
+    led = state.ledger
+    pop = state.population
+    sat = state.scenario.market.satisfaction
+    measures = state_measures(
+        customers_of,
+        pop.satisfaction,
+        pop.ltr,
+        pop.member,
+        sat.promoter_min_ltr,
+        sat.detractor_max_ltr,
+    )
+    for firm, n in zip(firms, measures["customers"], strict=True):
+        firm.n_customers = int(n)
+    old_tier = pop.tier
+    pop.tier = assign_active_tiers(customers_of, pop.annual_revenue, pop.n)
+    upgrades, downgrades = tier_moves(customers_of, old_tier, pop.tier)
+    tiers = pyramid_counts(customers_of, pop.tier, pop.former_firm, pop.aware)
+    first_year = np.array(
+        [np.count_nonzero(pop.tenure[mine] < state.steps_per_year) for mine in customers_of]
+    )
+    staff = [f.staff_report for f in firms]
+    suppliers = [f.suppliers for f in firms]
+    books = [
+        firm.book(led.revenue[f], led.cogs[f], {k: spent[f].get(k, 0.0) for k in firm.spend})
+        for f, firm in enumerate(firms)
+    ]
+    new = sum(led.new.values())
+    churned = sum(led.churn.values())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        record = {
+            "customers": measures["customers"],
+            "new_customers": new,
+            **{f"new_{c}": led.new[c] for c in ACQUISITION_CHANNELS},
+            "churned": churned,
+            **{f"churned_{r}": led.churn[r] for r in CHURN_REASONS},
+            "switched_out": led.churn[CHURN_REASONS[REASON_COMPETITOR]],
+            "referrals": led.referrals,
+            "referral_conversions": led.referral_conversions,
+            "peers_deterred": led.peers_deterred,
+            "detractor_episodes": led.detractor_episodes,
+            "purchases": led.purchases,
+            "repeat_purchase_rate": led.repeat_purchases / led.purchases,
+            **{k: np.array([b[k] for b in books]) for k in books[0]},
+            "mean_satisfaction": measures["mean_satisfaction"],
+            "nps": measures["nps"],
+            "promoters": measures["promoters"],
+            "detractors": measures["detractors"],
+            "retention_rate": 1.0 - churned / led.customers_at_start,
+            "service_failures": led.service_failures,
+            "complaints": led.complaints,
+            "complaints_resolved": led.complaints_resolved,
+            "care_contacts": led.care_contacts,
+            "pushy_contacts": led.pushy_contacts,
+            "loyalty_members": measures["loyalty_members"],
+            "promotion_offers": led.promotion_offers,
+            "sales_visits": led.sales_visits,
+            "units": led.units,
+            "price": np.array([f.price for f in firms]),
+            "service_quality": np.array([f.service_quality for f in firms]),
+            "product_quality": np.array([f.offer[0] for f in firms]),
+            "personnel_quality": np.array([f.offer[2] for f in firms]),
+            "unit_cost": np.array([f.unit_cost for f in firms]),
+            **tiers,
+            "tier_upgrades": upgrades,
+            "churned_top_tiers": led.churned_top_tiers,
+            "tier_downgrades": downgrades,
+            "first_year_customers": first_year.astype(float),
+            "first_year_margin": led.first_year_margin,
+            "staff_skill": np.array([r.mean_skill if r else np.nan for r in staff]),
+            "staff_morale": np.array([r.mean_morale if r else np.nan for r in staff]),
+            "staff_quits": np.array([float(r.quits) if r else np.nan for r in staff]),
+            "supplier_quality": np.array(
+                [np.mean([x.quality for x in s]) if s else np.nan for s in suppliers]
+            ),
+            "supplier_reliability": np.array(
+                [np.mean([x.reliability for x in s]) if s else np.nan for s in suppliers]
+            ),
+            "supplier_level": np.array(
+                [np.mean([x.level for x in s]) if s else np.nan for s in suppliers]
+            ),
+            "supply_failures": led.supply_failures,
+        }
+    return record

@@ -1,0 +1,312 @@
+"""The market state that customers, engines and firm actions share, and its transitions.
+
+Why a separate object: customers and the engines need the population arrays, what the
+firms offer this step, the social graph, the step's books, the random generator and a
+few rates derived from the scenario, but not the model that wires them together. They
+receive a :class:`MarketState` instead of the model, so imports run one way
+(market > engines > agents > state) and every input of a customer phase is visible here.
+
+The state transitions that both engines share (a customer is lost, won, or buys) are
+methods of the state, so the vectorized engine and the per-customer reference book
+events identically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from sim.config.schema import MarketSpec, Scenario
+from sim.model.behaviour.churn import CHURN_REASONS
+from sim.model.behaviour.satisfaction import likelihood_to_recommend
+from sim.model.behaviour.word_of_mouth import decay_per_step
+from sim.model.metrics import CohortValue, Ledger
+from sim.model.network import SocialGraph
+from sim.model.population import NO_FIRM, CustomerPopulation
+
+__all__ = [
+    "NEW_CUSTOMER_SATISFACTION",
+    "FirmView",
+    "MarketState",
+    "discount_per_step",
+    "poaching_rates",
+]
+
+NEW_CUSTOMER_SATISFACTION = 0.7
+
+
+class FirmView(Protocol):
+    """What the market state reads from a firm after it has planned its step."""
+
+    offer: np.ndarray
+    price: float
+    unit_cost: float
+    price_ratio: float
+    p_failure: float
+    p_aware_ad: float
+    p_consider_ad: float
+    supplier_failed: np.ndarray
+
+    @property
+    def acquisition_spend_per_year(self) -> float: ...
+
+
+def discount_per_step(rate_per_year: float, steps_per_year: int) -> float:
+    """Discount factor of one step at a yearly discount rate.
+
+    >>> round(discount_per_step(0.1, 1), 6)
+    0.909091
+    >>> round(discount_per_step(0.1, 52) ** 52, 6)
+    0.909091
+    """
+    return 1.0 / (1.0 + rate_per_year) ** (1.0 / steps_per_year)
+
+
+def poaching_rates(market: MarketSpec, firms: Sequence[FirmView]) -> np.ndarray:
+    """Poaching offers per year that each firm's acquisition spend sends to each rival's customer.
+
+    Spend per person in the market is the reference, so a market scaled with its budgets
+    keeps its pressure.
+    """
+    reference = market.poaching_reference_spend_per_person * market.n_customers
+    return np.array(
+        [
+            market.poaching_offers_per_year
+            / max(len(firms) - 1, 1)
+            * f.acquisition_spend_per_year
+            / reference
+            for f in firms
+        ]
+    )
+
+
+def _firm_array(firms: Sequence[FirmView], name: str) -> np.ndarray:
+    return np.array([getattr(f, name) for f in firms])
+
+
+@dataclass(eq=False)
+class MarketState:
+    """Everything a customer phase reads or changes, without the model around it.
+
+    Build it with :meth:`create`; the model refreshes the firms' side with
+    :meth:`see_firms` after they plan, sets :attr:`step` at the start of each step and
+    opens a new :attr:`ledger` for it.
+    """
+
+    scenario: Scenario
+    population: CustomerPopulation
+    graph: SocialGraph
+    rng: np.random.Generator
+    firm_names: tuple[str, ...]
+    cohorts: CohortValue
+    ledger: Ledger
+    step: int = 0
+    # the firms' side of the market this step, one entry per firm (see_firms)
+    offers: np.ndarray = field(default_factory=lambda: np.empty((0, 8)))
+    prices: np.ndarray = field(default_factory=lambda: np.empty(0))
+    unit_costs: np.ndarray = field(default_factory=lambda: np.empty(0))
+    price_ratio: np.ndarray = field(default_factory=lambda: np.empty(0))
+    p_failure: np.ndarray = field(default_factory=lambda: np.empty(0))
+    p_aware_ad: np.ndarray = field(default_factory=lambda: np.empty(0))
+    p_consider_ad: np.ndarray = field(default_factory=lambda: np.empty(0))
+    supplier_failed: list[np.ndarray] = field(default_factory=list)
+    poaching_rates: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @classmethod
+    def create(
+        cls,
+        scenario: Scenario,
+        population: CustomerPopulation,
+        graph: SocialGraph,
+        rng: np.random.Generator,
+        firms: Sequence[FirmView],
+        firm_names: tuple[str, ...],
+    ) -> MarketState:
+        """The state at the start: the initial customers form the step-0 cohorts."""
+        n_firms = len(firm_names)
+        discount = discount_per_step(
+            scenario.market.discount_rate_per_year, scenario.simulation.steps_per_year
+        )
+        cohorts = CohortValue(n_firms, discount, capacity=scenario.simulation.steps + 1)
+        cohorts.add_members(population.firm[population.firm >= 0].astype(np.intp), 0)
+        state = cls(scenario, population, graph, rng, firm_names, cohorts, Ledger(n_firms))
+        state.see_firms(firms)
+        return state
+
+    # -- rates derived once from the scenario ------------------------------------------
+    def __post_init__(self) -> None:
+        m = self.scenario.market
+        spy = self.steps_per_year
+        self.purchases_per_step = m.purchases_per_year / spy
+        self.referrals_per_step = m.word_of_mouth.referrals_per_year / spy
+        self.weak_tie_share = self.scenario.network.weak_tie_share
+        self.p_need = float(-np.expm1(-m.need_per_year / spy))
+        self.outside_utility = m.outside_option_utility
+        self.member_switching_cost = m.levers.member_switching_cost
+        self.spend_ramp = (m.loyal_spend_multiplier, m.spend_ramp_years)
+        self.deterrence_decay = decay_per_step(m.word_of_mouth.deterrence_half_life_weeks, spy)
+        c = m.churn
+        self.churn_kwargs: dict[str, Any] = {
+            "neglect_per_year": c.neglect_per_year,
+            "neglect_weeks": c.neglect_weeks,
+            "neglect_satisfaction_exponent": c.neglect_satisfaction_exponent,
+            "unresolved_per_year": c.unresolved_complaint_per_year,
+            "dissatisfaction_per_year": c.dissatisfaction_per_year,
+            "satisfaction_convexity": c.satisfaction_convexity,
+            "price_per_year": c.price_per_year,
+            "base_per_year": c.base_per_year,
+        }
+        self.switch_kwargs: dict[str, Any] = {
+            "value_sensitivity": m.value_sensitivity,
+            "satisfaction_stickiness": m.satisfaction_stickiness,
+            "deterrence_utility": m.word_of_mouth.deterrence_utility,
+        }
+
+    @property
+    def steps_per_year(self) -> int:
+        """Steps (periods) per simulated year."""
+        return self.scenario.simulation.steps_per_year
+
+    @property
+    def n_firms(self) -> int:
+        """Firms in the market, the focal firm first."""
+        return len(self.firm_names)
+
+    def see_firms(self, firms: Sequence[FirmView]) -> None:
+        """Take this step's offers, prices and odds from the firms (after they planned)."""
+        self.offers = np.vstack([f.offer for f in firms])
+        self.prices = _firm_array(firms, "price")
+        self.unit_costs = _firm_array(firms, "unit_cost")
+        self.price_ratio = _firm_array(firms, "price_ratio")
+        self.p_failure = _firm_array(firms, "p_failure")
+        self.p_aware_ad = _firm_array(firms, "p_aware_ad")
+        self.p_consider_ad = _firm_array(firms, "p_consider_ad")
+        self.supplier_failed = [f.supplier_failed for f in firms]
+
+    # -- small conversions shared by both engines ----------------------------------------
+    def weeks_since(self, step: np.ndarray | int) -> np.ndarray:
+        """Weeks between `step` and now."""
+        return (self.step - np.asarray(step)) * (52.0 / self.steps_per_year)
+
+    def years(self, steps: np.ndarray | int) -> np.ndarray:
+        """Convert a number of steps to years."""
+        return np.asarray(steps) / self.steps_per_year
+
+    def churn_modifier(self, member: Any, referred: Any, promotion_won: Any) -> np.ndarray:
+        """Multiplier of every churn hazard for members, referred and promotion-won customers."""
+        m = self.scenario.market
+        return (
+            (1.0 - m.churn.member_churn_reduction * np.asarray(member))
+            * np.where(referred, m.word_of_mouth.referred_churn_multiplier, 1.0)
+            * np.where(promotion_won, m.churn.promotion_churn_multiplier, 1.0)
+        )
+
+    def choice_utilities(
+        self,
+        values: np.ndarray,
+        deterred: np.ndarray,
+        offered: np.ndarray,
+        visited: np.ndarray,
+        aware: np.ndarray,
+    ) -> np.ndarray:
+        """Logit utilities of the firms a person knows (-inf for the others)."""
+        m = self.scenario.market
+        u = (
+            m.value_sensitivity * values
+            - m.word_of_mouth.deterrence_utility * deterred
+            + m.levers.promotion_utility * offered
+            + m.levers.sales_visit_utility * visited
+        )
+        return np.where(aware, u, -np.inf)
+
+    # -- state transitions shared by both engines ----------------------------------------
+    def lose_customers(self, idx: np.ndarray, reasons: np.ndarray) -> None:
+        """Customers `idx` leave their firm, each for the given reason index."""
+        pop, n_firms = self.population, self.n_firms
+        idx = np.asarray(idx, dtype=np.intp)
+        firms = pop.firm[idx].astype(np.intp)
+        flat = np.bincount(
+            np.asarray(reasons, dtype=np.intp) * n_firms + firms,
+            minlength=len(CHURN_REASONS) * n_firms,
+        ).reshape(len(CHURN_REASONS), n_firms)
+        for r, reason in enumerate(CHURN_REASONS):
+            self.ledger.churn[reason] += flat[r]
+        valuable = pop.tier[idx] <= 1
+        self.ledger.churned_top_tiers += np.bincount(
+            firms[valuable & (pop.tier[idx] >= 0)], minlength=n_firms
+        )
+        pop.former_firm[idx] = firms
+        pop.firm[idx] = NO_FIRM
+        pop.member[idx] = False
+        pop.unresolved_complaint[idx] = False
+        pop.in_detractor_episode[idx] = False
+        pop.tenure[idx] = 0
+        pop.revenue_with_firm[idx] = 0.0
+        pop.tier[idx] = -1
+
+    def lose_customer(self, index: int, reason: int) -> None:
+        """One customer leaves (the per-agent form of lose_customers)."""
+        self.lose_customers(np.array([index]), np.array([reason]))
+
+    def win_customers(
+        self, idx: np.ndarray, firms: np.ndarray, channel: str, own_value: np.ndarray
+    ) -> None:
+        """People `idx` become customers of `firms` through `channel`."""
+        pop = self.population
+        idx = np.asarray(idx, dtype=np.intp)
+        firms = np.broadcast_to(np.asarray(firms, dtype=np.intp), idx.shape)
+        self.ledger.new[channel] += np.bincount(firms, minlength=self.n_firms)
+        self.cohorts.add_members(firms, self.step)
+        pop.firm[idx] = firms
+        pop.aware[idx, firms] = True
+        pop.tenure[idx] = 0
+        pop.acquired_step[idx] = self.step
+        pop.last_care[idx] = self.step
+        pop.referred[idx] = channel == "referral"
+        pop.promotion_won[idx] = channel == "promotion"
+        pop.member[idx] = False
+        pop.has_purchased[idx] = False
+        pop.unresolved_complaint[idx] = False
+        pop.satisfaction[idx] = NEW_CUSTOMER_SATISFACTION
+        pop.expectation[idx] = own_value
+        pop.ltr[idx] = likelihood_to_recommend(pop.satisfaction[idx], pop.ltr_bias[idx])
+        pop.in_detractor_episode[idx] = False
+        pop.revenue_with_firm[idx] = 0.0
+        pop.tier[idx] = -1
+
+    def win_customer(self, index: int, firm: int, channel: str, own_value: float) -> None:
+        """One person becomes a customer (the per-agent form of win_customers)."""
+        self.win_customers(np.array([index]), np.array([firm]), channel, np.array([own_value]))
+
+    def book_sales(
+        self, idx: np.ndarray, firms: np.ndarray, units: np.ndarray, repeat: np.ndarray
+    ) -> None:
+        """Book purchases: revenue, cost of goods and the cohorts' realised margin."""
+        n_firms = self.n_firms
+        firms = np.asarray(firms, dtype=np.intp)
+        units = np.asarray(units, dtype=float)
+        revenue = units * self.prices[firms]
+        cogs = units * self.unit_costs[firms]
+        pop = self.population
+        pop.annual_revenue[idx] += revenue
+        pop.revenue_with_firm[idx] += revenue
+        first_year = pop.tenure[idx] < self.steps_per_year
+        led = self.ledger
+        led.first_year_margin += np.bincount(
+            firms, weights=(revenue - cogs) * first_year, minlength=n_firms
+        )
+        led.revenue += np.bincount(firms, weights=revenue, minlength=n_firms)
+        led.cogs += np.bincount(firms, weights=cogs, minlength=n_firms)
+        led.units += np.bincount(firms, weights=units, minlength=n_firms)
+        led.purchases += np.bincount(firms, minlength=n_firms)
+        led.repeat_purchases += np.bincount(firms, weights=repeat, minlength=n_firms)
+        self.cohorts.add_margin(
+            firms, pop.acquired_step[idx].astype(np.intp), revenue - cogs, self.step
+        )
+
+    def book_sale(self, index: int, firm: int, units: float, repeat: bool) -> None:
+        """Book one purchase (the per-agent form of book_sales)."""
+        self.book_sales(np.array([index]), np.array([firm]), np.array([units]), np.array([repeat]))
