@@ -97,7 +97,11 @@ class NetworkSpec(Spec):
         0.1, description="Watts-Strogatz rewiring probability (small-world shortcuts)."
     )
     path: str | None = Field(
-        None, description="Graph file for kind 'edge_list' or 'graphml' (nodes become customers)."
+        None,
+        description=(
+            f"Graph file for kind {' or '.join(repr(k) for k in FILE_GRAPH_KINDS)} "
+            "(nodes become customers)."
+        ),
     )
     weak_tie_share: Probability = Field(
         0.5,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.config.introspect import item_model
+from sim.config.parameters import UNCERTAIN_SECTIONS, resolve_parameter
 from sim.config.presets import PRESETS
 from sim.config.scenario_file import (
     ScenarioError,
@@ -510,3 +512,42 @@ def test_scenario_file_is_frozen():
         sf.name = "x"
     assert isinstance(sf, ScenarioFile)
     assert not math.isnan(sf.market.discount_rate_per_year)
+
+
+def _numeric_parameters(model, prefix):
+    for name, field in model.model_fields.items():
+        path = f"{prefix}.{name}" if prefix else name
+        sub = item_model(field.annotation)
+        if sub is not None:
+            yield from _numeric_parameters(sub, f"{path}.*" if name == "competitors" else path)
+            continue
+        try:
+            yield resolve_parameter(path)
+        except ValueError:  # text, choices, true/false, or not a market section
+            continue
+
+
+def test_every_market_parameter_knows_its_unit_and_whether_it_counts():
+    infos = list(_numeric_parameters(Scenario, ""))
+    assert len(infos) > 100
+    assert {i.path.split(".")[0] for i in infos} == set(UNCERTAIN_SECTIONS)
+    assert all(i.unit for i in infos), [i.path for i in infos if not i.unit]
+    units = {i.path: i.unit for i in infos}
+    assert units["firm.price"] == "money"
+    assert units["competitors.*.policy.budget_per_year"] == "money per year"
+    assert units["market.satisfaction.promoter_min_ltr"] == "points, 0-10"
+    assert units["network.mean_degree"] == "count"
+    assert units["market.initial_penetration"] == "share, 0-1"
+    counts = {i.path for i in infos if i.integer}
+    assert "employees.per_firm" in counts and "firm.price" not in counts
+    assert resolve_parameter("firm.price").label == "firm.price (money)"
+
+
+def test_with_updates_and_overrides_read_key_paths_alike():
+    by_engine = Scenario.default().with_updates({"competitors.1.price": 40.0})
+    by_file = apply_overrides(parse_scenario(""), {"competitors[1].price": 40.0})
+    assert by_engine.competitors[1].price == by_file.to_scenario().competitors[1].price == 40.0
+    with pytest.raises(KeyError, match="competitors has 3 entries"):
+        Scenario.default().with_updates({"competitors.5.price": 40.0})
+    with pytest.raises(ScenarioError, match="competitors has 3 entries"):
+        apply_overrides(parse_scenario(""), {"competitors.5.price": 40.0})
