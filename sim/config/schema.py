@@ -22,6 +22,7 @@ from sim.config.units import NonNegative, Positive, Probability, Unit
 
 __all__ = [
     "MAX_FIRMS",
+    "STEPS_PER_YEAR",
     "AcquisitionMix",
     "AdvertisingSpec",
     "ChurnSpec",
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 STEPS_PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4}
+"""Steps in one year for each ``simulation.step_length``."""
 
 MAX_FIRMS = 127
 """The engine stores a customer's firm in an int8, so at most 127 firms (focal included)."""
