@@ -8,8 +8,8 @@ scenario (common random numbers), so the paired interval of a regret says whethe
 shortfall is real or noise of the replications.
 
 This module reads only the results tables (``outcomes.csv``, ``scenarios.csv``), never
-the model: ``write_robustness(out_dir, sf)`` is what ``marketsim run`` calls once a
-results folder holds them.
+the model, and draws nothing: :func:`write_robustness` adds ``regret.csv`` and
+``robustness.csv`` to a results folder; :mod:`sim.report.robustness_figures` draws them.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.statistics import paired_difference_ci
-from sim.common.files import atomic_write_text
-from sim.config.scenario_file import ScenarioFile
+from sim.common.files import atomic_write_bytes, csv_bytes, read_table
+from sim.common.formatting import format_number
+from sim.common.outcomes import outcome_label
 
 __all__ = [
-    "ROBUSTNESS_FIGURES",
     "headline",
+    "leading_pair",
     "load_experiment_tables",
     "rank_parameters",
     "regret_table",
@@ -36,38 +37,6 @@ __all__ = [
     "scenario_means",
     "write_robustness",
 ]
-
-ROBUSTNESS_FIGURES = (
-    (
-        "robustness_regret",
-        "Regret of each policy across the sampled markets",
-        "Each dot is one sampled market: how far the policy's mean {outcome} fell short of the "
-        "best policy's in that market (0 = it was the best). The box spans the middle half; "
-        "the diamond marks the 90th percentile, the cross the worst case.",
-    ),
-    (
-        "robustness_outcome_by_parameter",
-        "Outcome against each uncertain parameter",
-        "Each dot is one policy's mean {outcome} in one sampled market, against the value the "
-        "market drew for each uncertain parameter; lines join the means of equal-count bins.",
-    ),
-    (
-        "robustness_winner_map",
-        "Where in parameter space each policy wins",
-        "Each sampled market at its values of the two parameters that most change the gap "
-        "between the leading policies, coloured by the policy with the best mean {outcome}.",
-    ),
-)
-"""(file stem in plots/, title, caption) of the robustness figures, in report order."""
-
-
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(
-        path,
-        dtype={"policy": str, "firm": str},
-        keep_default_na=False,
-        na_values=[""],
-    )
 
 
 def load_experiment_tables(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -77,12 +46,12 @@ def load_experiment_tables(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFr
     an ``outcomes.csv`` without a ``scenario`` column likewise.
     """
     folder = Path(out_dir)
-    outcomes = _read(folder / "outcomes.csv")
+    outcomes = read_table(folder / "outcomes.csv")
     if "scenario" not in outcomes:
         outcomes.insert(0, "scenario", 0)
     path = folder / "scenarios.csv"
     if path.is_file():
-        scenarios = _read(path)
+        scenarios = read_table(path)
     else:
         scenarios = pd.DataFrame({"scenario": sorted(pd.unique(outcomes["scenario"]))})
     return outcomes, scenarios
@@ -239,28 +208,22 @@ def leading_pair(robust: pd.DataFrame) -> tuple[str, str] | None:
     return str(order.iloc[0]["policy"]), str(order.iloc[1]["policy"])
 
 
-def _number(x: float) -> str:
-    """12,345 / 1.23M / 0.123: readable, like the report's numbers."""
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:,.2f}M"
-    if a >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
-
-
-def headline(robust: pd.DataFrame, outcome_label: str = "cumulative profit") -> list[str]:
+def headline(robust: pd.DataFrame, label: str | None = None) -> list[str]:
     """Plain-language sentences (not escaped) on which policy is robust.
+
+    ``label`` names the outcome (default: the registry's label of the table's outcome).
 
     >>> t = pd.DataFrame({"policy": ["a", "b"], "scenarios": [4, 4], "wins": [3, 1],
     ...     "win_share": [0.75, 0.25], "clearly_worse": [0, 2], "mean_regret": [10.0, 50.0],
     ...     "max_regret": [40.0, 90.0], "max_regret_pct": [2.0, 6.0],
     ...     "least_worst_regret": [True, False]})
-    >>> headline(t)[0]
-    'a wins in 75% of 4 sampled markets (3 of 4); its worst regret is 40 (2% of the best policy\\'s cumulative profit in that market), its mean regret 10.'
+    >>> print(headline(t, "cumulative profit")[0])
+    a wins in 75% of 4 sampled markets (3 of 4); its worst regret is 40 (2% of the best policy's cumulative profit in that market), its mean regret 10.
     """
+    if label is None:
+        label = outcome_label(str(robust["outcome"].iloc[0])) if len(robust) else "outcome"
     if robust.empty or robust["scenarios"].max() == 0:
-        return [f"No {outcome_label} values to compare policies on."]
+        return [f"No {label} values to compare policies on."]
     order = robust.sort_values(["wins", "mean_regret"], ascending=[False, True], kind="stable")
     top = order.iloc[0]
     n = int(top["scenarios"])
@@ -268,8 +231,8 @@ def headline(robust: pd.DataFrame, outcome_label: str = "cumulative profit") -> 
 
     def worst(r: pd.Series) -> str:
         pct = r["max_regret_pct"]
-        share = f" ({pct:.0f}% of the best policy's {outcome_label} in that market)"
-        return f"{_number(r['max_regret'])}" + (share if np.isfinite(pct) else "")
+        share = f" ({pct:.0f}% of the best policy's {label} in that market)"
+        return f"{format_number(r['max_regret'])}" + (share if np.isfinite(pct) else "")
 
     if int(top["wins"]) == n:
         lines = [
@@ -279,7 +242,7 @@ def headline(robust: pd.DataFrame, outcome_label: str = "cumulative profit") -> 
         lines = [
             f"{top['policy']} wins in {100 * top['win_share']:.0f}% of {n} {market} "
             f"({int(top['wins'])} of {n}); its worst regret is {worst(top)}, its mean regret "
-            f"{_number(top['mean_regret'])}."
+            f"{format_number(top['mean_regret'])}."
         ]
     minimax = robust[robust["least_worst_regret"]]
     if not minimax.empty and int(top["wins"]) < n:
@@ -297,39 +260,25 @@ def headline(robust: pd.DataFrame, outcome_label: str = "cumulative profit") -> 
     for _, r in order.iloc[1:].iterrows():
         lines.append(
             f"{r['policy']}: wins in {int(r['wins'])} of {int(r['scenarios'])}, mean regret "
-            f"{_number(r['mean_regret'])}, worst {worst(r)}; clearly worse than the best "
+            f"{format_number(r['mean_regret'])}, worst {worst(r)}; clearly worse than the best "
             f"(95% paired interval above 0) in {int(r['clearly_worse'])}."
         )
     return lines
 
 
-def write_robustness(out_dir: Path, sf: ScenarioFile) -> list[str]:
-    """Write ``robustness.csv``, ``regret.csv`` and the robustness plots of a results folder.
+def write_robustness(
+    folder: str | Path, *, focal: str, outcome: str, policies: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add ``regret.csv`` and ``robustness.csv`` to a results folder; return both tables.
 
-    Reads ``outcomes.csv`` (and ``scenarios.csv`` if present) from ``out_dir``; the
-    outcome judged is ``sf.experiment.outcome`` of the focal firm ``sf.firm.name``.
-    Returns the plain-language headline (:func:`headline`) for the terminal.
+    Reads ``outcomes.csv`` (and ``scenarios.csv`` if present) from ``folder``; judges
+    ``outcome`` of the ``focal`` firm, the first of ``policies`` being the baseline.
+    :func:`headline` puts the robustness table in words.
     """
-    from sim.report.experiment_plots import draw_robustness_figures
-    from sim.report.html import OUTCOME_LABELS
-
-    out_dir = Path(out_dir)
-    outcomes, scenarios = load_experiment_tables(out_dir)
-    policies = [p.name for p in sf.policies]
-    outcome = sf.experiment.outcome
-    regret = regret_table(outcomes, focal=sf.firm.name, outcome=outcome, policies=policies)
+    folder = Path(folder)
+    outcomes, _ = load_experiment_tables(folder)
+    regret = regret_table(outcomes, focal=focal, outcome=outcome, policies=policies)
     robust = robustness_table(regret, policies)
-    atomic_write_text(out_dir / "regret.csv", regret.to_csv(index=False, lineterminator="\n"))
-    atomic_write_text(out_dir / "robustness.csv", robust.to_csv(index=False, lineterminator="\n"))
-    if sf.outputs.plots:
-        draw_robustness_figures(
-            regret,
-            robust,
-            scenarios,
-            out_dir / "plots",
-            policies=policies,
-            outcome=outcome,
-            formats=sf.outputs.formats,
-            dpi=sf.outputs.dpi,
-        )
-    return headline(robust, OUTCOME_LABELS.get(outcome, (outcome, ""))[0])
+    atomic_write_bytes(folder / "regret.csv", csv_bytes(regret))
+    atomic_write_bytes(folder / "robustness.csv", csv_bytes(robust))
+    return regret, robust

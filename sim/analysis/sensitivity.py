@@ -1,9 +1,10 @@
 """Global sensitivity analysis with SALib: which uncertain parameters the outcome hinges on.
 
-SALib draws its design on the unit hypercube (``bounds`` [0, 1] for every parameter) and
-each coordinate is mapped through the parameter's own quantile function
-(:meth:`sim.experiment.sampling.UncertainParameter.values`), the same mapping the robustness
-experiment samples with. That is what SALib's ``dists`` option does for the
+The design is drawn by :func:`sim.experiment.designs.sensitivity_design`: SALib's design on
+the unit hypercube (``bounds`` [0, 1] for every parameter), each coordinate mapped through
+the parameter's own quantile function, the same mapping the robustness experiment
+samples with. This module analyses the outcomes of a design's markets (tables and the
+unit design as plain data). That is what SALib's ``dists`` option does for the
 distributions it knows; doing it here also covers cut normals, choices and whole
 numbers. Sobol' indices are unchanged by this reparametrisation (they are shares of the
 outcome's variance under the parameters' distributions); Morris' elementary effects are
@@ -25,42 +26,27 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
 
+from sim.analysis.robustness import load_experiment_tables
 from sim.common.errors import DesignError
-from sim.config.scenario_file import ScenarioFile
-from sim.experiment.sampling import sampling_seed, uncertain_parameters, variants_from_unit
+from sim.common.files import atomic_write_bytes, csv_bytes
 
 __all__ = [
     "COLUMNS",
-    "DEFAULT_SAMPLES",
-    "METHODS",
     "MORRIS_LEVELS",
-    "NOISE_FLOOR",
-    "SensitivityError",
     "analyze",
-    "design",
-    "design_size",
-    "problem",
+    "scenario_outcome",
     "sensitivity_table",
     "write_sensitivity",
 ]
 
-METHODS = ("sobol", "morris")
-NOISE_FLOOR = "noise_floor"
-"""The dummy parameter of every design: it changes nothing, its index is the noise level."""
-DEFAULT_SAMPLES = {"sobol": 32, "morris": 10}
-"""Sobol': base samples N (a power of 2); Morris: trajectories."""
 MORRIS_LEVELS = 4
-SENSITIVITY_KEY = 0x5EA5_1717
-"""Spawn key of the design's and the bootstrap's stream (apart from every model stream)."""
+"""Grid levels of a Morris design (the design's own, ``sim.experiment.designs.MORRIS_LEVELS``)."""
 
 COLUMNS = (
     "policy",
@@ -81,91 +67,34 @@ COLUMNS = (
 )
 
 
-class SensitivityError(DesignError):
-    """A sensitivity request the user can fix (method, samples, missing ranges)."""
-
-
-def problem(names: Sequence[str]) -> dict[str, Any]:
-    """SALib's problem on the unit hypercube: one [0, 1] dimension per parameter."""
-    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
-
-
-def _seed(seed: int) -> int:
-    state = np.random.SeedSequence(seed, spawn_key=(SENSITIVITY_KEY,)).generate_state(1)
-    return int(state[0])
-
-
-def check_samples(method: str, samples: int) -> None:
-    """Sobol' needs a power of 2 (its sequence's balance); both need at least 2."""
-    if method not in METHODS:
-        raise SensitivityError(f"unknown method '{method}', expected one of {', '.join(METHODS)}")
-    if samples < 2:
-        raise SensitivityError(f"--samples must be at least 2, got {samples}")
-    if method == "sobol" and samples & (samples - 1):
-        lower = 1 << (samples.bit_length() - 1)
-        raise SensitivityError(
-            f"--samples {samples}: Sobol' sampling needs a power of 2, e.g. {lower} or {lower * 2}"
-        )
-
-
-def design_size(method: str, samples: int, d: int) -> int:
-    """Markets a design of ``d`` uncertain parameters holds (the noise floor included):
-    N (d + 3) for Sobol' (first and total order), r (d + 2) for Morris."""
-    return samples * (d + 3) if method == "sobol" else samples * (d + 2)
-
-
-def unit_design(method: str, names: Sequence[str], samples: int, seed: int) -> np.ndarray:
-    """SALib's design on the unit hypercube (rows: markets, columns: parameters)."""
-    check_samples(method, samples)
-    prob = problem(names)
-    if method == "sobol":
-        return sobol_sample.sample(prob, samples, calc_second_order=False, seed=_seed(seed))
-    return morris_sample.sample(prob, samples, num_levels=MORRIS_LEVELS, seed=_seed(seed))
-
-
-def design(
-    sf: ScenarioFile, method: str, samples: int
-) -> tuple[list[str], np.ndarray, list[dict[str, int | float]]]:
-    """(parameter names, unit design, one override dict per market) for ``sf``'s ranges.
-
-    The last name and column are :data:`NOISE_FLOOR`, which no market uses.
-    """
-    parameters = uncertain_parameters(sf)
-    if not parameters:
-        raise SensitivityError(
-            "the scenario has no [uncertainties] section: a sensitivity analysis varies "
-            "the uncertain parameters over their ranges, e.g.\n  [uncertainties]\n"
-            '  "market.word_of_mouth.p_referral_conversion" = { low = 0.3, high = 0.6 }'
-        )
-    names = [p.path for p in parameters] + [NOISE_FLOOR]
-    x = unit_design(method, names, samples, sampling_seed(sf))
-    return names, x, variants_from_unit(parameters, x[:, : len(parameters)])
-
-
 def analyze(
-    method: str, names: Sequence[str], x: np.ndarray, y: np.ndarray, seed: int = 0
+    method: str,
+    names: Sequence[str],
+    x: np.ndarray,
+    y: np.ndarray,
+    seed: int = 0,
+    *,
+    levels: int = MORRIS_LEVELS,
 ) -> pd.DataFrame:
     """Indices of one outcome vector ``y`` (one value per design row) with 95% intervals.
 
     Columns: ``parameter, S1, S1_conf, ST, ST_conf`` (sobol) or ``parameter, mu_star,
-    mu_star_conf, mu, sigma`` (morris).
+    mu_star_conf, mu, sigma`` (morris). ``seed`` seeds the bootstrap of the intervals
+    (:attr:`sim.experiment.designs.SensitivityDesign.bootstrap_seed`); ``levels`` is the
+    Morris design's grid levels.
     """
     y = np.asarray(y, dtype=float)
     if not np.isfinite(y).all():
-        raise SensitivityError(
+        raise DesignError(
             f"the outcome is undefined in {int((~np.isfinite(y)).sum())} of {y.size} markets "
             "(e.g. no customers to measure it on); choose another --outcome"
         )
-    prob = problem(names)
+    prob = {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
     if method == "sobol":
-        res = sobol_analyze.analyze(
-            prob, y, calc_second_order=False, conf_level=0.95, seed=_seed(seed)
-        )
+        res = sobol_analyze.analyze(prob, y, calc_second_order=False, conf_level=0.95, seed=seed)
         keys = ("S1", "S1_conf", "ST", "ST_conf")
     else:
-        res = morris_analyze.analyze(
-            prob, x, y, conf_level=0.95, num_levels=MORRIS_LEVELS, seed=_seed(seed)
-        )
+        res = morris_analyze.analyze(prob, x, y, conf_level=0.95, num_levels=levels, seed=seed)
         keys = ("mu_star", "mu_star_conf", "mu", "sigma")
     table = pd.DataFrame({k: np.asarray(res[k], dtype=float) for k in keys})
     table.insert(0, "parameter", list(names))
@@ -192,6 +121,7 @@ def sensitivity_table(
     outcome: str,
     policies: Sequence[str],
     seed: int = 0,
+    levels: int = MORRIS_LEVELS,
 ) -> pd.DataFrame:
     """Indices per policy, and per policy minus the first (baseline) policy.
 
@@ -207,7 +137,7 @@ def sensitivity_table(
     targets += [(p, base, ys[p] - ys[base]) for p in policies[1:]]
     frames = []
     for policy, versus, y in targets:
-        table = analyze(method, names, x, y, seed)
+        table = analyze(method, names, x, y, seed, levels=levels)
         table.insert(0, "policy", policy)
         table.insert(1, "compared_with", versus)
         table.insert(2, "outcome", outcome)
@@ -223,34 +153,36 @@ def sensitivity_table(
 
 
 def write_sensitivity(
-    out_dir: Path, sf: ScenarioFile, method: str, samples: int, outcome: str
+    folder: str | Path,
+    names: Sequence[str],
+    x: np.ndarray,
+    *,
+    method: str,
+    samples: int,
+    focal: str,
+    outcome: str,
+    policies: Sequence[str],
+    seed: int = 0,
+    levels: int = MORRIS_LEVELS,
 ) -> pd.DataFrame:
-    """``sensitivity.csv`` and its figure for a finished design run in ``out_dir``."""
-    from sim.analysis.robustness import load_experiment_tables
-    from sim.common.files import atomic_write_text
-    from sim.report.experiment_plots import draw_sensitivity_figure
+    """Add ``sensitivity.csv`` to the results folder of a finished design; return the table.
 
-    out_dir = Path(out_dir)
-    names, x, _ = design(sf, method, samples)
-    outcomes, _ = load_experiment_tables(out_dir)
+    ``names`` and ``x`` are the design's parameters and unit design, ``seed`` its
+    bootstrap seed (all three from :class:`sim.experiment.designs.SensitivityDesign`).
+    """
+    folder = Path(folder)
+    outcomes, _ = load_experiment_tables(folder)
     table = sensitivity_table(
         outcomes,
         names,
         x,
         method=method,
         samples=samples,
-        focal=sf.firm.name,
+        focal=focal,
         outcome=outcome,
-        policies=[p.name for p in sf.policies],
-        seed=sampling_seed(sf),
+        policies=policies,
+        seed=seed,
+        levels=levels,
     )
-    atomic_write_text(out_dir / "sensitivity.csv", table.to_csv(index=False, lineterminator="\n"))
-    if sf.outputs.plots:
-        draw_sensitivity_figure(
-            table,
-            out_dir / "plots",
-            outcome=outcome,
-            formats=sf.outputs.formats,
-            dpi=sf.outputs.dpi,
-        )
+    atomic_write_bytes(folder / "sensitivity.csv", csv_bytes(table))
     return table

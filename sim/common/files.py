@@ -15,7 +15,29 @@ from typing import IO, Any
 
 import pandas as pd
 
-__all__ = ["TableStream", "atomic_write_bytes", "atomic_write_text", "csv_bytes"]
+__all__ = [
+    "TEXT_COLUMNS",
+    "TableStream",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "csv_bytes",
+    "read_table",
+]
+
+TEXT_COLUMNS = (
+    "policy",
+    "firm",
+    "baseline",
+    "outcome",
+    "moment",
+    "name",
+    "tolerance",
+    "method",
+    "best_policy",
+    "compared_with",
+    "parameter",
+)
+"""Columns of the results tables that hold text (names), whatever they look like."""
 
 
 def _umask() -> int:
@@ -129,3 +151,27 @@ class TableStream:
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """``df`` as UTF-8 CSV with Unix newlines and no index: the bytes of every results table."""
     return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def read_table(path: str | Path, *, missing_ok: bool = False) -> pd.DataFrame:
+    """A results table back: text columns as text, numbers exactly as written.
+
+    Only empty cells are missing values: a policy may well be called "NA" or "null". An
+    empty file gives an empty table; a missing one raises FileNotFoundError, or gives an
+    empty table with ``missing_ok``.
+
+    >>> import io
+    >>> read_table(io.StringIO("policy,firm,x\\nNA,1,0.1\\n,2,\\n")).to_dict("list")
+    {'policy': ['NA', nan], 'firm': ['1', '2'], 'x': [0.1, nan]}
+    """
+    if missing_ok and isinstance(path, (str, Path)) and not Path(path).is_file():
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(
+            path,
+            dtype=dict.fromkeys(TEXT_COLUMNS, str),
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()

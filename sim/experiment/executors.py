@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import logging
+import importlib
 import multiprocessing as mp
 import os
 import signal
 import threading
 import time
 import traceback
-import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -35,18 +34,18 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
-from sim.common.errors import DaskError
-
 __all__ = [
     "EXECUTORS",
-    "DaskExecutor",
     "Executor",
     "InProcess",
     "LocalPool",
     "Outcome",
     "Task",
     "TaskFn",
+    "error_text",
     "make_executor",
+    "task_garbage_collected",
+    "usable_cores",
 ]
 
 EXECUTORS = ("local", "dask")
@@ -142,12 +141,13 @@ class Executor(Protocol):
         ...
 
 
-def _error_text() -> str:
+def error_text() -> str:
+    """The exception being handled, with its traceback (what a failed run records)."""
     return traceback.format_exc().rstrip()
 
 
 @contextmanager
-def _task_garbage_collected() -> Iterator[None]:
+def task_garbage_collected() -> Iterator[None]:
     """Free what a task leaves behind before the next task starts.
 
     A model is a web of reference cycles (Mesa agents and their model), so a finished run
@@ -188,11 +188,11 @@ class InProcess:
         for task in tasks:
             started = time.perf_counter()
             try:
-                with _task_garbage_collected():
+                with task_garbage_collected():
                     payload = fn(context, *task.args, report=on_steps)
             except Exception:
                 wall = time.perf_counter() - started
-                yield Outcome(task.key, None, _error_text(), 1, wall)
+                yield Outcome(task.key, None, error_text(), 1, wall)
             else:
                 yield Outcome(task.key, payload, None, 1, time.perf_counter() - started)
 
@@ -217,10 +217,10 @@ def _worker_main(conn: Connection, fn: TaskFn, context: Any) -> None:
         key, args = message
         started = time.perf_counter()
         try:
-            with _task_garbage_collected():
+            with task_garbage_collected():
                 payload = fn(context, *args, report=report)
         except Exception:
-            conn.send(("error", key, _error_text(), time.perf_counter() - started))
+            conn.send(("error", key, error_text(), time.perf_counter() - started))
         else:
             conn.send(("done", key, payload, time.perf_counter() - started))
 
@@ -386,138 +386,6 @@ def _sigint_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-# --------------------------------------------------------------------------- dask
-
-
-def _dask_call(fn: TaskFn, context: Any, *args: Any) -> tuple[bool, Any, float]:
-    """Run one task on a Dask worker: (ok, bytes or error text, seconds).
-
-    A run that raises is an answer, not a Dask failure: Dask must not retry it
-    (the same seed fails the same way). A worker that dies is Dask's to retry.
-    """
-    started = time.perf_counter()
-    try:
-        with _task_garbage_collected():
-            payload = fn(context, *args, report=lambda steps: None)
-    except Exception:
-        return False, _error_text(), time.perf_counter() - started
-    return True, payload, time.perf_counter() - started
-
-
-class DaskExecutor:
-    """Tasks on a Dask distributed cluster: an existing one at ``scheduler``, else a local one.
-
-    Without an address a ``LocalCluster`` of ``workers`` single-threaded worker processes
-    is started and closed again. A worker that dies is retried by Dask itself (up to
-    ``distributed.scheduler.allowed-failures`` times); then the task fails with
-    ``KilledWorker``. At most twice as many tasks as the cluster has threads are
-    submitted at once, so neither this process nor the scheduler holds every result.
-    """
-
-    reports_steps = False
-
-    def __init__(self, workers: int, scheduler: str | None = None, timeout_s: float = 20) -> None:
-        self.workers = max(1, int(workers))
-        self.scheduler = scheduler
-        self.timeout_s = timeout_s
-
-    def describe(self) -> str:
-        """See :class:`Executor`."""
-        if self.scheduler:
-            return f"the Dask cluster at {self.scheduler}"
-        return f"a local Dask cluster of {self.workers} worker process(es)"
-
-    def map(
-        self, fn: TaskFn, context: Any, tasks: Iterable[Task], on_steps: Callable[[int], None]
-    ) -> Iterator[Outcome]:
-        """See :class:`Executor`."""
-        import dask.config
-        from distributed import Client, LocalCluster, as_completed
-        from distributed.client import FutureCancelledError
-
-        try:
-            from distributed.scheduler import KilledWorker
-        except ImportError:  # pragma: no cover - older distributed
-            from distributed import KilledWorker  # type: ignore[no-redef,attr-defined]
-
-        todo = iter(tasks)
-        cluster = None
-        client = None
-        try:
-            try:
-                if self.scheduler:
-                    client = Client(self.scheduler, timeout=self.timeout_s)
-                else:
-                    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which
-                    # also stops glibc from raising its mmap threshold: numpy's larger
-                    # arrays are then mapped and unmapped every time (measured: a run
-                    # 12 % slower). These workers live for one experiment and free each
-                    # run's memory after it, so they go without.
-                    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-                    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-                    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-                        cluster = LocalCluster(
-                            n_workers=self.workers,
-                            threads_per_worker=1,
-                            processes=True,
-                            dashboard_address=None,
-                            # the scheduler's HTTP endpoints (health, metrics) on a free
-                            # loopback port: never clash with another cluster on :8787
-                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                            silence_logs=logging.ERROR,
-                        )
-                    client = Client(cluster)
-            except (OSError, TimeoutError) as exc:
-                where = self.scheduler or "a LocalCluster"
-                raise DaskError(f"cannot reach the Dask scheduler at {where}: {exc}") from None
-            # The context (a few kB) travels with every task rather than scattered once:
-            # Dask may keep a single replica of scattered data, and a task whose input
-            # died with its worker is cancelled instead of retried.
-            threads = max(1, sum(client.nthreads().values()))
-            window = max(2, 2 * threads)
-            token = uuid.uuid4().hex[:12]
-            running = as_completed()
-            held: dict[str, Task] = {}
-
-            def submit() -> bool:
-                task = next(todo, None)
-                if task is None:
-                    return False
-                future = client.submit(
-                    _dask_call, fn, context, *task.args, key=f"marketsim-{token}-{task.key}",
-                    pure=False,
-                )  # fmt: skip
-                held[future.key] = task
-                running.add(future)
-                return True
-
-            for _ in range(window):
-                if not submit():
-                    break
-            for future in running:
-                task = held.pop(future.key)
-                try:
-                    ok, value, wall = future.result()
-                except KilledWorker as exc:
-                    yield Outcome(
-                        task.key, None, f"the Dask workers running it died too often ({exc})",
-                        1, None,
-                    )  # fmt: skip
-                except FutureCancelledError as exc:
-                    yield Outcome(task.key, None, f"cancelled by Dask ({exc})", 1, None)
-                else:
-                    yield Outcome(task.key, value if ok else None, None if ok else value, 1, wall)
-                future.release()
-                submit()
-        finally:
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    client.close(timeout=10)
-            if cluster is not None:
-                with contextlib.suppress(Exception):
-                    cluster.close(timeout=10)
-
-
 # --------------------------------------------------------------------------- choice
 
 
@@ -529,7 +397,11 @@ def make_executor(name: str, workers: int, scheduler: str | None = None) -> Exec
     if name not in EXECUTORS:
         raise ValueError(f"executor {name!r}: expected one of {', '.join(EXECUTORS)}")
     if name == "dask":
-        return DaskExecutor(workers, scheduler)
+        # An optional backend, imported when chosen: importing distributed costs about
+        # 0.4 s, which every local run (and every forkserver) would otherwise pay.
+        dask_executor = importlib.import_module("sim.experiment.dask_executor")
+        executor: Executor = dask_executor.DaskExecutor(workers, scheduler)
+        return executor
     if scheduler:
         raise ValueError("--scheduler needs --executor dask")
     return InProcess() if workers <= 1 else LocalPool(workers)

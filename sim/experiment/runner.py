@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import threading
 import time
 from collections import OrderedDict
@@ -34,11 +33,12 @@ import numpy as np
 import pandas as pd
 
 from sim.common.errors import ExperimentError, RunsFailed
-from sim.common.files import atomic_write_bytes
+from sim.common.files import atomic_write_bytes, csv_bytes, read_table
 from sim.common.seeds import replication_seeds, run_seed
 from sim.config.scenario_file import ScenarioFile, apply_overrides
 from sim.config.schema import Policy, Scenario
-from sim.experiment.executors import Task, make_executor, usable_cores
+from sim.experiment.designs import Design, sampled_markets
+from sim.experiment.executors import Task, TaskFn, make_executor, usable_cores
 from sim.experiment.runstore import (
     DONE,
     FAILED,
@@ -49,12 +49,13 @@ from sim.experiment.runstore import (
     encode_run,
     fingerprint,
 )
+from sim.experiment.sampling import replications_per_scenario
+from sim.experiment.snapshot import edges_among, network_sample, node_states
 from sim.model.market import MarketModel
 from sim.model.network import SocialGraph, build_graph
 from sim.model.outcomes import outcomes_of_run
 
 __all__ = [
-    "FAULTS_ENV",
     "ExperimentError",
     "ExperimentIndex",
     "ProgressFn",
@@ -76,9 +77,6 @@ __all__ = [
 
 ProgressFn = Callable[[int, int], None]
 """Progress callback: ``(runs_finished, steps_done)`` increments since the last call."""
-
-FAULTS_ENV = "MARKETSIM_TEST_FAULTS"
-"""Test suite only: make chosen runs fail (see :func:`_parse_faults`). Never user input."""
 
 _SNAPSHOT_KEY = 0x5EED_5A3F  # spawn key of the snapshot sampler's stream (not a model stream)
 _REPORTS_PER_RUN = 25  # progress messages a run sends at most
@@ -124,9 +122,7 @@ class RunOutput:
 
 
 def _variants_of(sf: ScenarioFile) -> list[dict[str, Any]]:
-    from sim.experiment.sampling import scenario_variants
-
-    return [dict(v) for v in scenario_variants(sf)]
+    return sampled_markets(sf).variants()
 
 
 def plan_runs(
@@ -139,8 +135,6 @@ def plan_runs(
     replications. Any prefix of the plan holds every policy equally often, so an
     interrupted experiment is still balanced.
     """
-    from sim.experiment.sampling import replications_per_scenario
-
     n_scenarios = len(_variants_of(sf) if variants is None else variants)
     policies = sf.engine_policies()
     runs: list[RunSpec] = []
@@ -164,73 +158,6 @@ def default_workers(n_runs: int) -> int:
 def _file_graph(kind: str, path: str, mtime: float) -> SocialGraph:
     """A user's graph file, read once per process (files are the slow graph kind)."""
     return build_graph(kind, None, path=path)
-
-
-def network_sample(graph: SocialGraph, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A snowball sample of about ``size`` nodes (sorted), so the sample keeps its edges.
-
-    Breadth-first from a random node, neighbours in random order; a new random start
-    when a component is used up. A complete graph gets a plain random sample.
-    """
-    n = graph.n
-    size = min(size, n)
-    if size <= 0:
-        return np.zeros(0, dtype=np.int64)
-    if graph.implicit_complete or size == n:
-        return np.sort(rng.choice(n, size=size, replace=False))
-    chosen = np.zeros(n, dtype=bool)
-    order: list[int] = []
-    frontier: list[int] = []
-    while len(order) < size:
-        if not frontier:
-            free = np.flatnonzero(~chosen)
-            start = int(free[rng.integers(free.size)])
-            chosen[start] = True
-            order.append(start)
-            frontier.append(start)
-            continue
-        node = frontier.pop(0)
-        nbrs = graph.neighbors(node)
-        nbrs = nbrs[~chosen[nbrs]]
-        for v in rng.permutation(nbrs)[: size - len(order)]:
-            chosen[v] = True
-            order.append(int(v))
-            frontier.append(int(v))
-    return np.sort(np.array(order, dtype=np.int64))
-
-
-def _edges_among(graph: SocialGraph, nodes: np.ndarray) -> pd.DataFrame:
-    if graph.implicit_complete:
-        return pd.DataFrame({"source": [], "target": []}, dtype=np.int64)
-    inside = np.zeros(graph.n, dtype=bool)
-    inside[nodes] = True
-    src, dst = [], []
-    for u in nodes:
-        nbrs = graph.neighbors(int(u))
-        nbrs = nbrs[inside[nbrs] & (nbrs > u)]
-        src.append(np.full(nbrs.size, u, dtype=np.int64))
-        dst.append(nbrs.astype(np.int64))
-    return pd.DataFrame(
-        {
-            "source": np.concatenate(src) if src else np.zeros(0, np.int64),
-            "target": np.concatenate(dst) if dst else np.zeros(0, np.int64),
-        }
-    ).astype(np.int64)
-
-
-def _node_states(model: MarketModel, nodes: np.ndarray, moment: str) -> pd.DataFrame:
-    pop = model.population
-    firm = pop.firm[nodes].astype(np.int64)
-    names = np.array([*model.firm_names, ""], dtype=object)
-    satisfaction = np.where(firm >= 0, pop.satisfaction[nodes], np.nan)
-    return pd.DataFrame(
-        {
-            "moment": moment,
-            "node": nodes,
-            "firm": names[np.where(firm >= 0, firm, len(model.firm_names))],
-            "satisfaction": satisfaction.astype(float),
-        }
-    )
 
 
 def _tag(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
@@ -286,7 +213,7 @@ def run_one(
     if snapshot_size > 0 and spec.replication == 0 and spec.scenario_index == 0:
         rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(_SNAPSHOT_KEY,)))
         sample = network_sample(model.graph, snapshot_size, rng)
-        nodes.append(_node_states(model, sample, "start"))
+        nodes.append(node_states(model, sample, "start"))
 
     steps = scenario.simulation.steps
     chunk = max(1, steps // _REPORTS_PER_RUN)
@@ -299,8 +226,8 @@ def run_one(
 
     edges = None
     if sample is not None:
-        nodes.append(_node_states(model, sample, "end"))
-        edges = _edges_among(model.graph, sample)
+        nodes.append(node_states(model, sample, "end"))
+        edges = edges_among(model.graph, sample)
     calibration = model.calibration() if hasattr(model, "calibration") else None
     return RunOutput(
         spec=spec,
@@ -323,7 +250,6 @@ class RunContext:
     sf: ScenarioFile
     fingerprint: str
     snapshot_size: int
-    faults: tuple[tuple[str, int, str], ...] = ()
 
 
 _Variant = tuple[Scenario, tuple[Policy, ...]]
@@ -374,7 +300,6 @@ def execute_run(
     The tables are rendered to CSV here, so where a run executes cannot change a byte of
     the assembled tables.
     """
-    _inject_fault(context.faults, spec)
     scenario, policies = _scenario_of(context, spec.scenario_index, variant)
     out = run_one(scenario, spec, context.snapshot_size, report, policy=policies[spec.policy_index])
     outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
@@ -399,41 +324,6 @@ def execute_run(
         "wall_s": round(out.wall_s, 3),
     }
     return encode_run(meta, tables)
-
-
-def _parse_faults(text: str | None) -> tuple[tuple[str, int, str], ...]:
-    """``MARKETSIM_TEST_FAULTS``: ``ACTION:RUN_INDEX[:ARG]`` items separated by ``;``.
-
-    For the test suite only (an environment variable, never a scenario or a flag):
-    ``raise:3`` makes run 3 raise; ``kill:3`` kills the worker process running run 3
-    (every attempt), ``kill:3:PATH`` only while the file PATH does not exist yet (it is
-    created first: a kill once); ``hang:3[:SECONDS]`` makes run 3 sleep (default 600 s).
-    """
-    faults = []
-    for item in filter(None, (text or "").split(";")):
-        action, _, rest = item.partition(":")
-        index, _, arg = rest.partition(":")
-        if action not in ("raise", "kill", "hang") or not index.isdigit():
-            raise ValueError(f"{FAULTS_ENV}: cannot read {item!r} (ACTION:RUN_INDEX[:ARG])")
-        faults.append((action, int(index), arg))
-    return tuple(faults)
-
-
-def _inject_fault(faults: tuple[tuple[str, int, str], ...], spec: RunSpec) -> None:
-    for action, index, arg in faults:
-        if index != spec.index:
-            continue
-        if action == "raise":
-            raise RuntimeError(f"injected failure of run {index} ({FAULTS_ENV})")
-        if action == "hang":
-            time.sleep(float(arg or 600))
-        if action == "kill":
-            if arg:
-                try:
-                    os.close(os.open(arg, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                except FileExistsError:
-                    continue
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --------------------------------------------------------------------------- the experiment
@@ -470,6 +360,7 @@ def run_experiment(
     out_dir: str | Path,
     *,
     variants: Sequence[Mapping[str, Any]] | None = None,
+    design: Design | None = None,
     workers: int | None = None,
     executor: str = "local",
     scheduler: str | None = None,
@@ -477,18 +368,30 @@ def run_experiment(
     progress: ProgressFn | None = None,
     tables: Sequence[str] = ("outcomes",),
     max_attempts: int | None = None,
+    task: TaskFn | None = None,
 ) -> ExperimentIndex:
-    """Run every planned run of ``sf`` x ``variants``, persist each, assemble the tables.
+    """Run every planned run of ``sf`` x its scenario variants, persist each, assemble the tables.
 
-    Writes one file per finished run under ``out_dir/runs/`` with ``runs/index.json``
-    (every run's coordinates, seed and status), then ``out_dir/<table>.csv`` for each of
-    ``tables`` (default: outcomes; any of :data:`sim.experiment.runstore.RESULT_TABLES`), streamed
-    from the run files in coordinate order, and ``out_dir/scenarios.csv`` (the variants). ``executor`` 'local' (``workers`` processes; 1 = this process) or 'dask'
+    The variants come from ``design`` (:mod:`sim.experiment.designs`), or are given as
+    ``variants`` (override dicts); default: the scenario's sampled markets. Writes one
+    file per finished run under ``out_dir/runs/`` with ``runs/index.json`` (every run's
+    coordinates, seed and status), then ``out_dir/<table>.csv`` for each of ``tables``
+    (default: outcomes; any of :data:`sim.experiment.runstore.RESULT_TABLES`), streamed
+    from the run files in coordinate order, and ``out_dir/scenarios.csv`` (the variants).
+    ``executor`` 'local' (``workers`` processes; 1 = this process) or 'dask'
     (``scheduler`` address, else a LocalCluster of ``workers``). ``resume`` keeps the
     finished runs of an interrupted experiment in ``out_dir`` (same scenario and variants
-    required). Raises :class:`RunsFailed` after every run was tried if any failed (the
-    tables are then not assembled) and :class:`ExperimentError` for a folder problem.
+    required). ``task`` replaces :func:`execute_run` as what a worker runs for each run
+    (it must call it and return its bytes; it travels to the workers, so it must pickle
+    by reference: a module-level function or an instance of a module-level class). The
+    test suite injects failures this way. Raises :class:`RunsFailed` after every run was
+    tried if any failed (the tables are then not assembled) and :class:`ExperimentError`
+    for a folder problem.
     """
+    if design is not None and variants is not None:
+        raise ExperimentError("give an experiment either a design or variants, not both")
+    if design is not None:
+        variants = design.variants()
     variants = _variants_of(sf) if variants is None else [dict(v) for v in variants]
     if not variants:
         raise ExperimentError("an experiment needs at least one scenario variant, got none")
@@ -521,16 +424,15 @@ def run_experiment(
     steps = sf.simulation.steps
     if index.resumed:
         tick(index.resumed, index.resumed * steps)
-    context = RunContext(
-        sf, key, sf.outputs.network_sample, _parse_faults(os.environ.get(FAULTS_ENV))
-    )
+    context = RunContext(sf, key, sf.outputs.network_sample)
     todo = [
         Task(r.index, (r, variants[r.scenario_index]), group=(r.scenario_index, r.replication))
         for r in runs
         if records[r.index].status != DONE
     ]
     try:
-        for outcome in chosen.map(execute_run, context, todo, lambda n: tick(0, n)):
+        run = execute_run if task is None else task  # looked up now: tests may wrap it
+        for outcome in chosen.map(run, context, todo, lambda n: tick(0, n)):
             record = records[outcome.key]
             record.attempts += outcome.attempts
             record.wall_s = None if outcome.wall_s is None else round(outcome.wall_s, 3)
@@ -549,10 +451,7 @@ def run_experiment(
     assembling = time.perf_counter()
     index.meta["rows"] = store.assemble(index, wanted)
     index.meta["assemble_s"] = round(time.perf_counter() - assembling, 3)
-    atomic_write_bytes(
-        store.out_dir / "scenarios.csv",
-        _scenarios_table(variants).to_csv(index=False, lineterminator="\n").encode("utf-8"),
-    )
+    atomic_write_bytes(store.out_dir / "scenarios.csv", csv_bytes(_scenarios_table(variants)))
     return index
 
 
@@ -561,6 +460,4 @@ def load_outcomes(out_dir: str | Path) -> pd.DataFrame:
     path = Path(out_dir) / "outcomes.csv"
     if not path.is_file():
         raise ExperimentError(f"{path}: no outcomes table (run the experiment first)")
-    return pd.read_csv(
-        path, dtype={"policy": str, "firm": str}, keep_default_na=False, na_values=[""]
-    )
+    return read_table(path)

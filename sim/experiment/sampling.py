@@ -35,7 +35,6 @@ from sim.config.scenario_file import ScenarioFile, resolve_parameter
 
 __all__ = [
     "UncertainParameter",
-    "parameter_label",
     "replications_per_scenario",
     "sampling_seed",
     "scenario_variants",
@@ -159,63 +158,3 @@ def replications_per_scenario(sf: ScenarioFile) -> int:
     scenario's ``simulation.replications``)."""
     reps = sf.experiment.replications
     return sf.simulation.replications if reps is None else reps
-
-
-_MONEY_OPENINGS = (
-    "cost of",
-    "price",
-    "marketing budget",
-    "fixed costs",
-    "yearly cost",
-    "market wage",
-    "training spend",
-    "investment per",
-    "service spend",
-    "yearly investment",
-    "yearly acquisition spend",
-)
-
-
-def _unit(name: str, text: str, integer: bool, bounds: dict[str, float]) -> str:
-    """The unit of a parameter, read from its name, range and schema description."""
-    if integer:
-        return "points, 0-10" if name.endswith("_ltr") else "count"
-    if bounds.get("ge") == 0.0 and bounds.get("le") == 1.0:
-        return "share, 0-1"
-    yearly = name.endswith("_per_year") or "per year" in text or text.startswith("yearly")
-    if "(money" in text or text.startswith(_MONEY_OPENINGS):
-        return "money per year" if yearly else "money"
-    for word, unit in (
-        ("value units", "value units"),
-        ("utility", "utility"),
-        ("log-odds", "log-odds"),
-        ("relative", "relative"),
-    ):
-        if word in text or word in name:
-            return unit
-    if "weeks" in name:
-        return "weeks"
-    if "years" in name:
-        return "years"
-    if "multiplier" in name:
-        return "times"
-    return "per year" if yearly else "dimensionless"
-
-
-def parameter_label(path: str) -> str:
-    """An axis label with a unit for a parameter's key path, e.g. 'network.mean_degree (count)'.
-
-    The unit is read from the schema (whole number, probability range, description).
-
-    >>> parameter_label("market.word_of_mouth.p_referral_conversion")
-    'market.word_of_mouth.p_referral_conversion (share, 0-1)'
-    >>> parameter_label("competitors.*.budget_per_year")
-    'competitors.*.budget_per_year (money per year)'
-    """
-    try:
-        info = resolve_parameter(path)
-    except ValueError:
-        return path
-    name = path.rsplit(".", 1)[-1]
-    unit = _unit(name, info.description.lower(), info.integer, info.bounds)
-    return f"{path} ({unit})"

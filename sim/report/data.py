@@ -14,13 +14,11 @@ from typing import Any
 import pandas as pd
 
 from sim.common.errors import ResultsFolderError
+from sim.common.files import read_table
 
 __all__ = ["ResultsData", "ResultsFolderError", "load_results"]
 
 REQUIRED = ("timeseries.csv", "summary.csv")
-TEXT_COLUMNS = dict.fromkeys(
-    ("policy", "firm", "baseline", "outcome", "moment", "name", "tolerance", "method"), str
-)
 
 
 @dataclass
@@ -82,13 +80,8 @@ class ResultsData:
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    try:
-        # Only empty cells are missing: a policy may well be called "NA" or "null".
-        return pd.read_csv(path, dtype=TEXT_COLUMNS, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    """The table at ``path``, None when the folder has none."""
+    return read_table(path) if path.is_file() else None
 
 
 def _number_runs(df: pd.DataFrame | None) -> None:

@@ -15,59 +15,41 @@ from html import escape
 
 import pandas as pd
 
+from sim.analysis.robustness import headline as robust_headline
+from sim.common.files import read_table
+from sim.common.formatting import format_number, format_percent
+from sim.common.outcomes import OUTCOMES, outcome_label
 from sim.report.data import ResultsData
 from sim.report.plots import PlotResult
+from sim.report.robustness_figures import ROBUSTNESS_FIGURES
 
 __all__ = ["headline", "render_html", "robustness_section", "why_line"]
-
-OUTCOME_LABELS = {
-    "customers": ("customers at the end", "people"),
-    "cumulative_profit": ("cumulative profit", "money"),
-    "discounted_profit": ("discounted profit", "money"),
-    "nps": ("Net Promoter Score at the end", "points"),
-    "retention_rate": ("customers kept over the last year", "share"),
-    "clv": ("lifetime value of customers won", "money per customer"),
-}
 
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+def _label_unit(outcome: str) -> tuple[str, str]:
+    """The outcome's label and unit from the registry (the name and no unit if unknown)."""
+    known = OUTCOMES.get(outcome)
+    return (known.label, known.unit) if known else (outcome_label(outcome), "")
+
+
 def _fmt(x: float, unit: str = "") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if unit == "share":
-        return f"{100 * x:.1f}%"
-    if unit == "points":
-        return f"{x:+.1f}" if abs(x) < 1e3 else f"{x:,.0f}"
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:,.2f}M"
-    if a >= 1e4:
-        return f"{x:,.0f}"
-    if a >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
+    return format_number(x, unit)
 
 
 def _diff(x: float, unit: str) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if unit == "share":
-        return f"{100 * x:+.1f} pts"
-    if unit == "points":
-        return f"{x:+.1f}"
-    sign = "+" if x > 0 else ""
-    return sign + _fmt(x, unit)
+    return format_number(x, unit, signed=True)
 
 
 def _pct(x: float) -> str:
-    return f"{abs(x):.0f}%" if abs(x) >= 1 else f"{abs(x):.1f}%"
+    return format_percent(x)
 
 
 def _signed_pct(x: float) -> str:
-    return f"{x:+.0f}%" if abs(x) >= 1 else f"{x:+.1f}%"
+    return format_percent(x, signed=True)
 
 
 def _row(summary: pd.DataFrame, policy: str, firm: str, outcome: str) -> pd.Series | None:
@@ -98,7 +80,7 @@ def headline(data: ResultsData, outcome: str = "cumulative_profit") -> list[str]
     s = data.summary
     policies = data.policies
     focal = data.focal
-    label = OUTCOME_LABELS.get(outcome, (outcome, ""))[0]
+    label = _label_unit(outcome)[0]
     rows = _rows(s, policies, focal, outcome)
     if not rows:
         return [f"No {label} in summary.csv."]
@@ -224,7 +206,7 @@ def _summary_table(data: ResultsData, firm: str) -> str:
     )
     body = []
     for outcome in pd.unique(s["outcome"]):
-        label, unit = OUTCOME_LABELS.get(outcome, (outcome, ""))
+        label, unit = _label_unit(outcome)
         block = s[s["outcome"] == outcome]
         for k, (_, r) in enumerate(block.iterrows()):
             is_base = r["policy"] == base
@@ -290,17 +272,14 @@ def robustness_section(data: ResultsData) -> str:
     Empty when the folder has no robustness.csv (a scenario without [uncertainties]).
     Figures are the PNG files ``write_robustness`` drew into plots/, when present.
     """
-    from sim.analysis.robustness import ROBUSTNESS_FIGURES
-    from sim.analysis.robustness import headline as robust_headline
-
     path = data.folder / "robustness.csv"
     if not path.is_file():
         return ""
-    robust = pd.read_csv(path, dtype={"policy": str}, keep_default_na=False, na_values=[""])
+    robust = read_table(path)
     if robust.empty:
         return ""
     outcome = str(robust["outcome"].iloc[0])
-    label, unit = OUTCOME_LABELS.get(outcome, (outcome, ""))
+    label, unit = _label_unit(outcome)
     lines = robust_headline(robust, label)
     head = (
         "<tr><th>policy</th><th>wins</th><th>mean " + _e(label) + "</th><th>mean regret</th>"

@@ -1,4 +1,4 @@
-"""Helpers of the execution tests: a small experiment, the command with extra environment.
+"""Helpers of the execution tests: a small experiment, the command with injected faults.
 
 The experiment is the integration tests' tiny market, cut to 6 weeks and 3 replications
 (2 policies: 6 runs, well under a second each), without pictures.
@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.experiment.runner import FAULTS_ENV
 from tests.integration.cli_helpers import CSV_TABLES, ROOT
+from tests.integration.faults import FAULTS_ENV
 
 SMALL = ("--steps", "6", "--replications", "3")
 NO_PICTURES = ("--set", "outputs.plots=false", "--set", "outputs.report=false", "--quiet")
@@ -33,12 +33,18 @@ def cli_env(faults: str | None = None) -> dict[str, str]:
     return env
 
 
+def sim_command(*args: str, faults: str | None = None) -> list[str]:
+    """``python -m sim ARGS``, or with faults the test launcher that injects them."""
+    module = "tests.integration.faulty_sim" if faults else "sim"
+    return [sys.executable, "-m", module, *args]
+
+
 def run_sim(
     *args: str, faults: str | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
     """``python -m sim ARGS`` in a fresh interpreter, optionally with injected faults."""
     return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
+        sim_command(*args, faults=faults),
         cwd=ROOT,
         env=cli_env(faults),
         capture_output=True,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from sim.common.errors import DaskError
-from sim.experiment.executors import DaskExecutor, Task
+from sim.experiment.dask_executor import DaskExecutor
+from sim.experiment.executors import Task
 from tests.integration.cli_helpers import CSV_TABLES, ROOT
 from tests.integration.experiment_helpers import (
     NO_PICTURES,

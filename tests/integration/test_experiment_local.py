@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.summary import write_results
+from sim.analysis.summary import write_summary
 from sim.config.scenario_file import apply_overrides, load_scenario, parse_scenario
 from sim.experiment.executors import LocalPool, Task, _Pending
+from sim.experiment.provenance import RunFacts, write_provenance
 from sim.experiment.runner import (
-    FAULTS_ENV,
     load_outcomes,
     plan_runs,
     replication_seeds,
@@ -28,6 +28,7 @@ from sim.experiment.runner import (
 )
 from sim.experiment.runstore import RESULT_TABLES, RunStore, decode_run
 from sim.report import render_report
+from tests.integration.faults import FaultyRun
 
 VARIANTS = [{}, {"market.value_sensitivity": 2.5}, {"network.rewire_p": 0.3}]
 TABLES = [f"{t}.csv" for t in RESULT_TABLES] + ["scenarios.csv"]
@@ -96,9 +97,13 @@ def test_tables_are_identical_for_any_worker_count_and_finishing_order(
 ):
     reference, _ = serial
     # run 0 finishes last: the tables must still come out in coordinate order
-    monkeypatch.setenv(FAULTS_ENV, "hang:0:1.5")
     index = run_experiment(
-        small, tmp_path, variants=VARIANTS, workers=workers, tables=RESULT_TABLES
+        small,
+        tmp_path,
+        variants=VARIANTS,
+        workers=workers,
+        tables=RESULT_TABLES,
+        task=FaultyRun.of("hang:0:1.5"),
     )
     assert index.complete
     for name in TABLES:
@@ -157,7 +162,8 @@ def test_results_folder_and_report_of_several_scenarios(small, serial, tmp_path)
     sf = small.model_copy(
         update={"outputs": small.outputs.model_copy(update={"formats": ("png",)})}
     )
-    write_results(sf, index, source="test")
+    write_summary(out, [p.name for p in sf.policies])
+    write_provenance(out, sf, RunFacts.from_index(index), source="test")
     summary = pd.read_csv(out / "summary.csv", keep_default_na=False, na_values=[""])
     assert (summary["replications"] == 6).all()  # (scenario, replication) pairs
     manifest = json.loads((out / "manifest.json").read_text())

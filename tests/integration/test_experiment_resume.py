@@ -1,7 +1,7 @@
 """Loss-free and resumable: kill the command midway, resume, get the uninterrupted tables.
 
 The reference is the session's uninterrupted ``tiny_run`` (4 runs). Runs are made to
-hang or fail with the test-only ``MARKETSIM_TEST_FAULTS`` hook, so the kill lands midway
+hang or fail with the test-only faults of :mod:`tests.integration.faults`, so the kill lands midway
 every time, whatever the machine's speed.
 """
 
@@ -11,12 +11,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
 from sim.cli import commands as cli
-from sim.experiment.runner import FAULTS_ENV
 from tests.integration.cli_helpers import CSV_TABLES, ROOT
 from tests.integration.experiment_helpers import (
     NO_PICTURES,
@@ -25,8 +23,10 @@ from tests.integration.experiment_helpers import (
     kill_group,
     run_files,
     run_sim,
+    sim_command,
     wait_for,
 )
+from tests.integration.faults import inject
 
 
 def _index(out):
@@ -40,7 +40,7 @@ def test_sigkill_midway_then_resume_gives_the_uninterrupted_tables(
     out = tmp_path / "killed"
     args = ["run", str(tiny_scenario), "--out", str(out), "--workers", "2", *NO_PICTURES]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", *args],
+        sim_command(*args, faults="hang:2:120"),
         cwd=ROOT,
         env=cli_env("hang:2:120"),  # run 2 never ends: the kill lands midway
         start_new_session=True,
@@ -100,9 +100,9 @@ def test_resume_needs_an_experiment_and_a_fresh_start_keeps_an_unfinished_one(
     assert cli.main([*base, "--resume"]) == 2
     assert "no experiment to resume" in capsys.readouterr().err
     # an experiment that failed half-way is not thrown away by a forgotten --resume
-    monkeypatch.setenv(FAULTS_ENV, "raise:3")
+    inject(monkeypatch, "raise:3")
     assert cli.main(base) == cli.EXIT_RUNS_FAILED
-    monkeypatch.delenv(FAULTS_ENV)
+    monkeypatch.undo()
     capsys.readouterr()
     assert cli.main(base) == 2
     assert "add --resume" in capsys.readouterr().err

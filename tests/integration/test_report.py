@@ -83,7 +83,13 @@ def test_churn_reason_columns():
     assert churn_reasons(cols) == ["churned_insufficient_care", "churned_new_reason"]
 
 
-FORBIDDEN = ("sim.model.market", "sim.experiment.runner", "sim.model.agents", "sim.model.engines", "sim.model.behaviour")
+FORBIDDEN = (
+    "sim.model.market",
+    "sim.experiment.runner",
+    "sim.model.agents",
+    "sim.model.engines",
+    "sim.model.behaviour",
+)
 
 
 def _imports(path: Path, module_level_only: bool = False) -> set[str]:
@@ -103,5 +109,9 @@ def test_report_reads_tables_and_never_imports_the_model():
         bad = {m for m in _imports(path) if m.startswith(FORBIDDEN)}
         assert not bad, f"{path.name} imports {bad}"
     # sim.analysis.summary (whose file helpers the report uses) imports the experiment lazily only
-    bad = {m for m in _imports(ROOT / "sim" / "analysis" / "summary.py", True) if m.startswith(FORBIDDEN)}
+    bad = {
+        m
+        for m in _imports(ROOT / "sim" / "analysis" / "summary.py", True)
+        if m.startswith(FORBIDDEN)
+    }
     assert not bad, bad

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 from sim.analysis.statistics import mean_ci, paired_difference_ci
-from sim.analysis.summary import summarize, write_results
+from sim.analysis.summary import summarize, write_summary
 from sim.common.files import TableStream, atomic_write_text
 from sim.common.outcomes import HEADLINES
 from sim.common.seeds import replication_seeds
 from sim.config.scenario_file import parse_scenario
+from sim.experiment.provenance import RunFacts, write_provenance
 from sim.experiment.runstore import RESULT_TABLES, RunRecord, RunStore, encode_run
 from sim.model.outcomes import outcomes_of_run
 
@@ -203,7 +204,9 @@ def test_write_results_folder(tmp_path):
     sf = parse_scenario(SMALL)
     store, index = _fake_store(sf, tmp_path)
     index.meta["rows"] = store.assemble(index, RESULT_TABLES)
-    info = write_results(sf, index, source="fake.toml", header="Q?")
+    summary = write_summary(tmp_path, [p.name for p in sf.policies])
+    facts = RunFacts.from_index(index, rows={"summary": len(summary)})
+    write_provenance(tmp_path, sf, facts, source="fake.toml", header="Q?")
     names = {p.name for p in tmp_path.iterdir()}
     assert {
         "timeseries.csv",
@@ -217,7 +220,7 @@ def test_write_results_folder(tmp_path):
     assert "calibration.csv" not in names  # no calibration from this fake engine
     ts = pd.read_csv(tmp_path / "timeseries.csv")
     assert list(ts.columns[:5]) == ["policy", "scenario", "replication", "step", "firm"]
-    assert len(ts) == info.rows["timeseries"] == 2 * 3 * 10 * 2
+    assert len(ts) == facts.rows["timeseries"] == 2 * 3 * 10 * 2
     # assembled in coordinate order (policy, scenario, replication), not in plan order
     runs = ts[["policy", "replication"]].drop_duplicates().to_numpy().tolist()
     assert runs == [[p, k] for p in ("balanced", "retention_heavy") for k in range(3)]
@@ -228,6 +231,7 @@ def test_write_results_folder(tmp_path):
     assert manifest["replication_seeds"] == replication_seeds(sf.simulation.seed, 3)
     assert manifest["steps_per_year"] == 4
     assert manifest["question"] == "Q?"
+    assert manifest["rows"]["summary"] == len(summary) and manifest["runs"] == 6
     for key in ("versions", "wall_time_s", "command_line", "git", "seed", "run_index"):
         assert key in manifest
     assert manifest["versions"]["numpy"] == np.__version__

@@ -24,6 +24,18 @@ from sim.analysis.statistics import paired_difference_ci
 from sim.config.scenario_file import parse_scenario
 from sim.report.data import ResultsData
 from sim.report.html import robustness_section
+from sim.report.robustness_figures import draw_robustness_figures
+
+
+def _write_robustness(folder, sf):
+    """What the pipeline does for a run with [uncertainties]: tables, headline, figures."""
+    policies = [p.name for p in sf.policies]
+    _, robust = write_robustness(
+        folder, focal=sf.firm.name, outcome=sf.experiment.outcome, policies=policies
+    )
+    draw_robustness_figures(folder, formats=sf.outputs.formats, dpi=sf.outputs.dpi)
+    return headline(robust)
+
 
 POLICIES = ["a", "b", "c"]
 
@@ -214,7 +226,7 @@ def test_write_robustness_writes_tables_and_figures_from_the_folder(tmp_path):
                         }
                     )
     pd.DataFrame(rows).to_csv(tmp_path / "outcomes.csv", index=False)
-    lines = write_robustness(tmp_path, sf)
+    lines = _write_robustness(tmp_path, sf)
     assert lines[0].startswith(("a wins", "<b>b</b> wins")) and "customers at the end" in lines[0]
     regret = pd.read_csv(tmp_path / "regret.csv", keep_default_na=False, na_values=[""])
     robust = pd.read_csv(tmp_path / "robustness.csv", keep_default_na=False, na_values=[""])
@@ -264,7 +276,7 @@ def test_figures_with_one_or_no_uncertain_parameter(tmp_path, parameters):
         for p, v in (("a", 10.0 + s + k), ("b", 12.0 - s + k))
     ]
     pd.DataFrame(rows).to_csv(tmp_path / "outcomes.csv", index=False)
-    write_robustness(tmp_path, sf)
+    _write_robustness(tmp_path, sf)
     drawn = sorted(p.stem for p in (tmp_path / "plots").glob("*.png"))
     if parameters:
         assert drawn == [

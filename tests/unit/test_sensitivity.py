@@ -13,16 +13,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.sensitivity import (
+from sim.analysis import sensitivity as analysis
+from sim.analysis.sensitivity import analyze, sensitivity_table
+from sim.common.errors import DesignError
+from sim.config.scenario_file import parse_scenario
+from sim.experiment.designs import (
+    MORRIS_LEVELS,
     NOISE_FLOOR,
     SensitivityError,
-    analyze,
     check_samples,
     design,
     design_size,
-    sensitivity_table,
+    sensitivity_design,
 )
-from sim.config.scenario_file import parse_scenario
+from sim.report.labels import NOISE_FLOOR as DUMMY_LABELLED
 
 PI = math.pi
 # three unbounded numeric parameters of the schema, used as plain inputs x1, x2, x3
@@ -116,7 +120,7 @@ def test_bad_requests_are_clear_errors():
         check_samples("morris", 1)
     with pytest.raises(SensitivityError, match="no \\[uncertainties\\] section"):
         design(parse_scenario(""), "morris", 4)
-    with pytest.raises(SensitivityError, match="undefined in 1 of 3 markets"):
+    with pytest.raises(DesignError, match="undefined in 1 of 3 markets"):
         analyze("morris", ["a"], np.zeros((3, 1)), [1.0, math.nan, 2.0])
 
 
@@ -149,3 +153,13 @@ def test_the_table_has_every_policy_and_each_difference_from_the_baseline():
     assert diff.loc[X1, "mu_star"] == pytest.approx(0.0, abs=1e-9)
     assert table["S1"].isna().all() and (table["method"] == "morris").all()
     assert (table["scenarios"] == x.shape[0]).all()
+
+
+def test_the_design_object_and_the_analysis_agree_on_the_design():
+    sf = parse_scenario(_scenario(0.0, 1.0))
+    d = sensitivity_design(sf, "morris", 4)
+    names, x, variants = design(sf, "morris", 4)
+    assert d.kind == "sensitivity" and d.names == tuple(names) and d.paths == (X1, X2, X3)
+    assert np.array_equal(d.unit, x) and d.variants() == variants
+    assert analysis.MORRIS_LEVELS == MORRIS_LEVELS  # the analysis reads the design's grid
+    assert DUMMY_LABELLED == NOISE_FLOOR  # the figures know the dummy parameter by name

@@ -1,4 +1,4 @@
-"""--param specifications, grids and the sweep table."""
+"""--param specifications, grids (the sweep design) and the sweep table (its analysis)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import pandas as pd
 import pytest
 
 from sim.analysis.statistics import mean_ci, paired_difference_ci
-from sim.analysis.sweep import (
+from sim.analysis.sweep import summarize_sweep, write_sweep
+from sim.config.scenario_file import parse_scenario
+from sim.experiment.designs import (
+    Design,
     SweepError,
     SweepParameter,
     check_parameters,
     grid_variants,
     parse_param,
-    summarize_sweep,
+    sweep_design,
     sweep_parameter,
 )
-from sim.config.scenario_file import parse_scenario
+from sim.report.design_figures import draw_sweep_figures
 
 WOM = "market.word_of_mouth.p_referral_conversion"
 
@@ -111,3 +114,28 @@ def test_summary_gives_each_policy_its_mean_interval_and_the_best():
     assert table[table["policy"] == "a"]["diff"].tolist() == [0.0, 0.0]
     assert table["is_best"].tolist() == [False, True, True, False]
     assert table["x"].tolist() == [1.0, 1.0, 2.0, 2.0]
+
+
+def test_the_sweep_design_gives_the_grid_and_its_folder_gets_table_and_figure(sf, tmp_path):
+    grid = sweep_design(sf, [f"{WOM}=0.2:0.6:3"])
+    assert isinstance(grid, Design) and grid.kind == "sweep" and grid.paths == (WOM,)
+    variants = grid.variants()
+    assert variants == [{WOM: 0.2}, {WOM: 0.4}, {WOM: 0.6}]
+    pd.DataFrame({"scenario": range(3), WOM: [v[WOM] for v in variants]}).to_csv(
+        tmp_path / "scenarios.csv", index=False
+    )
+    rows = [
+        {"policy": p, "scenario": s, "replication": k, "firm": "focal", "customers": s + k + b}
+        for s in range(3)
+        for k in range(2)
+        for p, b in (("a", 0.0), ("b", 0.5))
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "outcomes.csv", index=False)
+    table = write_sweep(
+        tmp_path, grid.paths, focal="focal", outcome="customers", policies=["a", "b"]
+    )
+    assert (tmp_path / "sweep.csv").read_bytes() == table.to_csv(
+        index=False, lineterminator="\n"
+    ).encode()
+    files = draw_sweep_figures(tmp_path, formats=("png",), dpi=40)
+    assert [f.name for f in files] == ["sweep_lines.png"]

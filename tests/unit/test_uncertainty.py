@@ -24,7 +24,6 @@ from sim.config.scenario_file import (
 )
 from sim.experiment.sampling import (
     UncertainParameter,
-    parameter_label,
     replications_per_scenario,
     sampling_seed,
     scenario_variants,
@@ -32,6 +31,7 @@ from sim.experiment.sampling import (
     unit_sample,
     variants_from_unit,
 )
+from sim.report.labels import parameter_label
 
 WOM = "market.word_of_mouth.p_referral_conversion"
 

@@ -1,0 +1,147 @@
+"""The figures' one style: palette, policy colours and legends, axis formats, saving.
+
+Why one module: the report's figures and the experiment figures (robustness, sweeps,
+sensitivity) must give a policy the same colour and the same legend, or a reader
+comparing two figures is misled. The palette is Okabe & Ito's (2008) colour-blind-safe
+one; figures are ``matplotlib.figure.Figure`` objects (no pyplot state, no backend
+switch), so drawing is safe in any process.
+
+>>> policy_colors(["a", "b"])
+{'a': '#0072B2', 'b': '#D55E00'}
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from cycler import cycler
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from sim.common.files import atomic_write_bytes
+from sim.common.formatting import format_number
+
+__all__ = [
+    "MONEY",
+    "NEUTRAL",
+    "OKABE_ITO",
+    "STYLE",
+    "figure_bytes",
+    "grid_figure",
+    "policy_colors",
+    "policy_legend",
+    "save_figure",
+    "style_context",
+]
+
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#E69F00",  # orange
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+"""Okabe & Ito (2008), 'Color Universal Design': distinguishable with any colour vision."""
+
+NEUTRAL = "#BBBBBB"
+"""Grey for what belongs to no policy (no firm, the noise floor, zero lines)."""
+
+STYLE: dict[str, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E5E5E5",
+    "grid.linewidth": 0.6,
+    "axes.prop_cycle": cycler(color=OKABE_ITO),
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.hashsalt": "marketsim",
+    "text.parse_math": False,  # policy names are user text: "$" must not start mathtext
+}
+"""Matplotlib settings of every figure (``mpl.rc_context(STYLE)``)."""
+
+MONEY = FuncFormatter(lambda x, _pos=None: format_number(x, compact=True))
+"""Axis ticks of money: 1.5B, 2.3M, 12k."""
+
+
+def policy_colors(names: Sequence[str]) -> dict[str, str]:
+    """Each name's colour, in order (the palette repeats after eight)."""
+    return {n: OKABE_ITO[k % len(OKABE_ITO)] for k, n in enumerate(names)}
+
+
+def policy_legend(
+    fig: Figure, policies: Sequence[str], *, marker: bool = False, outside: bool = True
+) -> None:
+    """One legend entry per policy across the top of ``fig``.
+
+    ``outside``: in the constrained layout's own room above the axes; otherwise at the
+    top edge (the figure keeps room with its layout's ``rect``).
+    """
+    colors = policy_colors(policies)
+    handles = [
+        Line2D(
+            [], [], color=colors[p], lw=0 if marker else 2.5, marker="o" if marker else "", label=p
+        )
+        for p in policies
+    ]
+    ncol = min(len(handles), 4)
+    if outside:
+        fig.legend(handles=handles, loc="outside upper center", ncol=ncol)
+    else:
+        fig.legend(handles=handles, loc="upper center", ncol=ncol, bbox_to_anchor=(0.5, 1.0))
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
+    """``fig`` in ``fmt`` without a date or software stamp (the same figure, the same bytes)."""
+    buffer = io.BytesIO()
+    meta: dict[str, Any] = {"Software": None} if fmt == "png" else {"Date": None}
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=meta)
+    return buffer.getvalue()
+
+
+def save_figure(
+    fig: Figure, folder: Path, stem: str, formats: Iterable[str] = ("png",), dpi: int = 110
+) -> list[Path]:
+    """Write ``fig`` as ``folder/stem.<format>`` for each format, atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = folder / f"{stem}.{fmt}"
+        atomic_write_bytes(path, figure_bytes(fig, fmt, dpi))
+        written.append(path)
+    return written
+
+
+def style_context() -> Any:
+    """``with style_context():`` draws in :data:`STYLE`."""
+    return mpl.rc_context(STYLE)
+
+
+def grid_figure(n: int, width: float = 10.5, height: float = 3.2) -> tuple[Figure, Any]:
+    """A figure of ``n`` panels, three to a row; the unused panels are hidden.
+
+    Returns the figure and a flat array of its axes.
+    """
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(width, height * rows + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes
