@@ -34,16 +34,11 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from sim.analysis.robustness import headline as robust_headline
 from sim.analysis.robustness import write_robustness
-from sim.analysis.sensitivity import DEFAULT_SAMPLES, design, write_sensitivity
-from sim.analysis.summary import write_results
-from sim.analysis.sweep import (
-    SweepParameter,
-    check_parameters,
-    grid_variants,
-    sweep_parameter,
-    write_sweep,
-)
+from sim.analysis.sensitivity import write_sensitivity
+from sim.analysis.summary import write_summary
+from sim.analysis.sweep import write_sweep
 from sim.common.errors import ExperimentError, ResultsFolderError, ScenarioError
 from sim.common.files import atomic_write_text
 from sim.config.bundled import resolve_scenario_path
@@ -56,13 +51,21 @@ from sim.config.scenario_file import (
     read_header,
 )
 from sim.config.schema import Policy, Scenario
+from sim.experiment.designs import (
+    DEFAULT_SAMPLES,
+    SweepParameter,
+    sensitivity_design,
+    sweep_design,
+)
+from sim.experiment.provenance import RunFacts, write_provenance
 from sim.experiment.runner import default_workers, plan_runs, run_experiment
 from sim.experiment.runstore import RESULT_TABLES
 from sim.experiment.sampling import scenario_variants
 from sim.report import render_report
 from sim.report.data import load_results
-from sim.report.experiment_plots import draw_sensitivity_figure, draw_sweep_figures
+from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
 from sim.report.html import headline
+from sim.report.robustness_figures import draw_robustness_figures
 
 __all__ = [
     "Plan",
@@ -248,9 +251,8 @@ def plan_sweep(
     """
     merged = _with_counts(overrides, "experiment.replications", replications, seed, steps)
     sf, source = load_scenario_like(scenario, merged, policies=policies)
-    swept = tuple(sweep_parameter(sf, option) for option in parameters)
-    check_parameters(swept)
-    return _plan("sweep", sf, source, out, grid_variants(swept), outcome, parameters=swept)
+    grid = sweep_design(sf, parameters)
+    return _plan("sweep", sf, source, out, grid.variants(), outcome, parameters=grid.parameters)
 
 
 def plan_sensitivity(
@@ -273,7 +275,7 @@ def plan_sensitivity(
     merged = _with_counts(overrides, "experiment.replications", replications, seed, steps)
     sf, source = load_scenario_like(scenario, merged, policies=policies)
     samples = samples or DEFAULT_SAMPLES[method]
-    _, _, variants = design(sf, method, samples)
+    variants = sensitivity_design(sf, method, samples).variants()
     return _plan("sensitivity", sf, source, out, variants, outcome, method=method, samples=samples)
 
 
@@ -431,23 +433,49 @@ def execute(
     )
     lines: list[str] = []
     draw = (sf.outputs.plots or sf.outputs.report) if plots is None else plots
+    policies = [p.name for p in sf.policies]
+    figures = sf.outputs.plots if plots is None else plots
+    style = {"formats": sf.outputs.formats, "dpi": sf.outputs.dpi}
     if plan.kind == "sweep":
-        write_sweep(out, sf, plan.parameters, plan.outcome)
+        paths = [p.path for p in plan.parameters]
+        write_sweep(out, paths, focal=sf.firm.name, outcome=plan.outcome, policies=policies)
+        if figures:
+            draw_sweep_figures(out, **style)
     elif plan.kind == "sensitivity":
-        write_sensitivity(out, sf, plan.method or "sobol", plan.samples or 0, plan.outcome)
-    info = write_results(
+        design = sensitivity_design(sf, plan.method or "sobol", plan.samples or 0)
+        write_sensitivity(
+            out,
+            design.names,
+            design.unit,
+            method=design.method,
+            samples=design.samples,
+            focal=sf.firm.name,
+            outcome=plan.outcome,
+            policies=policies,
+            seed=design.bootstrap_seed,
+        )
+        if figures:
+            draw_sensitivity_figure(out, **style)
+    elif sf.uncertainties:
+        _, robust = write_robustness(
+            out, focal=sf.firm.name, outcome=sf.experiment.outcome, policies=policies
+        )
+        lines = robust_headline(robust)
+        if figures:
+            draw_robustness_figures(out, **style)
+    summary = write_summary(out, policies)
+    manifest = write_provenance(
+        out,
         sf,
-        experiment,
+        RunFacts.from_index(experiment, rows={"summary": len(summary)}),
         source=str(plan.source) if plan.source else None,
         header=read_header(plan.source) if plan.source else "",
         command_line=command,
         workers=min(workers, plan.runs),
         started=started,
     )
-    _record_design(out, info.manifest, plan)
+    _record_design(out, manifest, plan)
     if plan.kind == "run":
-        if sf.uncertainties:
-            lines = write_robustness(out, sf)
         if draw:
             render_report(out)
         if not lines:
@@ -499,28 +527,12 @@ def redraw(
         drawn = sum(1 for p in plots if p.png is not None)
         return drawn, [(p.name, p.skipped) for p in plots if p.skipped], path
     sf = _resolved(folder)
-    design_info = manifest.get("design", {})
-    outcome = str(design_info.get("outcome", sf.experiment.outcome))
     table_name = "sweep" if kind == "sweep" else "sensitivity"
     path = folder / f"{table_name}.csv"
     if not path.is_file():
         raise ResultsFolderError(f"{folder}: no {table_name}.csv (is the {kind} finished?)")
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"policy": str})
-    policies = [p.name for p in sf.policies]
-    if kind == "sweep":
-        files = draw_sweep_figures(
-            table,
-            list(design_info.get("parameters", [])),
-            folder / "plots",
-            policies=policies,
-            outcome=outcome,
-            formats=sf.outputs.formats,
-            dpi=sf.outputs.dpi,
-        )
-    else:
-        files = draw_sensitivity_figure(
-            table, folder / "plots", outcome=outcome, formats=sf.outputs.formats, dpi=sf.outputs.dpi
-        )
+    draw_figures = draw_sweep_figures if kind == "sweep" else draw_sensitivity_figure
+    files = draw_figures(folder, formats=sf.outputs.formats, dpi=sf.outputs.dpi)
     return len({f.stem for f in files}), [], None
 
 
@@ -558,7 +570,10 @@ def _redraw_robustness(folder: Path, quiet: bool) -> None:
         if not quiet:
             print(f"robustness figures kept as they were: {exc}", file=sys.stderr)
         return
-    write_robustness(folder, sf)
+    policies = [p.name for p in sf.policies]
+    write_robustness(folder, focal=sf.firm.name, outcome=sf.experiment.outcome, policies=policies)
+    if sf.outputs.plots:
+        draw_robustness_figures(folder, formats=sf.outputs.formats, dpi=sf.outputs.dpi)
 
 
 def run_scenario(
