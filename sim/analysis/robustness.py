@@ -95,7 +95,7 @@ def regret_table(
         if valid.empty:
             best, best_mean = None, math.nan
         else:
-            best_row = valid.loc[valid["mean"].idxmax()]  # idxmax: first maximum = file order
+            best_row = valid.iloc[int(np.argmax(valid["mean"].to_numpy(float)))]  # first maximum
             best, best_mean = str(best_row["policy"]), float(best_row["mean"])
         runs = mine[mine["scenario"] == scenario].pivot_table(
             index="replication", columns="policy", values=outcome, aggfunc="first"

@@ -111,7 +111,7 @@ class DaskExecutor:
             window = max(2, 2 * threads)
             token = uuid.uuid4().hex[:12]
             running = as_completed()
-            held: dict[str, Task] = {}
+            held: dict[Any, Task] = {}
 
             def submit() -> bool:
                 task = next(todo, None)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
@@ -225,7 +225,7 @@ def _worker_main(conn: Connection, fn: TaskFn, context: Any) -> None:
             conn.send(("done", key, payload, time.perf_counter() - started))
 
 
-def _mp_context() -> BaseContext:
+def _mp_context() -> ForkServerContext | SpawnContext:
     """forkserver where available (workers fork from a server that imported sim once)."""
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
@@ -267,11 +267,9 @@ class LocalPool:
         """See :class:`Executor`."""
         return f"{self.workers} local worker process{'es' if self.workers != 1 else ''}"
 
-    def _start(self, ctx: BaseContext, fn: TaskFn, context: Any) -> _Slot:
+    def _start(self, ctx: ForkServerContext | SpawnContext, fn: TaskFn, context: Any) -> _Slot:
         parent, child = ctx.Pipe(duplex=True)
-        process = ctx.Process(  # type: ignore[attr-defined]
-            target=_worker_main, args=(child, fn, context), daemon=True
-        )
+        process = ctx.Process(target=_worker_main, args=(child, fn, context), daemon=True)
         process.start()
         child.close()
         return _Slot(process, parent)
@@ -309,17 +307,17 @@ class LocalPool:
                     # The worker is gone: retry its task (bounded), replace the worker.
                     slot.process.join()
                     yield from self._collect(slot, attempts, on_steps)  # sent before it died
-                    task, slot.task = slot.task, None
-                    if task is not None:
+                    held, slot.task = slot.task, None
+                    if held is not None:
                         on_steps(-slot.steps)
-                        if attempts[task.key] < self.max_attempts:
-                            pending.put_back(task)
+                        if attempts[held.key] < self.max_attempts:
+                            pending.put_back(held)
                         else:
                             error = (
-                                f"the worker process running it died {attempts[task.key]} "
+                                f"the worker process running it died {attempts[held.key]} "
                                 f"times (last: {_death(slot.process)})"
                             )
-                            yield Outcome(task.key, None, error, attempts[task.key], None)
+                            yield Outcome(held.key, None, error, attempts[held.key], None)
                     slot.conn.close()
                     slots.remove(slot)
                     if pending:

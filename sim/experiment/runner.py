@@ -303,7 +303,7 @@ def execute_run(
     scenario, policies = _scenario_of(context, spec.scenario_index, variant)
     out = run_one(scenario, spec, context.snapshot_size, report, policy=policies[spec.policy_index])
     outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
-    outcomes.insert(outcomes.columns.get_loc("replication") + 1, "seed", spec.seed)
+    outcomes.insert(list(outcomes.columns).index("replication") + 1, "seed", spec.seed)
     tables = {"outcomes": _csv(outcomes), "timeseries": _csv(out.timeseries)}
     tables["cohorts"] = _csv(out.cohorts)
     if out.calibration is not None:

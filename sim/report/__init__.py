@@ -1,5 +1,9 @@
 """Plots and the self-contained HTML report, drawn from a results folder's files only.
 
+:func:`render_report` draws a run's figures and report.html; the experiment figures
+(:func:`draw_robustness_figures`, :func:`draw_sweep_figures`,
+:func:`draw_sensitivity_figure`) are drawn from the tables the analysis wrote.
+
 >>> from sim.report import render_report  # doctest: +SKIP
 >>> render_report("results/retention_vs_acquisition")  # doctest: +SKIP
 PosixPath('results/retention_vs_acquisition/report.html')
@@ -12,14 +16,19 @@ from pathlib import Path
 
 from sim.common.files import atomic_write_text
 from sim.report.data import ResultsData, ResultsFolderError, load_results
+from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
 from sim.report.html import headline, render_html
 from sim.report.plots import FIGURES, PlotResult, render_plots
+from sim.report.robustness_figures import draw_robustness_figures
 
 __all__ = [
     "FIGURES",
     "PlotResult",
     "ResultsData",
     "ResultsFolderError",
+    "draw_robustness_figures",
+    "draw_sensitivity_figure",
+    "draw_sweep_figures",
     "headline",
     "load_results",
     "render_html",

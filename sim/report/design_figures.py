@@ -83,8 +83,8 @@ def fig_sweep_heatmaps(
 ) -> Figure:
     """Two swept parameters: one heatmap of the mean outcome per policy, and the winner map."""
     px, py = parameters
-    xs = np.sort(pd.unique(sweep[px]).astype(float))
-    ys = np.sort(pd.unique(sweep[py]).astype(float))
+    xs = np.sort(np.unique(sweep[px].to_numpy(float)))
+    ys = np.sort(np.unique(sweep[py].to_numpy(float)))
     grids = {}
     for policy in policies:
         wide = sweep[sweep["policy"] == policy].pivot_table(

@@ -309,7 +309,7 @@ def fig_network(data: ResultsData, band: float) -> Figure | Skipped:
         if segments is not None:
             ax.add_collection(
                 mpl.collections.LineCollection(
-                    segments,  # type: ignore[arg-type]
+                    list(segments),
                     colors="#CCCCCC",
                     linewidths=0.4,
                     zorder=1,

@@ -180,11 +180,11 @@ def why_line(data: ResultsData, outcome: str = "cumulative_profit") -> str | Non
         per = ts.groupby(["policy", "replication"])[["new_customers", "churned"]].sum()
         mean = per.groupby("policy").mean()
         if other in mean.index and base in mean.index:
+            won, lost = mean.loc[other, ["new_customers", "churned"]].to_numpy(float)
+            won0, lost0 = mean.loc[base, ["new_customers", "churned"]].to_numpy(float)
             parts.append(
-                f"wins {mean.loc[other, 'new_customers']:,.0f} and loses "
-                f"{mean.loc[other, 'churned']:,.0f} customers over the run "
-                f"(vs. {mean.loc[base, 'new_customers']:,.0f} and "
-                f"{mean.loc[base, 'churned']:,.0f})"
+                f"wins {won:,.0f} and loses {lost:,.0f} customers over the run "
+                f"(vs. {won0:,.0f} and {lost0:,.0f})"
             )
     if not parts:
         return None

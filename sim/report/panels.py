@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
 from sim.report.data import ResultsData
@@ -49,8 +50,8 @@ class Skipped:
 def reserve_top(fig: Figure, rect: tuple[float, float, float, float]) -> None:
     """Keep the constrained layout inside ``rect`` (room for a figure legend on top)."""
     engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.set(rect=rect)  # type: ignore[call-arg]
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=rect)
 
 
 def per_step(data: ResultsData) -> str:

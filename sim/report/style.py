@@ -56,7 +56,7 @@ OKABE_ITO = (
 NEUTRAL = "#BBBBBB"
 """Grey for what belongs to no policy (no firm, the noise floor, zero lines)."""
 
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
