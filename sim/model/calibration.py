@@ -7,6 +7,7 @@ compared with its target band. The bands are fixed by the project (issue 3), not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,12 @@ TARGETS = (
 )
 
 
-def _ratio(num: float, den: float) -> float:
+def _ratio(num: Any, den: Any) -> float:
+    """num / den as a float, NaN when den is not positive (sums of result columns).
+
+    >>> _ratio(3, 4), _ratio(1.0, 0)
+    (0.75, nan)
+    """
     return float(num / den) if den > 0 else float("nan")
 
 

@@ -30,7 +30,6 @@ from typing import Any, Literal
 import mesa
 import numpy as np
 import pandas as pd
-from mesa.agentset import AbstractAgentSet, AgentSet
 
 from sim.config.presets import get_policy
 from sim.config.schema import Policy, Scenario
@@ -51,9 +50,10 @@ from sim.model.population import CustomerPopulation
 from sim.model.records import close_step
 from sim.model.state import MarketState, poaching_rates
 
-__all__ = ["FIRM_REPORTERS", "FOCAL_REPORTERS", "MarketModel"]
+__all__ = ["CUSTOMER_REPORTERS", "FIRM_REPORTERS", "FOCAL_REPORTERS", "MarketModel"]
 
-# The focal firm's measures that the DataCollector reports each step (Mesa model reporters).
+# The focal firm's measures that the DataCollector reports each step, as Mesa model
+# reporters named focal_<measure> (batch_run puts them beside each firm's agent reporters).
 FOCAL_REPORTERS = (
     "customers",
     "new_customers",
@@ -68,7 +68,7 @@ FOCAL_REPORTERS = (
 )
 # Each firm's state at the end of a step (agent reporters of Firm and Competitor).
 FIRM_REPORTERS = {
-    "name": "name",
+    "firm": "name",
     "customers": "n_customers",
     "price": "price",
     "service_quality": "service_quality",
@@ -77,7 +77,7 @@ FIRM_REPORTERS = {
 }
 # Each customer's state (agent reporters of Customer; rows only once customers exist).
 CUSTOMER_REPORTERS = {
-    "firm": "firm",
+    "firm_index": "firm",
     "satisfaction": "satisfaction",
     "ltr": "ltr",
     "tenure": "tenure",
@@ -176,7 +176,7 @@ class MarketModel(mesa.Model):
         firms += [Competitor(self, scenario, c, k + 1) for k, c in enumerate(scenario.competitors)]
         introduce_rivals(firms)
         self._firm_list = tuple(firms)
-        self.firms: AgentSet[Firm] = AgentSet(firms, random=self.random)
+        self.firms: mesa.agentset.AgentSet[Firm] = mesa.agentset.AgentSet(firms, random=self.random)
         for firm in firms:
             firm.equip(population_rng)
             firm.update_offer(n_customers=0)
@@ -191,10 +191,11 @@ class MarketModel(mesa.Model):
             firm.n_customers = int(n)
         self.records: list[dict[str, np.ndarray]] = []
         self.spent: list[dict[str, float]] = []
-        self._customers: AbstractAgentSet[Customer] | None = None
+        self._customers: mesa.agentset.AbstractAgentSet[Customer] | None = None
+        self._customer_agents: list[Customer] = []
         self.engine: Engine = make_engine(self.engine_name, self.state, self._customer_list)
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _focal(name) for name in FOCAL_REPORTERS},
+            model_reporters={f"focal_{name}": _focal(name) for name in FOCAL_REPORTERS},
             agenttype_reporters={
                 Firm: FIRM_REPORTERS,
                 Competitor: FIRM_REPORTERS,
@@ -234,7 +235,7 @@ class MarketModel(mesa.Model):
         return self._firm_list[0]
 
     @property
-    def customers(self) -> AbstractAgentSet[Customer] | None:
+    def customers(self) -> mesa.agentset.AbstractAgentSet[Customer] | None:
         """Every person as a Mesa agent (an AgentSet), created on first use; None if nobody.
 
         The agents are views on the population arrays, so creating them late changes
@@ -242,11 +243,7 @@ class MarketModel(mesa.Model):
         read (or the per-agent engine runs), Mesa's ``model.agents`` and
         ``model.agents_by_type`` hold the firms, suppliers and employees only.
         """
-        if self._customers is None and self.state.population.n:
-            with _cyclic_gc_paused():
-                for i in range(self.state.population.n):
-                    Customer(self, self.state, i)
-            self._customers = self.agents_by_type[Customer]
+        self._customer_list()
         return self._customers
 
     def customer(self, index: int) -> Customer:
@@ -254,8 +251,14 @@ class MarketModel(mesa.Model):
         return self._customer_list()[index]
 
     def _customer_list(self) -> list[Customer]:
-        customers = self.customers
-        return [] if customers is None else customers.to_list()
+        """The Customer agents, person `i` at position `i`, created on the first call."""
+        if self._customers is None and self.state.population.n:
+            with _cyclic_gc_paused():
+                self._customer_agents = [
+                    Customer(self, self.state, i) for i in range(self.state.population.n)
+                ]
+            self._customers = self.agents_by_type[Customer]
+        return self._customer_agents
 
     def _initial_revenue(self) -> None:
         """Revenue history of the initial customers, at their current spend rate."""

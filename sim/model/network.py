@@ -18,6 +18,7 @@ import os
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import networkx as nx
 import numpy as np
@@ -210,11 +211,11 @@ def _node_order(nodes: list[Hashable]) -> list[Hashable]:
     """Deterministic node numbering: natural sorted order, else insertion order."""
     if nodes and all(isinstance(x, str) for x in nodes):
         try:
-            return sorted(nodes, key=lambda s: (int(s), s))  # type: ignore[arg-type]
+            return sorted(nodes, key=lambda s: (int(str(s)), str(s)))
         except ValueError:
             pass
     try:
-        return sorted(nodes)  # type: ignore[type-var]
+        return sorted(cast(list[Any], nodes))
     except TypeError:
         return nodes
 
@@ -315,12 +316,12 @@ def create_watts_strogatz(
 
     half = k // 2
     dtype = np.int32 if n + half <= _MAX_NODES else np.int64  # u + half must not overflow
-    u = np.repeat(np.arange(n, dtype=dtype), half)
-    v = u + np.tile(np.arange(1, half + 1, dtype=dtype), n)
+    u: np.ndarray = np.repeat(np.arange(n, dtype=dtype), half)
+    v: np.ndarray = u + np.tile(np.arange(1, half + 1, dtype=dtype), n)
     v[v >= n] -= n
     if p > 0.0:
         rewire = np.flatnonzero(rng.random(u.size) < p)
-        w = rng.integers(0, n - 1, size=rewire.size, dtype=dtype)
+        w: np.ndarray = rng.integers(0, n - 1, size=rewire.size, dtype=dtype)
         w += w >= u[rewire]  # uniform over the n - 1 nodes other than u
         v[rewire] = w
     return _csr_from_pairs(n, u, v, "watts_strogatz")

@@ -12,7 +12,8 @@ phase produces for the engine (a purchase, a new detractor, referrals) is return
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -38,7 +39,8 @@ from sim.model.state import MarketState
 __all__ = ["NO_FIRM", "Customer", "CustomerPopulation", "Purchase"]
 
 
-class Purchase(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Purchase:
     """One customer's purchase this step, as the per-agent engine collects it."""
 
     index: int

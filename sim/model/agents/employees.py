@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import mesa
 import numpy as np
-from mesa.agentset import AgentSet
 
 from sim.config.schema import EmployeeSpec, Policy
 from sim.model.behaviour.staff import (
@@ -62,7 +61,7 @@ class Staff:
         self.morale = np.full(n, 0.6)
         self.tenure = rng.integers(0, 3 * 52, size=n).astype(np.int32)
         self.quitting = np.zeros(n, dtype=bool)
-        self.agents: AgentSet[Employee] = AgentSet(
+        self.agents: mesa.agentset.AgentSet[Employee] = mesa.agentset.AgentSet(
             [Employee(firm.model, self, i) for i in range(n)], random=firm.model.random
         )
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import mesa
 import numpy as np
-from mesa.agentset import AgentSet
 
 from sim.config.schema import CompetitorSpec, FirmSpec, Policy, Scenario
 from sim.model.agents.employees import Staff, StaffReport
@@ -62,7 +61,9 @@ class Firm(mesa.Agent):
         self.unit_cost = spec.unit_cost
         self.staff: Staff | None = None
         self.staff_report: StaffReport | None = None
-        self.suppliers: AgentSet[Supplier] = AgentSet([], random=model.random)
+        self.suppliers: mesa.agentset.AgentSet[Supplier] = mesa.agentset.AgentSet(
+            [], random=model.random
+        )
         self.supplier_failed = np.zeros(0, dtype=bool)
         self.rivals: list[Firm] = []
         self.update_offer(n_customers=0)
@@ -74,7 +75,7 @@ class Firm(mesa.Agent):
             self.staff = Staff(self, self.policy, scenario.employees, rng, self.steps_per_year)
         if scenario.suppliers.enabled:
             spec = scenario.suppliers
-            self.suppliers = AgentSet(
+            self.suppliers = mesa.agentset.AgentSet(
                 [
                     Supplier(self.model, self, self.policy, spec, self.steps_per_year)
                     for _ in range(spec.per_firm)

@@ -20,11 +20,11 @@ REASON_COMPETITOR = CHURN_REASONS.index("competitor")
 
 
 def churn_hazards_per_year(
-    satisfaction: np.ndarray,
-    weeks_since_care: np.ndarray,
-    unresolved_complaint: np.ndarray,
-    price_ratio: np.ndarray,
-    modifier: np.ndarray,
+    satisfaction: np.ndarray | float,
+    weeks_since_care: np.ndarray | float,
+    unresolved_complaint: np.ndarray | bool,
+    price_ratio: np.ndarray | float,
+    modifier: np.ndarray | float,
     *,
     neglect_per_year: float,
     neglect_weeks: float,
@@ -86,10 +86,10 @@ def draw_churn(
 
 
 def switch_probability(
-    value_gain: np.ndarray,
-    satisfaction: np.ndarray,
-    switching_cost: np.ndarray,
-    deterred_from_rival: np.ndarray,
+    value_gain: np.ndarray | float,
+    satisfaction: np.ndarray | float,
+    switching_cost: np.ndarray | float,
+    deterred_from_rival: np.ndarray | float,
     *,
     value_sensitivity: float,
     satisfaction_stickiness: float,

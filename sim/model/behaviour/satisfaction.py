@@ -12,8 +12,8 @@ __all__ = [
 
 
 def transaction_satisfaction(
-    performance: np.ndarray,
-    expectation: np.ndarray,
+    performance: np.ndarray | float,
+    expectation: np.ndarray | float,
     desired: float,
     expectation_weight: float,
     desire_weight: float,
@@ -33,8 +33,14 @@ def transaction_satisfaction(
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def update_toward(current: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
-    """Exponential smoothing: move `current` a share `rate` of the way to `target`."""
+def update_toward(
+    current: np.ndarray | float, target: np.ndarray | float, rate: float
+) -> np.ndarray | float:
+    """Exponential smoothing: move `current` a share `rate` of the way to `target`.
+
+    >>> update_toward(0.5, 1.0, 0.25)
+    0.625
+    """
     return current + rate * (target - current)
 
 
