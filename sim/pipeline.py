@@ -15,7 +15,7 @@ then :func:`execute` runs the plan:
 
 >>> plan = plan_run("retention_vs_acquisition", overrides={"market.n_customers": 400})
 >>> plan.kind, plan.runs, [p.name for p in plan.scenario.policies][:2]
-('run', 30, ['balanced', 'acquisition_heavy'])
+('run', 30, ['acquisition_heavy', 'balanced'])
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from sim.analysis.sensitivity import write_sensitivity
 from sim.analysis.summary import write_summary
 from sim.analysis.sweep import write_sweep
 from sim.common.errors import ExperimentError, ResultsFolderError, ScenarioError
-from sim.common.files import atomic_write_text
+from sim.common.files import read_table
 from sim.config.bundled import resolve_scenario_path
 from sim.config.presets import PRESETS
 from sim.config.scenario_file import (
@@ -175,6 +175,21 @@ class Plan:
     def total_steps(self) -> int:
         """Steps over all runs (for a progress bar)."""
         return self.runs * self.scenario.simulation.steps
+
+    def rerun_command(self) -> str:
+        """The command that repeats this experiment from its ``scenario.resolved.toml``."""
+        if self.kind == "sweep":
+            grid = " ".join(
+                f"--param {p.path}={p.values[0]!r}:{p.values[-1]!r}:{len(p.values)}"
+                for p in self.parameters
+            )
+            return f"marketsim sweep scenario.resolved.toml {grid}"
+        if self.kind == "sensitivity":
+            return (
+                f"marketsim sensitivity scenario.resolved.toml --method {self.method} "
+                f"--samples {self.samples}"
+            )
+        return "marketsim run scenario.resolved.toml"
 
     def describe(self, workers: int | None = None, where: str | None = None) -> str:
         """One line: policies x variants x replications = runs, size, and destination."""
@@ -376,12 +391,7 @@ def read_results(folder: str | os.PathLike[str]) -> Results:
     """A results folder written by :func:`execute` (or ``marketsim run``) back in memory."""
     folder = Path(folder)
     manifest = _manifest(folder)
-    tables = {
-        p.stem: pd.read_csv(
-            p, keep_default_na=False, na_values=[""], dtype={"policy": str, "firm": str}
-        )
-        for p in sorted(folder.glob("*.csv"))
-    }
+    tables = {p.stem: read_table(p) for p in sorted(folder.glob("*.csv"))}
     return Results(folder, str(manifest.get("kind", "run")), tables, manifest)
 
 
@@ -464,7 +474,7 @@ def execute(
         if figures:
             draw_robustness_figures(out, **style)
     summary = write_summary(out, policies)
-    manifest = write_provenance(
+    write_provenance(
         out,
         sf,
         RunFacts.from_index(experiment, rows={"summary": len(summary)}),
@@ -473,8 +483,9 @@ def execute(
         command_line=command,
         workers=min(workers, plan.runs),
         started=started,
+        extra=_design_record(plan),
+        rerun=plan.rerun_command(),
     )
-    _record_design(out, manifest, plan)
     if plan.kind == "run":
         if draw:
             render_report(out)
@@ -487,8 +498,8 @@ def execute(
     return results
 
 
-def _record_design(folder: Path, manifest: dict[str, Any], plan: Plan) -> None:
-    """Add what kind of experiment wrote the folder, and its design, to the manifest.
+def _design_record(plan: Plan) -> dict[str, Any]:
+    """What kind of experiment wrote the folder, and its design, for the manifest.
 
     ``marketsim report`` redraws a sweep or a sensitivity folder from this alone.
     """
@@ -498,8 +509,7 @@ def _record_design(folder: Path, manifest: dict[str, Any], plan: Plan) -> None:
         design_info["grid"] = {p.path: list(p.values) for p in plan.parameters}
     elif plan.kind == "sensitivity":
         design_info.update(method=plan.method, samples=plan.samples)
-    manifest.update(kind=plan.kind, design=design_info)
-    atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    return {"kind": plan.kind, "design": design_info}
 
 
 def _draw(folder: Path, kind: str, *, plots: bool, report: bool) -> Path | None:

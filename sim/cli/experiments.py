@@ -25,6 +25,7 @@ from sim.cli.common import (
     resume_hint,
 )
 from sim.common.errors import DesignError, UserError
+from sim.common.formatting import format_number
 from sim.common.outcomes import OUTCOME_NAMES
 from sim.config.bundled import resolve_scenario_path
 
@@ -166,15 +167,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _short(x: float) -> str:
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if a >= 1e4:
-        return f"{x / 1e3:.0f}k"
-    if a >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
+def _short(x: float, signed: bool = False) -> str:
+    return format_number(x, signed=signed, compact=True)
 
 
 def _sweep_lines(table: pd.DataFrame, paths: list[str], outcome: str) -> list[str]:

@@ -90,10 +90,22 @@ def question_of(header: str) -> list[str]:
     return question
 
 
+RERUN_RUN = "marketsim run scenario.resolved.toml"
+"""How a ``run`` folder's resolved scenario is run again (sweeps add their ``--param``)."""
+
+
 def resolved_scenario_text(
-    sf: ScenarioFile, *, replications: int, source: str | None = None, header: str = ""
+    sf: ScenarioFile,
+    *,
+    replications: int,
+    source: str | None = None,
+    header: str = "",
+    rerun: str = RERUN_RUN,
 ) -> str:
-    """``scenario.resolved.toml``: every value used, with the question and the seeds on top."""
+    """``scenario.resolved.toml``: every value used, with the question and the seeds on top.
+
+    ``rerun`` is the command that repeats the experiment from this file.
+    """
     question = question_of(header)
     seeds = replication_seeds(sf.simulation.seed, replications)
     lines = [
@@ -101,7 +113,7 @@ def resolved_scenario_text(
         *([""] if question else []),
         "The resolved scenario: every value used, defaults filled in.",
         f"Source: {source}" if source else "Source: (built in Python)",
-        "Run it again exactly with: marketsim run scenario.resolved.toml",
+        f"Run it again exactly with: {rerun}",
         f"Replication seeds (numpy SeedSequence({sf.simulation.seed}).spawn): "
         + ", ".join(str(s) for s in seeds),
     ]
@@ -115,12 +127,14 @@ def write_resolved_scenario(
     replications: int,
     source: str | None = None,
     header: str = "",
+    rerun: str = RERUN_RUN,
 ) -> Path:
     """Write ``folder/scenario.resolved.toml`` (see :func:`resolved_scenario_text`)."""
     path = Path(folder) / "scenario.resolved.toml"
-    atomic_write_text(
-        path, resolved_scenario_text(sf, replications=replications, source=source, header=header)
+    text = resolved_scenario_text(
+        sf, replications=replications, source=source, header=header, rerun=rerun
     )
+    atomic_write_text(path, text)
     return path
 
 
@@ -224,13 +238,15 @@ def write_provenance(
     workers: int | None = None,
     started: float | None = None,
     extra: Mapping[str, Any] | None = None,
+    rerun: str = RERUN_RUN,
 ) -> dict[str, Any]:
     """Write ``scenario.resolved.toml`` then ``manifest.json`` (last); return the manifest.
 
-    Call it after every table of the folder (summary included) is written.
+    Call it after every table of the folder (summary included) is written. ``extra`` keys
+    join the manifest (the pipeline records the kind of experiment and its design).
     """
     write_resolved_scenario(
-        folder, sf, replications=facts.replications, source=source, header=header
+        folder, sf, replications=facts.replications, source=source, header=header, rerun=rerun
     )
     manifest = build_manifest(
         sf,
