@@ -87,6 +87,8 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def _num(x: float) -> str:
+    if float(x).is_integer() and abs(x) >= 10_000:  # 2**31 - 1 in full, not 2.14748e+09
+        return f"{int(x):_}"
     return f"{x:,g}".replace(",", "_") if abs(x) >= 10_000 else f"{x:g}"
 
 

@@ -16,13 +16,13 @@ value it can take passes the parameter's own checks, is checked in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from sim.common.outcomes import OUTCOME_NAMES
+from sim.config.schema import MAX_REPLICATIONS, Spec
 from sim.config.units import Unit
 
 __all__ = [
@@ -65,14 +65,12 @@ def _infer_distribution(data: Mapping[str, Any]) -> str:
     return "uniform"
 
 
-class UncertaintySpec(BaseModel):
+class UncertaintySpec(Spec):
     """How one uncertain market parameter varies across the sampled markets.
 
     ``{ low, high }`` is uniform; a ``mode`` makes it triangular, a ``mean`` and ``sd`` a
     normal cut to ``low..high``, ``choices`` a list of values drawn with equal chance.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     distribution: Distribution = Field(
         "uniform",
@@ -125,11 +123,6 @@ class UncertaintySpec(BaseModel):
                 f"'{extra[0]}' is not used by a {self.distribution} uncertainty, which takes "
                 f"{_and(needs)} (e.g. {example})"
             )
-        for key in given:
-            values = self.choices if key == "choices" else (getattr(self, key),)
-            bad = [v for v in values or () if not math.isfinite(v)]
-            if bad:
-                raise ValueError(f"'{key}' must be a finite number, got {bad[0]}")
         if self.distribution == "choices":
             assert self.choices is not None
             if len(set(self.choices)) != len(self.choices):
@@ -164,10 +157,8 @@ def _and(items: tuple[str, ...] | list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-class ExperimentSpec(BaseModel):
+class ExperimentSpec(Spec):
     """How many markets to sample from [uncertainties], how, and what to judge policies on."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     scenarios: Annotated[int, Unit("markets")] = Field(
         20,
@@ -181,6 +172,7 @@ class ExperimentSpec(BaseModel):
     replications: Annotated[int, Unit("replications")] | None = Field(
         None,
         ge=1,
+        le=MAX_REPLICATIONS,
         description="Replications per sampled market; empty means simulation.replications.",
     )
     seed: Annotated[int, Unit("")] | None = Field(

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from sim.config.experiment_spec import ExperimentSpec, UncertaintySpec
 from sim.config.presets import PRESETS
-from sim.config.schema import Policy, ScenarioSections
+from sim.config.schema import Policy, ScenarioSections, Spec
 from sim.config.units import Unit
 
 __all__ = ["OutputsSpec", "PolicyEntry", "ScenarioFileSchema", "deep_merge"]
@@ -41,12 +41,6 @@ def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-class _Block(BaseModel):
-    """Immutable, validated, no unknown keys (the engine's convention)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
 class PolicyEntry(Policy):
@@ -84,7 +78,7 @@ class PolicyEntry(Policy):
         return Policy.model_validate(self.model_dump(exclude={"preset"}))
 
 
-class OutputsSpec(_Block):
+class OutputsSpec(Spec):
     """What a run writes besides the tables (which are always written)."""
 
     plots: bool = Field(True, description="Draw the figures into plots/ and the report.")

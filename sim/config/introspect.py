@@ -7,7 +7,7 @@ questions of the schema; they ask them here, of any root model they are given.
 >>> item_model(Scenario.model_fields["competitors"].annotation).__name__
 'CompetitorSpec'
 >>> bounds(Scenario.model_fields["market"].annotation.model_fields["n_customers"])
-{'ge': 1}
+{'ge': 1, 'le': 2147483647}
 """
 
 from __future__ import annotations

@@ -30,14 +30,21 @@ from sim.config.keypaths import join_path
 from sim.config.schema import ScenarioSections
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_KEY_LENGTH",
+    "MAX_PROBLEMS",
+    "MAX_SCENARIO_BYTES",
     "LineIndex",
+    "check_document",
     "custom_error",
+    "decode_scenario",
     "describe",
     "is_noise",
     "kind_of",
     "range_text",
     "read_toml",
     "scenario_error",
+    "short_key",
     "show",
     "strip_value_error",
     "unknown_key",
@@ -46,10 +53,60 @@ __all__ = [
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def read_toml(text: str, source: str) -> dict[str, Any]:
-    """The tables of a TOML text; a syntax error names ``source`` and the line."""
+MAX_SCENARIO_BYTES = 10 * 1024 * 1024
+"""Largest scenario file read (10 MB): a real one is a few KB; a larger one is a mistake
+(or an attack) whose reading and messages would take minutes and gigabytes."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of tables and arrays in a scenario (a real one nests 4 deep)."""
+
+MAX_KEY_LENGTH = 200
+"""Longest key in a scenario file (the longest real key has 40 characters)."""
+
+MAX_PROBLEMS = 20
+"""Problems described one by one in a message; the rest are counted."""
+
+_BOM = "\ufeff"
+
+
+def decode_scenario(data: bytes, source: str) -> str:
+    """The text of a scenario file's bytes: at most :data:`MAX_SCENARIO_BYTES`, UTF-8,
+    a leading byte-order mark (as Windows editors write it) dropped.
+
+    >>> decode_scenario(b"\\xef\\xbb\\xbfname = 'x'\\n", "s.toml")
+    "name = 'x'\\n"
+    """
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(_too_large(source, len(data)))
     try:
-        return tomllib.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{source}:{line}: not a text file in UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
+    return text.removeprefix(_BOM)
+
+
+def _too_large(source: str, size: int) -> str:
+    return (
+        f"{source}: the file is {size:,} bytes, expected at most {MAX_SCENARIO_BYTES:,} "
+        "(10 MB) for a scenario file (a real one is a few KB); is it the right file?"
+    )
+
+
+def read_toml(text: str, source: str) -> dict[str, Any]:
+    """The tables of a TOML text; a syntax error names ``source`` and the line.
+
+    The text is at most :data:`MAX_SCENARIO_BYTES`, a leading byte-order mark is dropped,
+    and nesting deeper than :data:`MAX_DEPTH` or a key longer than :data:`MAX_KEY_LENGTH`
+    characters is an error naming the file (no input gives a traceback).
+    """
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(_too_large(source, len(text.encode("utf-8", "surrogatepass"))))
+    text = text.removeprefix(_BOM)
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         where = _TOML_POS.search(msg)
@@ -57,6 +114,61 @@ def read_toml(text: str, source: str) -> dict[str, Any]:
         raise ScenarioError(
             f"{source}{line}: TOML syntax error: {msg}", [f"TOML syntax error: {msg}"]
         ) from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        raise ScenarioError(_too_deep(source, "thousands of levels")) from None
+    check_document(raw, source)
+    return raw
+
+
+def _too_deep(source: str, depth: str) -> str:
+    return (
+        f"{source}: tables and arrays are nested {depth} deep, expected at most {MAX_DEPTH} "
+        "levels (a scenario nests 4 deep: [competitors.policy.retention_mix])"
+    )
+
+
+def check_document(raw: Mapping[str, Any], source: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and keys longer than
+    :data:`MAX_KEY_LENGTH` (walked without recursion, so any depth is safe).
+
+    >>> check_document({"a": [[[1]]]}, "s.toml")
+    >>> check_document({"k" * 300: 1}, "s.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sim.common.errors.ScenarioError: s.toml: key 'kkkkkkkkkkkk...kkkkkkkkkkkk' (300 characters) ...
+    """
+    stack: list[tuple[Any, int, str]] = [(raw, 1, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(_too_deep(source, f"more than {MAX_DEPTH}") + f" (at {path})")
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                key = str(key)
+                if len(key) > MAX_KEY_LENGTH:
+                    where = f" in [{short_key(path)}]" if path else ""
+                    raise ScenarioError(
+                        f"{source}: key '{short_key(key)}' ({len(key):,} characters){where} is "
+                        f"longer than {MAX_KEY_LENGTH} characters; no scenario key is that long"
+                    )
+                if isinstance(value, (Mapping, list, tuple)):
+                    stack.append((value, depth + 1, f"{path}.{key}" if path else key))
+        elif isinstance(node, (list, tuple)):
+            for k, value in enumerate(node):
+                if isinstance(value, (Mapping, list, tuple)):
+                    stack.append((value, depth + 1, f"{short_key(path)}[{k}]"))
+
+
+def short_key(key: str, limit: int = 30) -> str:
+    """A key shortened for a message: its start and end around an ellipsis.
+
+    >>> short_key("a" * 10), short_key("b" * 100, 10)
+    ('aaaaaaaaaa', 'bbb...bbb')
+    """
+    if len(key) <= limit:
+        return key
+    half = (limit - 3) // 2
+    return key[:half] + "..." + key[-half:]
 
 
 def custom_error(path: str, message: str) -> PydanticCustomError:
@@ -69,13 +181,14 @@ def scenario_error(
 ) -> ScenarioError:
     """One error listing every (key path, problem), each with its line where known."""
     out = []
-    for path, problem in problems:
+    for path, problem in problems[:MAX_PROBLEMS]:
         line = lines.find(path) if lines else None
         where = f"{source}:{line}" if line else source
         out.append(f"{where}: {path or '(scenario)'}: {problem}")
-    n = len(out)
+    n = len(problems)
     head = f"invalid scenario {source}: {n} problem{'s' if n != 1 else ''}"
-    return ScenarioError("\n".join([head, *(f"  {o}" for o in out)]), out)
+    tail = [f"  ... and {n - MAX_PROBLEMS} more"] if n > MAX_PROBLEMS else []
+    return ScenarioError("\n".join([head, *(f"  {o}" for o in out), *tail]), out)
 
 
 def strip_value_error(msg: str) -> str:
@@ -87,6 +200,8 @@ def strip_value_error(msg: str) -> str:
 
 
 def _num(x: float) -> str:
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}" if abs(x) >= 10_000 else f"{int(x)}"
     return f"{x:,g}" if abs(x) >= 10_000 else f"{x:g}"
 
 
@@ -233,7 +348,12 @@ def describe(err: Mapping[str, Any], raw: Mapping[str, Any]) -> tuple[str, str]:
         return path, text
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return path, f"{got} ({kind_of(value)}), expected a whole number"
-    if kind in ("float_type", "float_parsing", "finite_number"):
+    if kind == "finite_number":
+        return path, (
+            f"{got}, expected a finite number (nan, inf and -inf are valid TOML but no value "
+            "of a market)"
+        )
+    if kind in ("float_type", "float_parsing"):
         return path, f"{got} ({kind_of(value)}), expected a number"
     if kind in ("bool_type", "bool_parsing"):
         return path, f"{got} ({kind_of(value)}), expected true or false"

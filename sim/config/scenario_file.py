@@ -22,6 +22,8 @@ callers use.
 
 from __future__ import annotations
 
+import contextlib
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
@@ -31,7 +33,7 @@ from pydantic import ValidationError, field_validator, model_validator
 from sim.common.errors import GraphFileError, ScenarioError
 from sim.config.experiment_spec import ExperimentSpec
 from sim.config.file_schema import OutputsSpec, PolicyEntry, ScenarioFileSchema
-from sim.config.graph_files import FILE_GRAPH_KINDS, read_graph_file
+from sim.config.graph_files import FILE_GRAPH_KINDS, check_graph_path, read_graph_file
 from sim.config.keypaths import (
     KeyPathError,
     UnknownKeyError,
@@ -49,8 +51,10 @@ from sim.config.parameters import (
     value_problem_in,
 )
 from sim.config.reader import (
+    MAX_SCENARIO_BYTES,
     LineIndex,
     custom_error,
+    decode_scenario,
     describe,
     is_noise,
     read_toml,
@@ -59,7 +63,7 @@ from sim.config.reader import (
     strip_value_error,
     unknown_key,
 )
-from sim.config.schema import MAX_FIRMS, Policy, Scenario
+from sim.config.schema import MAX_FIRMS, Policy, Scenario, degree_problem
 from sim.config.toml_writer import read_header, toml_text
 
 __all__ = [
@@ -142,6 +146,10 @@ class ScenarioFile(ScenarioFileSchema):
                 "firm.initial_share",
                 f"initial shares of all firms sum to {total:g}, expected at most 1 ({parts})",
             )
+        net = self.network
+        problem = degree_problem(net.kind, net.mean_degree, n)
+        if problem:
+            raise custom_error("network.mean_degree", problem)
         try:
             scenario = self.to_scenario()
         except ValidationError as exc:  # the engine's own cross-checks, whatever they are
@@ -175,19 +183,33 @@ def _tuplify(value: Any) -> Any:
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile:
     """Read, validate and resolve a scenario file; apply ``--set`` style overrides.
 
-    Raises :class:`ScenarioError` (a ValueError) with a friendly message on any problem.
+    Raises :class:`ScenarioError` (a ValueError) with a friendly message on any problem:
+    only regular files up to :data:`~sim.config.reader.MAX_SCENARIO_BYTES` are read (the
+    size is checked before reading), in UTF-8, a byte-order mark accepted.
     """
     path = Path(path)
-    if not path.exists():
-        raise ScenarioError(f"{path}: scenario file not found")
-    if not path.is_file():
-        raise ScenarioError(f"{path}: not a file (expected a scenario .toml file)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not a text file in UTF-8 ({exc.reason})") from None
+        info = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except OSError as exc:  # a symlink loop, a name too long, no permission on a folder
+        raise ScenarioError(f"{path}: cannot open the file ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL character in the name
+        raise ScenarioError(f"{path!s}: a file name cannot hold a NUL character") from None
+    if not stat.S_ISREG(info.st_mode):
+        sort = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ScenarioError(f"{path}: {sort}, not a file (expected a scenario .toml file)")
+    if info.st_size > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            f"{path}: the file is {info.st_size:,} bytes, expected at most "
+            f"{MAX_SCENARIO_BYTES:,} (10 MB) for a scenario file (a real one is a few KB)"
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SCENARIO_BYTES + 1)
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the file ({exc.strerror})") from None
+        raise ScenarioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    text = decode_scenario(data, str(path))
     sf = parse_scenario(text, source=str(path), base_dir=path.parent)
     if overrides:
         sf = apply_overrides(sf, overrides)
@@ -214,18 +236,25 @@ def parse_scenario(
 def _check_files(
     sf: ScenarioFile, source: str, lines: LineIndex | None, base: Path
 ) -> ScenarioFile:
-    """What pydantic cannot see: the graph file exists, is readable and fits the market."""
+    """What pydantic cannot see: the graph file is a readable regular file of bounded size
+    whose every line is an edge, and its node count is the market's."""
     net = sf.network
     if net.kind not in FILE_GRAPH_KINDS or not net.path:
         return sf
     given = Path(net.path).expanduser()
     full = given if given.is_absolute() else (base / given)
-    full = full.resolve()
-    if not full.is_file():
-        problem = f"got '{net.path}', expected an existing graph file (looked for {full})"
-        raise scenario_error(source, [("network.path", problem)], lines)
+    with contextlib.suppress(OSError, RuntimeError, ValueError):  # check_graph_path names it
+        full = full.resolve()
     try:
-        n_nodes = read_graph_file(net.kind, full).number_of_nodes()
+        check_graph_path(full)
+    except GraphFileError as exc:
+        looked = "" if str(full) in str(exc) else f" (looked for {full})"
+        problem = f"got '{net.path}', expected an existing graph file: {exc}{looked}"
+        if "not found" in str(exc):
+            problem = f"got '{net.path}', expected an existing graph file (looked for {full})"
+        raise scenario_error(source, [("network.path", problem)], lines) from None
+    try:
+        n_nodes = read_graph_file(net.kind, full, net.skip_malformed).number_of_nodes()
     except (GraphFileError, ValueError, OSError) as exc:
         problem = f"got '{net.path}', expected a readable {net.kind} graph file ({exc})"
         raise scenario_error(source, [("network.path", problem)], lines) from None

@@ -21,7 +21,11 @@ from sim.config.keypaths import KeyPathError, UnknownKeyError, set_path, split_p
 from sim.config.units import NonNegative, Positive, Probability, Unit
 
 __all__ = [
+    "GENERATED_DEGREE_KINDS",
     "MAX_FIRMS",
+    "MAX_PEOPLE",
+    "MAX_REPLICATIONS",
+    "MAX_STEPS",
     "STEPS_PER_YEAR",
     "AcquisitionMix",
     "AdvertisingSpec",
@@ -40,8 +44,10 @@ __all__ = [
     "Scenario",
     "ScenarioSections",
     "SimulationSpec",
+    "Spec",
     "SupplierSpec",
     "WordOfMouthSpec",
+    "degree_problem",
 ]
 
 STEPS_PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4}
@@ -51,10 +57,45 @@ MAX_FIRMS = 127
 """The engine stores a customer's firm in an int8, so at most 127 firms (focal included)."""
 
 
-class Spec(BaseModel):
-    """Base for every parameter block: immutable, validated, no unknown keys."""
+MAX_PEOPLE = 2**31 - 1
+"""The engine indexes people with int32 (the social graph's CSR), so at most this many."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+MAX_STEPS = 1_000_000
+"""Most steps of a run: 2,700 years of days; more is a typo, not a market."""
+
+MAX_REPLICATIONS = 1_000_000_000
+"""Most replications per policy and market a file may ask for; far fewer fit in memory
+(see :mod:`sim.config.limits`), this bound only keeps the arithmetic finite."""
+
+GENERATED_DEGREE_KINDS = ("watts_strogatz", "erdos_renyi", "barabasi_albert")
+"""Generated graph kinds whose ``mean_degree`` must stay below the market size."""
+
+
+class Spec(BaseModel):
+    """Base for every block of a scenario or scenario file: immutable, validated, no unknown
+    keys, and finite numbers only (``nan``, ``inf`` and ``-inf`` are valid TOML but no
+    market has them; the one rule for every float, in lists and tables too)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
+
+
+def degree_problem(kind: str, mean_degree: int, n_customers: int) -> str | None:
+    """Why a generated graph of ``n_customers`` people cannot have ``mean_degree``, or None.
+
+    >>> degree_problem("watts_strogatz", 10, 8)  # doctest: +ELLIPSIS
+    'got 10, expected less than market.n_customers = 8 ...'
+    >>> degree_problem("complete", 10, 8) is None
+    True
+    """
+    if kind in GENERATED_DEGREE_KINDS and mean_degree >= n_customers and mean_degree > 0:
+        return (
+            f"got {mean_degree}, expected less than market.n_customers = {n_customers} "
+            "(nobody can have more contacts than there are other people); use a smaller "
+            'mean_degree, a larger market or kind = "complete"'
+        )
+    return None
 
 
 def _check_mix(values: dict[str, float], what: str) -> None:
@@ -68,7 +109,10 @@ class SimulationSpec(Spec):
     """How long, how finely and how often to run."""
 
     steps: Annotated[int, Unit("steps")] = Field(
-        156, ge=1, description="Number of steps to simulate (156 weeks = 3 years)."
+        156,
+        ge=1,
+        le=MAX_STEPS,
+        description="Number of steps to simulate (156 weeks = 3 years).",
     )
     step_length: Literal["day", "week", "month", "quarter"] = Field(
         "week", description="Length of one step; per-year rates are converted with it."
@@ -77,7 +121,10 @@ class SimulationSpec(Spec):
         12345, ge=0, description="Seed of the model's random generator (the only source of draws)."
     )
     replications: Annotated[int, Unit("replications")] = Field(
-        10, ge=1, description="Replications per policy when an experiment runs this scenario."
+        10,
+        ge=1,
+        le=MAX_REPLICATIONS,
+        description="Replications per policy when an experiment runs this scenario.",
     )
     engine: Literal["vectorized", "agent"] = Field(
         "vectorized",
@@ -105,6 +152,13 @@ class NetworkSpec(Spec):
             "(nodes become customers)."
         ),
     )
+    skip_malformed: bool = Field(
+        False,
+        description=(
+            "Edge list only: skip lines that are not edges ('u v', then numeric weights if "
+            "any) instead of refusing the file, where each is an error naming its line."
+        ),
+    )
     weak_tie_share: Probability = Field(
         0.5,
         description=(
@@ -117,6 +171,13 @@ class NetworkSpec(Spec):
     def _path_for_files(self) -> Self:
         if self.kind in FILE_GRAPH_KINDS and not self.path:
             raise ValueError(f"network kind '{self.kind}' needs a 'path' to the graph file")
+        if self.kind not in FILE_GRAPH_KINDS and self.path:
+            files = " or ".join(f'"{k}"' for k in FILE_GRAPH_KINDS)
+            raise ValueError(
+                f'network \'path\' = "{self.path}" is given, but kind "{self.kind}" is a '
+                f"generated graph that reads no file; set kind = {files} to read the file, "
+                "or remove 'path'"
+            )
         if self.kind == "watts_strogatz" and self.mean_degree % 2:
             raise ValueError(
                 f"watts_strogatz needs an even mean_degree (k/2 neighbours each side), got {self.mean_degree}"
@@ -343,7 +404,12 @@ class LeverCosts(Spec):
 class MarketSpec(Spec):
     """The customer population and its demand."""
 
-    n_customers: int = Field(10_000, ge=1, description="People in the market (customers or not).")
+    n_customers: int = Field(
+        10_000,
+        ge=1,
+        le=MAX_PEOPLE,
+        description="People in the market (customers or not; at most 2**31 - 1, int32 indices).",
+    )
     initial_penetration: Probability = Field(
         0.5, description="Share of the market buying from some firm at the start."
     )
@@ -693,6 +759,10 @@ class Scenario(ScenarioSections):
             )
         if len(names) > MAX_FIRMS:
             raise ValueError(f"at most {MAX_FIRMS} firms are supported, got {len(names)}")
+        net = self.network
+        problem = degree_problem(net.kind, net.mean_degree, self.market.n_customers)
+        if problem:
+            raise ValueError(f"network.mean_degree: {problem}")
         return self
 
     @property

@@ -107,7 +107,10 @@ BAD_FILES: dict[str, tuple[int | None, list[str]]] = {
         4,
         ["policies[0].pay_level:", "got 3.0", "expected a number from 0.5 to 2"],
     ),
-    "bad_steps_zero.toml": (3, ["simulation.steps:", "got 0", "a whole number at least 1"]),
+    "bad_steps_zero.toml": (
+        3,
+        ["simulation.steps:", "got 0", "a whole number from 1 to 1,000,000"],
+    ),
     "bad_steps_text.toml": (3, ["simulation.steps:", 'got "156" (text)', "a whole number"]),
     "bad_steps_fraction.toml": (3, ["simulation.steps:", "got 52.5", "a whole number"]),
     "bad_seed_negative.toml": (3, ["simulation.seed:", "got -1", "whole number >= 0"]),
@@ -183,7 +186,10 @@ BAD_FILES: dict[str, tuple[int | None, list[str]]] = {
         3,
         ["market.satisfaction.promoter_min_ltr:", "got 11", "a whole number from 0 to 10"],
     ),
-    "bad_n_customers_zero.toml": (3, ["market.n_customers:", "got 0", "at least 1"]),
+    "bad_n_customers_zero.toml": (
+        3,
+        ["market.n_customers:", "got 0", "a whole number from 1 to 2,147,483,647"],
+    ),
     "bad_uncertainty_unknown_key.toml": (
         3,
         [
