@@ -44,9 +44,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sim.config.schema import Scenario
 from sim.model.market import MarketModel
 from sim.model.network import build_graph
-from sim.config.schema import Scenario
 
 ENGINES = ("vectorized", "agent")
 

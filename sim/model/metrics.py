@@ -120,6 +120,9 @@ def customers_by_firm(firm: np.ndarray, n_firms: int) -> list[np.ndarray]:
 
     One pass over the people finds the customers and a stable (radix) sort of their firm
     ids groups them, so the measures below touch customers only, not the whole market.
+
+    >>> [c.tolist() for c in customers_by_firm(np.array([1, -1, 0, 1]), 3)]
+    [[2], [0, 3], []]
     """
     active = np.flatnonzero(firm >= 0)
     ids = firm[active]
