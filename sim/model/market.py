@@ -115,9 +115,10 @@ def _focal(measure: str) -> Callable[[MarketModel], float]:
 class MarketModel(mesa.Model):
     """A market of customers on a social graph, a focal firm and its competitors.
 
-    Every argument is a keyword that ``mesa.batch_run`` can pass (it adds ``seed``).
-    Pass a scenario to batch_run in a list (``scenario=[s]``): a pydantic model is
-    itself iterable.
+    Every argument is a keyword that ``mesa.batch_run`` can pass. batch_run adds
+    ``seed``: give it ``rng=[1, 2, ...]`` for replications (with ``iterations`` it passes
+    ``seed=None``, the scenario's seed, so every iteration would repeat one run). Pass a
+    scenario to batch_run in a list (``scenario=[s]``): a pydantic model is itself iterable.
 
     Args:
         scenario: the validated scenario (defaults to ``Scenario.default()``).
