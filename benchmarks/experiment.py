@@ -6,7 +6,7 @@
 
 The experiment is the default market (10,000 people, the focal firm and 3 competitors,
 seed 1) with 4 policies x 20 replications x 156 weekly steps, run as ``marketsim run``
-runs it (``run_experiment`` with every table, then ``write_results``; no plots). Each
+runs it (``run_experiment`` with every table, then the summary and provenance; no plots). Each
 configuration runs in a fresh interpreter (``--one``), so worker start-up is included
 and peak memory is per process. Prints one JSON line per configuration, then a table.
 
@@ -87,10 +87,11 @@ class _WorkerMemory:
 def one(args: argparse.Namespace) -> dict[str, Any]:
     """Run one configuration in this process; return its figures."""
     started_process = float(os.environ.get("BENCH_T0", time.time()))
-    from sim.experiment.runner import run_experiment
-    from sim.analysis.summary import write_results
-    from sim.experiment.runstore import RESULT_TABLES
+    from sim.analysis.summary import write_summary
     from sim.config.scenario_file import parse_scenario
+    from sim.experiment.provenance import RunFacts, write_provenance
+    from sim.experiment.runner import run_experiment
+    from sim.experiment.runstore import RESULT_TABLES
 
     imported = time.time()
     sf = parse_scenario(scenario_text(args.customers, args.steps, args.replications, args.policies))
@@ -101,7 +102,10 @@ def one(args: argparse.Namespace) -> dict[str, Any]:
             sf, out, workers=args.workers, executor=args.executor, tables=RESULT_TABLES
         )
     t1 = time.perf_counter()
-    write_results(sf, index, source="benchmark")
+    summary = write_summary(out, [p.name for p in sf.policies])
+    write_provenance(
+        out, sf, RunFacts.from_index(index, rows={"summary": len(summary)}), source="benchmark"
+    )
     t2 = time.perf_counter()
     run_walls = [r.wall_s or 0.0 for r in index.records]
     return {

@@ -114,7 +114,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scheduler and args.executor != "dask":
         raise UserError("--scheduler needs --executor dask")
     workers = args.workers or default_workers(plan.runs)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr)
+
     where = (
         f"the Dask cluster at {args.scheduler}"
         if args.scheduler

@@ -1,0 +1,226 @@
+"""A finished experiment's tables in memory, and the redrawing of a folder's figures.
+
+Both read the results folder only (its contract is docs/results.md), so a folder written
+by ``marketsim run`` and one written from Python are read and redrawn the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.robustness import write_robustness
+from sim.common.errors import ExperimentError, ResultsFolderError, ScenarioError
+from sim.common.files import read_table
+from sim.config.scenario_file import (
+    ScenarioFile,
+    load_scenario,
+)
+from sim.report import render_report
+from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
+from sim.report.robustness_figures import draw_robustness_figures
+
+__all__ = ["Results", "read_results", "redraw"]
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Results:
+    """The tables of a finished experiment, in memory, and the folder they were written to.
+
+    ``timeseries`` (one row per policy, scenario, replication, step and firm), ``outcomes``
+    (per run and firm), ``summary`` (per policy, firm and outcome, with paired differences
+    from the baseline) and the optional tables are pandas DataFrames, read back from the
+    results folder whose contract docs/results.md documents. ``tables`` holds every CSV of
+    the folder by name (``sweep``, ``sensitivity``, ``robustness``, ``regret``, ...).
+    """
+
+    folder: Path
+    kind: str
+    tables: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+    headline: list[str] = field(default_factory=list)
+    _cleanup: Any = field(default=None, repr=False)
+
+    @property
+    def timeseries(self) -> pd.DataFrame | None:
+        """``timeseries.csv``: one row per policy, scenario, replication, step and firm."""
+        return self.tables.get("timeseries")
+
+    @property
+    def outcomes(self) -> pd.DataFrame | None:
+        """``outcomes.csv``: the headline outcomes per run and firm."""
+        return self.tables.get("outcomes")
+
+    @property
+    def summary(self) -> pd.DataFrame | None:
+        """``summary.csv``: per policy, firm and outcome: mean, interval, paired difference from the baseline."""
+        return self.tables.get("summary")
+
+    @property
+    def calibration(self) -> pd.DataFrame | None:
+        """``calibration.csv``: the calibration table of each run (None for sweeps and sensitivity)."""
+        return self.tables.get("calibration")
+
+    @property
+    def cohorts(self) -> pd.DataFrame | None:
+        """``cohorts.csv``: value of each cohort of customers won."""
+        return self.tables.get("cohorts")
+
+    @property
+    def scenarios(self) -> pd.DataFrame | None:
+        """``scenarios.csv``: the sampled scenario variants (None without variants)."""
+        return self.tables.get("scenarios")
+
+    @property
+    def network_nodes(self) -> pd.DataFrame | None:
+        """``network_nodes.csv``: the network snapshot's people."""
+        return self.tables.get("network_nodes")
+
+    @property
+    def network_edges(self) -> pd.DataFrame | None:
+        """``network_edges.csv``: the network snapshot's ties."""
+        return self.tables.get("network_edges")
+
+    @property
+    def sweep(self) -> pd.DataFrame | None:
+        """``sweep.csv``: per grid point and policy (sweeps only)."""
+        return self.tables.get("sweep")
+
+    @property
+    def sensitivity(self) -> pd.DataFrame | None:
+        """``sensitivity.csv``: sensitivity indices (sensitivity designs only)."""
+        return self.tables.get("sensitivity")
+
+    @property
+    def robustness(self) -> pd.DataFrame | None:
+        """``robustness.csv``: per policy across sampled markets: wins, mean and worst regret."""
+        return self.tables.get("robustness")
+
+    @property
+    def regret(self) -> pd.DataFrame | None:
+        """``regret.csv``: per sampled market and policy."""
+        return self.tables.get("regret")
+
+    @property
+    def policies(self) -> list[str]:
+        """Policies in the order they were compared (the first is the baseline)."""
+        return list(self.manifest.get("policies", []))
+
+    def write(self, folder: str | os.PathLike[str]) -> Path:
+        """Copy the results folder (tables, provenance, figures) to ``folder``.
+
+        Files are written atomically; the per-run files under ``runs/`` stay behind (they
+        serve ``--resume`` of the original folder only).
+        """
+        target = Path(folder)
+        if target.resolve() == self.folder.resolve():
+            return target
+        if target.exists() and not target.is_dir():
+            raise ExperimentError(f"{target}: exists and is not a folder")
+        target.mkdir(parents=True, exist_ok=True)
+        for src in sorted(self.folder.rglob("*")):
+            rel = src.relative_to(self.folder)
+            if rel.parts[0] == "runs" or not src.is_file():
+                continue
+            dst = target / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(f".{dst.name}.copy.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        return target
+
+    def report(self, folder: str | os.PathLike[str] | None = None) -> Path | None:
+        """Draw the figures and write ``report.html`` (into ``folder`` if given, after :meth:`write`)."""
+        target = self.write(folder) if folder is not None else self.folder
+        return _draw(target, self.kind, plots=True, report=True)
+
+
+def read_results(folder: str | os.PathLike[str]) -> Results:
+    """A results folder written by :func:`execute` (or ``marketsim run``) back in memory."""
+    folder = Path(folder)
+    manifest = _manifest(folder)
+    tables = {p.stem: read_table(p) for p in sorted(folder.glob("*.csv"))}
+    return Results(folder, str(manifest.get("kind", "run")), tables, manifest)
+
+
+def _draw(folder: Path, kind: str, *, plots: bool, report: bool) -> Path | None:
+    if kind == "run":
+        path, _ = render_report(folder, plots=plots, report=report)
+        return path
+    redraw(folder)
+    return None
+
+
+def redraw(
+    folder: str | os.PathLike[str], *, quiet: bool = True
+) -> tuple[int, list[tuple[str, str]], Path | None]:
+    """Re-draw the figures (and the report of a run) of a results folder from its files.
+
+    Returns the number of figures drawn, the skipped ones with the reason, and the
+    report's path (None where there is none).
+    """
+    folder = Path(folder)
+    manifest = _manifest(folder)
+    kind = str(manifest.get("kind", "run"))
+    if kind == "run":
+        _redraw_robustness(folder, quiet)
+        path, plots = render_report(folder)
+        drawn = sum(1 for p in plots if p.png is not None)
+        return drawn, [(p.name, p.skipped) for p in plots if p.skipped], path
+    sf = _resolved(folder)
+    table_name = "sweep" if kind == "sweep" else "sensitivity"
+    path = folder / f"{table_name}.csv"
+    if not path.is_file():
+        raise ResultsFolderError(f"{folder}: no {table_name}.csv (is the {kind} finished?)")
+    draw_figures = draw_sweep_figures if kind == "sweep" else draw_sensitivity_figure
+    files = draw_figures(folder, formats=sf.outputs.formats, dpi=sf.outputs.dpi)
+    return len({f.stem for f in files}), [], None
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return {}
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsFolderError(f"{path}: not a readable manifest ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise ResultsFolderError(f"{path}: expected a JSON object, got {type(loaded).__name__}")
+    return loaded
+
+
+def _resolved(folder: Path) -> ScenarioFile:
+    path = folder / "scenario.resolved.toml"
+    if not path.is_file():
+        raise ResultsFolderError(f"{folder}: no scenario.resolved.toml (not a results folder?)")
+    return load_scenario(path)
+
+
+def _redraw_robustness(folder: Path, quiet: bool) -> None:
+    """Re-draw the robustness tables and figures of a folder that has them.
+
+    They are judged on the folder's own ``scenario.resolved.toml`` (policies, outcome,
+    focal firm), so ``marketsim report`` needs nothing but the folder.
+    """
+    if not (folder / "robustness.csv").is_file():
+        return
+    try:
+        sf = _resolved(folder)
+    except (ScenarioError, ResultsFolderError) as exc:  # e.g. a graph file that has moved
+        if not quiet:
+            print(f"robustness figures kept as they were: {exc}", file=sys.stderr)
+        return
+    policies = [p.name for p in sf.policies]
+    write_robustness(folder, focal=sf.firm.name, outcome=sf.experiment.outcome, policies=policies)
+    if sf.outputs.plots:
+        draw_robustness_figures(folder, formats=sf.outputs.formats, dpi=sf.outputs.dpi)
