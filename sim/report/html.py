@@ -15,15 +15,18 @@ from html import escape
 
 import pandas as pd
 
+from sim.analysis.comparison import Comparison, compare_policies, run_revenue
 from sim.analysis.robustness import headline as robust_headline
+from sim.analysis.statistics import MeanCI, PairedCI
 from sim.common.files import read_table
 from sim.common.formatting import format_number, format_percent
 from sim.common.outcomes import OUTCOMES, outcome_label
 from sim.report.data import ResultsData
+from sim.report.labels import money
 from sim.report.plots import PlotResult
 from sim.report.robustness_figures import ROBUSTNESS_FIGURES
 
-__all__ = ["headline", "render_html", "robustness_section", "why_line"]
+__all__ = ["comparison", "headline", "render_html", "robustness_section", "why_line"]
 
 
 def _e(text: object) -> str:
@@ -38,10 +41,6 @@ def _label_unit(outcome: str) -> tuple[str, str]:
 
 def _fmt(x: float, unit: str = "") -> str:
     return format_number(x, unit)
-
-
-def _diff(x: float, unit: str) -> str:
-    return format_number(x, unit, signed=True)
 
 
 def _pct(x: float) -> str:
@@ -70,77 +69,183 @@ def _rows(
     return out
 
 
+def _currency(data: ResultsData) -> str | None:
+    """The scenario's currency code (``[outputs] currency``), None when it names none."""
+    value = data.scenario.get("outputs", {}).get("currency")
+    return str(value) if value else None
+
+
+def _amount(x: float, outcome: str, currency: str | None, *, signed: bool = False) -> str:
+    """``x`` in the outcome's unit: money with the currency, other units as the formatter says."""
+    known = OUTCOMES.get(outcome)
+    if x is None or math.isnan(x):
+        return "-"
+    if known is not None and known.is_money:
+        return money(x, currency, signed=signed)
+    if known is not None and known.unit == "points":
+        return f"{x:+.1f} points" if signed else f"{x:.1f} points"
+    return format_number(x, known.unit if known else "", signed=signed)
+
+
+def _years(data: ResultsData) -> float:
+    return float(data.timeseries["step"].max()) / data.steps_per_year
+
+
+def _horizon(data: ResultsData) -> str:
+    years = _years(data)
+    if years >= 1:
+        return f"{years:.3g}-year"
+    return f"{data.timeseries['step'].max()}-{data.step_length}"
+
+
+def comparison(data: ResultsData, policy: str, outcome: str = "cumulative_profit") -> Comparison:
+    """``policy`` against the baseline on ``outcome`` of the focal firm, pair by pair.
+
+    From outcomes.csv and the revenue of timeseries.csv; a folder without outcomes.csv
+    falls back on its summary.csv row (no share of revenue then).
+    """
+    base = data.policies[0]
+    years = _years(data)
+    if data.outcomes is not None and outcome in data.outcomes:
+        return compare_policies(
+            data.outcomes,
+            policy=policy,
+            baseline=base,
+            focal=data.focal,
+            outcome=outcome,
+            years=years,
+            revenue=run_revenue(data.timeseries),
+        )
+    r = _row(data.summary, policy, data.focal, outcome)
+    if r is None:
+        raise ValueError(f"no {outcome} of {policy} in summary.csv")
+    n = int(r["replications"])
+    wins = int(r["wins_vs_baseline"])
+    diff = PairedCI(float(r["diff_mean"]), float(r["diff_ci_low"]), float(r["diff_ci_high"]), wins)
+    note = r.get("diff_pct_note")
+    note = str(note) if isinstance(note, str) and note else None
+    pct = None
+    if not math.isnan(float(r["diff_pct"])):
+        pct = MeanCI(
+            float(r["diff_pct"]), math.nan, float(r["diff_pct_low"]), float(r["diff_pct_high"])
+        )
+        note = None
+    return Comparison(
+        policy=policy,
+        baseline=base,
+        outcome=outcome,
+        n=n,
+        diff=diff,
+        agree=wins if diff.mean_diff > 0 else n - wins,
+        years=years,
+        share_of_revenue=None,
+        pct=pct,
+        pct_reason=note or (None if pct else "no percentage in summary.csv"),
+    )
+
+
+def _interval(c: Comparison, currency: str | None) -> str:
+    """'(95% interval A to B)', or the note that one replication gives none."""
+    if c.n < 2 or math.isnan(c.diff.lo):
+        return " (one replication, so no interval: run more replications for one)"
+    lo = _amount(c.diff.lo, c.outcome, currency, signed=True)
+    hi = _amount(c.diff.hi, c.outcome, currency, signed=True)
+    return f" (95% interval {lo} to {hi})"
+
+
+def _scale(c: Comparison, currency: str | None) -> str:
+    """'; X a year, Y% of the baseline's revenue' where they apply (sizes: the sentence
+    says the direction)."""
+    parts = []
+    if c.years > 1 and OUTCOMES.get(c.outcome) is not None and OUTCOMES[c.outcome].unit == "money":
+        parts.append(f"{_amount(abs(c.per_year.mean_diff), c.outcome, currency)} a year")
+    share = c.share_of_revenue
+    if share is not None and not math.isnan(share.mean):
+        parts.append(f"{format_percent(100 * share.mean)} of {c.baseline}'s revenue")
+    return ("; " + ", ".join(parts)) if parts else ""
+
+
+def _percent_sentence(c: Comparison, label: str) -> str:
+    """The percentage change where it means something, else why there is none."""
+    if c.pct is None:
+        return f" No percentage change is shown: {c.pct_reason}."
+    text = f" As a percentage: a {format_percent(c.pct.mean, signed=True)} change from {c.baseline}'s {label}"
+    if math.isnan(c.pct.lo):
+        return text + "."
+    return (
+        text + f" (95% interval {format_percent(c.pct.lo, signed=True)} to "
+        f"{format_percent(c.pct.hi, signed=True)}, from the ratio in each replication)."
+    )
+
+
 def headline(data: ResultsData, outcome: str = "cumulative_profit") -> list[str]:
     """Plain-language sentences (plain text, not escaped) on which policy wins and how surely.
 
     The first sentence names the best policy by the mean of ``outcome`` for the focal
-    firm and its difference from the baseline (the first policy) with the paired 95%
-    interval; then one sentence per policy on how many replications it beat the baseline.
+    firm and leads with its paired difference from the baseline (the first policy) in
+    the outcome's unit, its 95% interval, per year and as a share of the baseline's
+    revenue, and how many replications agree; a percentage change follows only where
+    :func:`sim.analysis.comparison.percent_reason` allows one, else the reason it is not
+    shown. Then one sentence per other policy.
     """
     s = data.summary
     policies = data.policies
     focal = data.focal
     label = _label_unit(outcome)[0]
+    currency = _currency(data)
     rows = _rows(s, policies, focal, outcome)
     if not rows:
         return [f"No {label} in summary.csv."]
     base = policies[0]
-    years = data.timeseries["step"].max() / data.steps_per_year
-    horizon = (
-        f"{years:.3g}-year" if years >= 1 else f"{data.timeseries['step'].max()}-{data.step_length}"
-    )
+    horizon = _horizon(data)
     if len(rows) == 1:
         r = rows[base]
-        interval = ""
+        n = int(r["n"])
+        interval = " (one replication, so no interval)"
         if not math.isnan(r["ci_low"]):
-            interval = f" (95% interval {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+            interval = (
+                f" (95% interval {_amount(r['ci_low'], outcome, currency)} to "
+                f"{_amount(r['ci_high'], outcome, currency)})"
+            )
         return [
-            f"{base} ends the {horizon} horizon with {_fmt(r['mean'])} {label}{interval}, "
-            f"mean of {int(r['n'])} replications. Add a second [[policies]] entry to compare."
+            f"{base} ends the {horizon} horizon with {_amount(r['mean'], outcome, currency)} "
+            f"{label}{interval}, mean of {n} {'replication' if n == 1 else 'replications'}. "
+            "Add a second [[policies]] entry to compare."
         ]
     best = max(rows, key=lambda p: rows[p]["mean"])
-    runner = best
-    out = []
-    n = int(rows[best]["replications"])
+    featured = best
+    if best == base:
+        featured = max((p for p in rows if p != base), key=lambda p: rows[p]["mean"])
+    c = comparison(data, featured, outcome)
+    unclear = ", so the difference is not clear at this many replications"
     if best != base:
-        r = rows[best]
-        lo, hi = r["diff_pct_low"], r["diff_pct_high"]
         text = (
-            f"{best} ends the {horizon} horizon with {_pct(r['diff_pct'])} more {label} than {base}"
+            f"{best} ends the {horizon} horizon with "
+            f"{_amount(abs(c.diff.mean_diff), outcome, currency)} more {label} than {base}"
+            f"{_interval(c, currency)}{_scale(c, currency)}; it did better in "
+            f"{c.diff.n_a_better} of {c.n} {'replication' if c.n == 1 else 'replications'}"
         )
-        if not (math.isnan(lo) or math.isnan(hi)):
-            text += f" (95% interval {_signed_pct(lo)} to {_signed_pct(hi)})"
-        text += f"; it did better in {int(r['wins_vs_baseline'])} of {n} replications"
-        text += "." if _clear(r) else ", so the difference is not clear at this many replications."
     else:
-        runner = max((p for p in rows if p != base), key=lambda p: rows[p]["mean"])
-        r = rows[runner]
         text = (
             f"{base} ends the {horizon} horizon with the most {label}; the next best, "
-            f"{runner}, ends {_pct(r['diff_pct'])} lower"
+            f"{featured}, ends {_amount(abs(c.diff.mean_diff), outcome, currency)} lower"
+            f"{_interval(c, currency)}{_scale(c, currency)} and beat {base} in "
+            f"{c.diff.n_a_better} of {c.n} {'replication' if c.n == 1 else 'replications'}"
         )
-        lo, hi = r["diff_pct_low"], r["diff_pct_high"]
-        if not (math.isnan(lo) or math.isnan(hi)):
-            text += f" (95% interval {_signed_pct(lo)} to {_signed_pct(hi)})"
-        text += f" and beat {base} in {int(r['wins_vs_baseline'])} of {n} replications"
-        text += "." if _clear(r) else ", so the difference is not clear at this many replications."
-    out.append(text)
-    featured = best if best != base else runner
+    text += "." if c.clear or c.n < 2 else unclear + "."
+    out = [text + _percent_sentence(c, label)]
     for p in (p for p in policies[1:] if p in rows and p != featured):
-        r = rows[p]
-        word = "more" if r["diff_mean"] > 0 else "less"
+        o = comparison(data, p, outcome)
+        word = "more" if o.diff.mean_diff > 0 else "less"
+        pct = ""
+        if o.pct is not None:
+            pct = f", a {format_percent(o.pct.mean, signed=True)} change"
         out.append(
-            f"{p}: {_pct(r['diff_pct'])} {word} {label} than {base} "
-            f"(95% interval {_signed_pct(r['diff_pct_low'])} to "
-            f"{_signed_pct(r['diff_pct_high'])}), "
-            f"better in {int(r['wins_vs_baseline'])} of {int(r['replications'])} replications."
+            f"{p}: {_amount(abs(o.diff.mean_diff), outcome, currency)} {word} {label} than "
+            f"{base}{_interval(o, currency)}{pct}, better in {o.diff.n_a_better} of "
+            f"{o.n} {'replication' if o.n == 1 else 'replications'}."
         )
     return out
-
-
-def _clear(r: pd.Series) -> bool:
-    lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-    return not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0)
 
 
 def why_line(data: ResultsData, outcome: str = "cumulative_profit") -> str | None:
@@ -199,6 +304,7 @@ def _summary_table(data: ResultsData, firm: str) -> str:
     if s.empty:
         return "<p>No summary rows.</p>"
     base = data.policies[0]
+    currency = _currency(data)
     head = (
         "<tr><th>outcome</th><th>policy</th><th>mean</th><th>95% interval</th>"
         f"<th>difference from {_e(base)}</th><th>95% interval of the difference</th>"
@@ -207,26 +313,30 @@ def _summary_table(data: ResultsData, firm: str) -> str:
     body = []
     for outcome in pd.unique(s["outcome"]):
         label, unit = _label_unit(outcome)
+
+        def amount(x: float, signed: bool = False, outcome: str = outcome) -> str:
+            return _e(_amount(x, outcome, currency, signed=signed))  # the currency is user text
+
         block = s[s["outcome"] == outcome]
         for k, (_, r) in enumerate(block.iterrows()):
             is_base = r["policy"] == base
             cells = [
                 f"<th rowspan='{len(block)}'>{_e(label)}</th>" if k == 0 else "",
                 f"<td>{_e(r['policy'])}</td>",
-                f"<td class='num'>{_fmt(r['mean'], unit)}</td>",
-                f"<td class='num'>{_fmt(r['ci_low'], unit)} to {_fmt(r['ci_high'], unit)}</td>",
+                f"<td class='num'>{amount(r['mean'])}</td>",
+                f"<td class='num'>{amount(r['ci_low'])} to {amount(r['ci_high'])}</td>",
                 "<td class='num'>baseline</td><td></td><td></td>"
                 if is_base
                 else (
-                    f"<td class='num'>{_diff(r['diff_mean'], unit)}"
+                    f"<td class='num'>{amount(r['diff_mean'], True)}"
                     + (
                         f" ({_signed_pct(r['diff_pct'])})"
                         if unit not in ("share", "points") and not math.isnan(r["diff_pct"])
                         else ""
                     )
                     + "</td>"
-                    f"<td class='num'>{_diff(r['diff_ci_low'], unit)} to "
-                    f"{_diff(r['diff_ci_high'], unit)}</td>"
+                    f"<td class='num'>{amount(r['diff_ci_low'], True)} to "
+                    f"{amount(r['diff_ci_high'], True)}</td>"
                     f"<td class='num'>{int(r['wins_vs_baseline'])} of {int(r['replications'])}</td>"
                 ),
             ]

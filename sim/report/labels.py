@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
+from sim.common.formatting import format_number
 from sim.common.outcomes import OUTCOMES, outcome_label
 from sim.config.parameters import resolve_parameter
 from sim.report.style import MONEY
 
 __all__ = [
+    "CURRENCY_SYMBOLS",
     "NOISE_FLOOR",
     "format_outcome_axis",
     "is_money",
+    "money",
     "outcome_axis",
     "outcome_unit",
     "parameter_label",
@@ -28,6 +31,28 @@ __all__ = [
 
 NOISE_FLOOR = "noise_floor"
 """The sensitivity design's dummy parameter as the tables name it (it changes nothing)."""
+
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+"""ISO codes written as a symbol; any other code is written before the number with a space."""
+
+
+def money(x: float, currency: str | None = None, *, signed: bool = False) -> str:
+    """An amount of money for a reader, with the scenario's currency when it names one.
+
+    >>> money(1_520_000.0, "EUR", signed=True), money(-12_345.0, "USD"), money(250.0)
+    ('+€1.52M', '-$12,345', '250')
+    >>> money(5.0, "SEK")
+    'SEK 5'
+    """
+    text = format_number(abs(x))
+    if text == "-":
+        return text
+    if currency:
+        symbol = CURRENCY_SYMBOLS.get(currency.upper(), f"{currency} ")
+        text = symbol + text
+    sign = "-" if x < 0 else ("+" if signed and x > 0 else "")
+    return sign + text
 
 
 def outcome_unit(outcome: str) -> str:

@@ -47,8 +47,10 @@ def _data(diff_pct=(0.0, 18.0), lo=(0.0, 12.0), hi=(0.0, 24.0), means=(100.0, 11
 def test_headline_names_winner_size_interval_and_wins():
     lines = headline(_data())
     assert lines[0] == (
-        "retention_heavy ends the 1-year horizon with 18% more cumulative profit than "
-        "acquisition_heavy (95% interval +12% to +24%); it did better in 9 of 10 replications."
+        "retention_heavy ends the 1-year horizon with 18 more cumulative profit than "
+        "acquisition_heavy (95% interval +12 to +24); it did better in 9 of 10 replications. "
+        "As a percentage: a +18% change from acquisition_heavy's cumulative profit "
+        "(95% interval +12% to +24%, from the ratio in each replication)."
     )
 
 
@@ -61,7 +63,7 @@ def test_headline_when_the_baseline_wins():
     lines = headline(_data(diff_pct=(0.0, -10.0), lo=(0.0, -14.0), hi=(0.0, -6.0),
                            means=(100.0, 90.0), wins=(0, 1)))  # fmt: skip
     assert lines[0].startswith("acquisition_heavy ends the 1-year horizon with the most")
-    assert "retention_heavy, ends 10% lower (95% interval -14% to -6%)" in lines[0]
+    assert "retention_heavy, ends 10 lower (95% interval -14 to -6)" in lines[0]
 
 
 def test_why_line_and_missing_columns_degrade_gracefully(tmp_path):

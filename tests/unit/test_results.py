@@ -52,7 +52,9 @@ def test_summary_statistics_match_the_analytics_functions():
     assert row["diff_mean"] == pytest.approx(d.mean_diff)
     assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx((d.lo, d.hi))
     assert row["wins_vs_baseline"] == 4 == d.n_a_better
-    assert row["diff_pct"] == pytest.approx(100 * d.mean_diff / np.mean(base))
+    ratios = 100 * (np.array(other) - np.array(base)) / np.array(base)  # per replication
+    assert row["diff_pct"] == pytest.approx(ratios.mean())
+    assert row["diff_pct_note"] == ""
     assert row["baseline"] == "base"
     assert row["replications"] == row["n"] == 4
     own = s[(s.policy == "base") & (s.outcome == "clv")]
