@@ -28,6 +28,9 @@ from sim.report.robustness_figures import ROBUSTNESS_FIGURES
 
 __all__ = ["comparison", "headline", "render_html", "robustness_section", "why_line"]
 
+WATERFALL = "9_profit_waterfall"
+"""The figure shown under the headline rather than among the figures."""
+
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
@@ -436,7 +439,7 @@ def robustness_section(data: ResultsData) -> str:
 
 
 def _figure(k: int, plot: PlotResult) -> str:
-    title = f"Figure {k}. {_e(plot.title)}"
+    title = f"Figure {k}. {_e(plot.title)}" if k else _e(plot.title)
     if plot.skipped or plot.png is None:
         reason = plot.skipped or "not drawn (plots are switched off in [outputs])"
         return (
@@ -476,6 +479,13 @@ def render_html(data: ResultsData, plots: Sequence[PlotResult]) -> str:
     """The report page as one string (images embedded, user text escaped)."""
     lines = headline(data)
     why = why_line(data)
+    sources = [p for p in plots if p.name == WATERFALL]
+    plots = [p for p in plots if p.name != WATERFALL]
+    waterfall = "".join(
+        f"<h2 id='where'>Where the difference comes from</h2>{_figure(0, p)}"
+        for p in sources
+        if p.png is not None
+    )
     m = data.manifest
     title = f"{data.scenario_name}: which policy wins?"
     question = m.get("question") or ""
@@ -520,6 +530,7 @@ def render_html(data: ResultsData, plots: Sequence[PlotResult]) -> str:
 (common random numbers), so each difference is paired by replication: it is the policy's
 effect, not noise between runs. Intervals are 95% Student-t intervals across replications.
 Figures show the focal firm, <strong>{_e(data.focal)}</strong>.</p>
+{waterfall}
 {robustness_section(data)}
 <h2>Figures</h2>
 {figures}

@@ -26,6 +26,7 @@ from sim.report.figures_outcomes import (
     fig_pyramid,
 )
 from sim.report.figures_time import fig_policies_over_time, fig_staff_suppliers, fig_word_of_mouth
+from sim.report.figures_waterfall import fig_waterfall
 from sim.report.panels import Skipped, churn_reasons
 from sim.report.style import figure_bytes, style_context
 
@@ -110,6 +111,17 @@ FIGURES: tuple[tuple[str, str, str, FigureFn], ...] = (
         "The focal firm's staff morale, turnover and skill, and its suppliers' quality and "
         "failures (median and {band:.0%} band).",
         fig_staff_suppliers,
+    ),
+    (
+        "9_profit_waterfall",
+        "Where the difference in profit comes from",
+        "Each policy's difference in the focal firm's cumulative profit from the baseline, "
+        "split exactly into its sources (waterfall.csv): customers won by each channel, "
+        "customers kept (fewer lost, by reason), spend per customer, price and cost of "
+        "goods, and each cost line. Dark bars add profit, light bars take it away; the "
+        "coloured bar is the total; thin lines are 95% intervals across the paired "
+        "replications.",
+        fig_waterfall,
     ),
 )
 """(file stem, title, caption, drawing function) of every figure, in report order."""
