@@ -32,6 +32,7 @@ from sim.cli.common import (
     EXIT_USER,
     Progress,
     add_scenario_arguments,
+    capped_workers,
     error,
     overrides_of,
     positive_int,
@@ -88,7 +89,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"({', '.join(p.name for p in sf.policies)}){sampled} x {plan.replications} "
         f"replications = {plan.runs} runs of {sf.simulation.steps} {sf.simulation.step_length}s, "
         f"{sf.market.n_customers:,} people, {1 + len(sf.competitors)} "
-        f"firm{'s' if sf.competitors else ''}.",
+        f"firm{'s' if sf.competitors else ''}."
+        + (f" Needs {plan.resources.summary()}." if plan.resources else ""),
         file=sys.stderr,
     )
     return EXIT_OK
@@ -99,7 +101,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiment.runner import default_workers
     from sim.pipeline import execute, plan_run
 
+    if args.scheduler and args.executor != "dask":
+        raise UserError("--scheduler needs --executor dask")
     path = resolve_scenario_path(args.scenario)
+    requested = capped_workers(args)
     plan = plan_run(
         path,
         replications=args.replications,
@@ -107,13 +112,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         steps=args.steps,
         overrides=overrides_of(args),
         out=Path(args.out) if args.out else Path("results") / path.stem,
+        workers=requested,
     )
     assert plan.out is not None
-    if plan.out.exists() and not plan.out.is_dir():
-        raise UserError(f"--out {plan.out}: exists and is not a folder")
-    if args.scheduler and args.executor != "dask":
-        raise UserError("--scheduler needs --executor dask")
-    workers = args.workers or default_workers(plan.runs)
+    workers = requested or default_workers(plan.runs)
 
     def say(message: str) -> None:
         if not args.quiet:

@@ -22,6 +22,7 @@ __all__ = [
     "EXIT_USER",
     "Progress",
     "add_scenario_arguments",
+    "capped_workers",
     "error",
     "non_negative_int",
     "overrides_of",
@@ -91,6 +92,28 @@ def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
         key, value = parse_set_option(option)
         out[key] = value
     return out
+
+
+def capped_workers(args: argparse.Namespace) -> int | None:
+    """``--workers``, capped at this machine's cores for local workers (with a note).
+
+    More local processes than cores only add memory and switching; a remote Dask
+    scheduler's workers are not this machine's, so they are left as asked.
+    """
+    asked: int | None = getattr(args, "workers", None)
+    if asked is None or getattr(args, "scheduler", None):
+        return asked
+    from sim.experiment.executors import usable_cores  # lazy: psutil, multiprocessing
+
+    cores = usable_cores()
+    if asked > cores:
+        if not getattr(args, "quiet", False):
+            print(
+                f"note: --workers {asked} is more than the {cores} usable cores; using {cores}",
+                file=sys.stderr,
+            )
+        return cores
+    return asked
 
 
 def error(message: str) -> None:

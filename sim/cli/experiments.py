@@ -20,6 +20,7 @@ from sim.cli.common import (
     EXIT_OK,
     Progress,
     add_scenario_arguments,
+    capped_workers,
     overrides_of,
     positive_int,
     resume_hint,
@@ -105,11 +106,10 @@ def _options(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """The pipeline's plan options from the command line."""
     path = resolve_scenario_path(args.scenario)
     out = Path(args.out) if args.out else Path("results") / f"{path.stem}-{command}"
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a folder")
     if args.scheduler and args.executor != "dask":
         raise UserError("--scheduler needs --executor dask")
     return {
+        "workers": capped_workers(args),
         "replications": args.replications,
         "seed": args.seed,
         "steps": args.steps,
@@ -125,7 +125,7 @@ def _execute(args: argparse.Namespace, plan: Plan) -> Any:
     from sim.pipeline import execute
 
     assert plan.out is not None
-    workers = args.workers or default_workers(plan.runs)
+    workers = capped_workers(args) or default_workers(plan.runs)
     if not args.quiet:
         print(plan.describe(), file=sys.stderr)
     with Progress(plan.runs, plan.total_steps, args.quiet) as progress, resume_hint(plan.out):

@@ -26,6 +26,7 @@ from sim.experiment.designs import (
 from sim.experiment.provenance import RunFacts, write_provenance
 from sim.experiment.runner import default_workers, run_experiment
 from sim.experiment.runstore import RESULT_TABLES
+from sim.pipeline.folders import check_output_folder, clear_earlier_results
 from sim.pipeline.plans import (
     Plan,
     PolicyLike,
@@ -75,8 +76,9 @@ def execute(
         cleanup = out
     else:
         out = plan.out
-        if out.exists() and not out.is_dir():
-            raise ExperimentError(f"{out}: exists and is not a folder")
+        check_output_folder(out, scenario_source=plan.source)  # the folder may have changed
+        if not resume:
+            clear_earlier_results(out)
     workers = workers or default_workers(plan.runs)
     command = list(command_line) if command_line else ["sim.run_scenario"]
     started = time.time()

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from sim.common.errors import ExperimentError
 from sim.config.bundled import resolve_scenario_path
+from sim.config.limits import ResourceEstimate, check_resources, runs_of
 from sim.config.presets import PRESETS
 from sim.config.scenario_file import (
     PolicyEntry,
@@ -25,11 +26,14 @@ from sim.config.schema import Policy, Scenario
 from sim.experiment.designs import (
     DEFAULT_SAMPLES,
     SweepParameter,
+    check_samples,
+    design_size,
     sensitivity_design,
     sweep_design,
 )
-from sim.experiment.runner import plan_runs
+from sim.experiment.executors import usable_cores
 from sim.experiment.sampling import scenario_variants
+from sim.pipeline.folders import check_output_folder
 
 __all__ = [
     "Kind",
@@ -115,6 +119,7 @@ class Plan:
     parameters: tuple[SweepParameter, ...] = ()
     method: str | None = None
     samples: int | None = None
+    resources: ResourceEstimate | None = None
 
     @property
     def n_policies(self) -> int:
@@ -174,12 +179,15 @@ def _plan(
     outcome: str | None,
     **design_info: Any,
 ) -> Plan:
-    runs = len(plan_runs(sf, list(variants)))
+    folder = Path(out) if out is not None else None
+    if folder is not None:
+        check_output_folder(folder, scenario_source=source)
+    runs = runs_of(sf, len(variants))
     return Plan(
         kind=kind,
         scenario=sf,
         source=source,
-        out=Path(out) if out is not None else None,
+        out=folder,
         variants=tuple(variants),
         runs=runs,
         outcome=outcome or sf.experiment.outcome,
@@ -196,11 +204,17 @@ def plan_run(
     steps: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     out: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
 ) -> Plan:
-    """Plan every policy x sampled market x replication of a scenario."""
+    """Plan every policy x sampled market x replication of a scenario.
+
+    ``workers`` (runs kept in memory at once) enters the up-front resource check, which
+    refuses an experiment that cannot fit in this machine's memory.
+    """
     merged = _with_counts(overrides, "simulation.replications", replications, seed, steps)
     sf, source = load_scenario_like(scenario, merged, policies=policies)
-    return _plan("run", sf, source, out, scenario_variants(sf), None)
+    resources = _check_resources(sf, source, workers)
+    return _plan("run", sf, source, out, scenario_variants(sf), None, resources=resources)
 
 
 def plan_sweep(
@@ -214,6 +228,7 @@ def plan_sweep(
     steps: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     out: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
 ) -> Plan:
     """Plan every policy on a grid of one or two parameters (``"KEY.PATH=START:STOP:COUNT"``).
 
@@ -222,7 +237,20 @@ def plan_sweep(
     merged = _with_counts(overrides, "experiment.replications", replications, seed, steps)
     sf, source = load_scenario_like(scenario, merged, policies=policies)
     grid = sweep_design(sf, parameters)
-    return _plan("sweep", sf, source, out, grid.variants(), outcome, parameters=grid.parameters)
+    largest = {p.path: max(p.values) for p in grid.parameters}
+    resources = _check_resources(
+        apply_overrides(sf, largest), source, workers, variants=len(grid.variants())
+    )
+    return _plan(
+        "sweep",
+        sf,
+        source,
+        out,
+        grid.variants(),
+        outcome,
+        parameters=grid.parameters,
+        resources=resources,
+    )
 
 
 def plan_sensitivity(
@@ -237,6 +265,7 @@ def plan_sensitivity(
     steps: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     out: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
 ) -> Plan:
     """Plan a SALib Sobol' or Morris design over the scenario's ``[uncertainties]``.
 
@@ -245,8 +274,29 @@ def plan_sensitivity(
     merged = _with_counts(overrides, "experiment.replications", replications, seed, steps)
     sf, source = load_scenario_like(scenario, merged, policies=policies)
     samples = samples or DEFAULT_SAMPLES[method]
+    check_samples(method, samples)
+    markets = design_size(method, samples, len(sf.uncertainties))
+    resources = _check_resources(sf, source, workers, variants=markets)
     variants = sensitivity_design(sf, method, samples).variants()
-    return _plan("sensitivity", sf, source, out, variants, outcome, method=method, samples=samples)
+    return _plan(
+        "sensitivity",
+        sf,
+        source,
+        out,
+        variants,
+        outcome,
+        method=method,
+        samples=samples,
+        resources=resources,
+    )
+
+
+def _check_resources(
+    sf: ScenarioFile, source: Path | None, workers: int | None, variants: int | None = None
+) -> ResourceEstimate:
+    """Refuse up front an experiment this machine cannot hold (see :mod:`sim.config.limits`)."""
+    in_flight = min(workers or usable_cores(), runs_of(sf, variants))
+    return check_resources(sf, in_flight, variants=variants, source=str(source) if source else None)
 
 
 def _with_counts(

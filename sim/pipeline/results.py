@@ -17,12 +17,13 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.robustness import write_robustness
-from sim.common.errors import ExperimentError, ResultsFolderError, ScenarioError
+from sim.common.errors import ResultsFolderError, ScenarioError
 from sim.common.files import read_table
 from sim.config.scenario_file import (
     ScenarioFile,
     load_scenario,
 )
+from sim.pipeline.folders import check_output_folder, clear_earlier_results
 from sim.report import render_report
 from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
 from sim.report.robustness_figures import draw_robustness_figures
@@ -122,10 +123,10 @@ class Results:
         serve ``--resume`` of the original folder only).
         """
         target = Path(folder)
-        if target.resolve() == self.folder.resolve():
+        if target.exists() and target.resolve() == self.folder.resolve():
             return target
-        if target.exists() and not target.is_dir():
-            raise ExperimentError(f"{target}: exists and is not a folder")
+        check_output_folder(target)
+        clear_earlier_results(target)
         target.mkdir(parents=True, exist_ok=True)
         for src in sorted(self.folder.rglob("*")):
             rel = src.relative_to(self.folder)
