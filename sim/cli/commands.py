@@ -37,6 +37,7 @@ from sim.cli.common import (
     overrides_of,
     positive_int,
     resume_hint,
+    write_crash_log,
 )
 from sim.cli.experiments import add_commands as add_experiment_commands
 from sim.common.errors import MarketsimError, ScenarioError, UserError
@@ -300,10 +301,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
-    except Exception:
+    except Exception as exc:
+        log = write_crash_log()
         print(
-            "marketsim: internal error (a bug; please report it with this traceback):",
+            f"marketsim: internal error (a bug, not something you did): "
+            f"{type(exc).__name__}: {exc}",
             file=sys.stderr,
         )
-        traceback.print_exc()
+        print(
+            f"marketsim: the full traceback is in {log}; please attach it to a bug report"
+            if log
+            else "marketsim: could not write a log; the traceback follows",
+            file=sys.stderr,
+        )
+        if log is None:
+            traceback.print_exc()
         return EXIT_BUG

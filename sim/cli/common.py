@@ -28,6 +28,7 @@ __all__ = [
     "overrides_of",
     "positive_int",
     "resume_hint",
+    "write_crash_log",
 ]
 
 EXIT_OK = 0
@@ -114,6 +115,32 @@ def capped_workers(args: argparse.Namespace) -> int | None:
             )
         return cores
     return asked
+
+
+def write_crash_log() -> Path | None:
+    """Write the traceback of the exception being handled to a log file; return its path.
+
+    A bug should not greet a user with a screen of traceback, but its traceback must not
+    be lost: it goes to ``$MARKETSIM_LOG_DIR`` (default: ``marketsim-logs`` in the
+    temporary folder). None if no log could be written.
+    """
+    import os  # lazy, like everything on the error path
+    import tempfile
+    import time
+    import traceback
+
+    folder = Path(
+        os.environ.get("MARKETSIM_LOG_DIR") or Path(tempfile.gettempdir()) / "marketsim-logs"
+    )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        path.write_text(
+            f"marketsim {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}", encoding="utf-8"
+        )
+    except OSError:
+        return None
+    return path
 
 
 def error(message: str) -> None:

@@ -159,7 +159,9 @@ def test_user_errors_exit_2(args, expected):
     assert expected in proc.stderr
 
 
-def test_unexpected_errors_exit_1_with_a_traceback(monkeypatch, capsys):
+def test_unexpected_errors_exit_1_with_a_short_message_and_a_log(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("MARKETSIM_LOG_DIR", str(tmp_path))
+
     def boom(args):
         raise RuntimeError("a bug")
 
@@ -170,6 +172,12 @@ def test_unexpected_errors_exit_1_with_a_traceback(monkeypatch, capsys):
     assert cli.main(["list"]) == cli.EXIT_BUG
     err = capsys.readouterr().err
     assert "internal error" in err and "RuntimeError: a bug" in err
+    assert "Traceback" not in err
+    (log,) = tmp_path.glob("crash-*.log")
+    assert str(log) in err
+    assert "Traceback" in log.read_text(encoding="utf-8") and "a bug" in log.read_text(
+        encoding="utf-8"
+    )
 
 
 def _parser_with(build, command, func):
