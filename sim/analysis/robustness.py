@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis.discovery import write_discovery
 from sim.analysis.statistics import paired_difference_ci
 from sim.common.files import atomic_write_bytes, csv_bytes, read_table
 from sim.common.formatting import format_number
@@ -273,7 +274,9 @@ def write_robustness(
 
     Reads ``outcomes.csv`` (and ``scenarios.csv`` if present) from ``folder``; judges
     ``outcome`` of the ``focal`` firm, the first of ``policies`` being the baseline.
-    :func:`headline` puts the robustness table in words.
+    :func:`headline` puts the robustness table in words. With sampled markets it also
+    writes ``discovery.csv``: where the leading policy loses
+    (:func:`sim.analysis.discovery.write_discovery`).
     """
     folder = Path(folder)
     outcomes, _ = load_experiment_tables(folder)
@@ -281,4 +284,7 @@ def write_robustness(
     robust = robustness_table(regret, policies)
     atomic_write_bytes(folder / "regret.csv", csv_bytes(regret))
     atomic_write_bytes(folder / "robustness.csv", csv_bytes(robust))
+    pair = leading_pair(robust)
+    if pair is not None and regret["scenario"].nunique() > 1:
+        write_discovery(folder, pair[0])
     return regret, robust

@@ -16,7 +16,9 @@ from html import escape
 import pandas as pd
 
 from sim.analysis.comparison import Comparison, compare_policies, run_revenue
+from sim.analysis.discovery import discovery_sentence
 from sim.analysis.robustness import headline as robust_headline
+from sim.analysis.robustness import leading_pair
 from sim.analysis.statistics import MeanCI, PairedCI
 from sim.common.files import read_table
 from sim.common.formatting import format_number, format_percent
@@ -394,6 +396,9 @@ def robustness_section(data: ResultsData) -> str:
     outcome = str(robust["outcome"].iloc[0])
     label, unit = _label_unit(outcome)
     lines = robust_headline(robust, label)
+    found = discovery_line(data, robust)
+    if found:
+        lines.insert(1, found)
     head = (
         "<tr><th>policy</th><th>wins</th><th>mean " + _e(label) + "</th><th>mean regret</th>"
         "<th>90th percentile of regret</th><th>worst regret</th>"
@@ -433,9 +438,25 @@ def robustness_section(data: ResultsData) -> str:
         f"{_e(label)} from the best policy's in that market (0 when it is the best); "
         "'clearly worse' counts the markets where the paired 95% interval of the regret lies "
         "above 0. Tables: <code>robustness.csv</code>, <code>regret.csv</code>, "
-        "<code>scenarios.csv</code>.</p>"
+        "<code>scenarios.csv</code>; where the leading policy loses (PRIM, EMA Workbench): "
+        "<code>discovery.csv</code>.</p>"
         f"<table>{head}{''.join(body)}</table>" + "".join(figures)
     )
+
+
+def discovery_line(data: ResultsData, robust: pd.DataFrame) -> str | None:
+    """Where the leading policy loses, in words, from discovery.csv and regret.csv."""
+    regret_path = data.folder / "regret.csv"
+    if not (data.folder / "discovery.csv").is_file() or not regret_path.is_file():
+        return None
+    pair = leading_pair(robust)
+    if pair is None:
+        return None
+    regret = read_table(regret_path)
+    mine = regret[(regret["policy"] == pair[0]) & regret["mean"].notna()]
+    wins = mine["is_best"].astype(str).eq("True")
+    box = read_table(data.folder / "discovery.csv")
+    return discovery_sentence(box, pair[0], losses=int((~wins).sum()), markets=len(mine))
 
 
 def _figure(k: int, plot: PlotResult) -> str:

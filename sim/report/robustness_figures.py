@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from sim.analysis.robustness import leading_pair, rank_parameters
 from sim.common.files import read_table
@@ -30,6 +31,7 @@ from sim.report.style import (
 __all__ = [
     "ROBUSTNESS_FIGURES",
     "draw_robustness_figures",
+    "fig_discovery",
     "fig_outcome_by_parameter",
     "fig_regret",
     "fig_winner_map",
@@ -57,6 +59,14 @@ ROBUSTNESS_FIGURES = (
         "Where in parameter space each policy wins",
         "Each sampled market at its values of the two parameters that most change the gap "
         "between the leading policies, coloured by the policy with the best mean {outcome}.",
+    ),
+    (
+        "robustness_discovery",
+        "Where the leading policy loses (scenario discovery)",
+        "Each sampled market at its values of the parameters PRIM's box restricts (one "
+        "parameter: against the policy's regret): a dot in the policy's colour where it is "
+        "the best, a black cross where another policy beats it; the dashed box is the range "
+        "found (discovery.csv).",
     ),
 )
 """(file stem in plots/, title, caption) of the robustness figures, in report order."""
@@ -206,6 +216,52 @@ def fig_winner_map(
     return fig
 
 
+def fig_discovery(
+    regret: pd.DataFrame,
+    scenarios: pd.DataFrame,
+    box: pd.DataFrame,
+    policies: Sequence[str],
+    outcome: str,
+) -> Figure | None:
+    """The markets where the leading policy wins and loses, with PRIM's box drawn on them."""
+    numeric = box[box["restricted"] != "values"] if not box.empty else box
+    if numeric.empty:
+        return None
+    policy = str(box["policy"].iloc[0])
+    mine = regret[regret["policy"] == policy].set_index("scenario")
+    table = scenarios.set_index("scenario").join(mine[["is_best", "regret"]], how="inner")
+    wins = table["is_best"].astype(str).eq("True").to_numpy()
+    x_param = str(numeric["parameter"].iloc[0])
+    x = table[x_param].to_numpy(float)
+    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    ax = fig.subplots()
+    names = numeric["parameter"].astype(str).tolist()
+    low = dict(zip(names, numeric["low"].to_numpy(float), strict=True))
+    high = dict(zip(names, numeric["high"].to_numpy(float), strict=True))
+    if len(numeric) >= 2:
+        y_param = str(numeric["parameter"].iloc[1])
+        y = table[y_param].to_numpy(float)
+        ax.set_ylabel(parameter_label(y_param))
+        y_low, y_high = low[y_param], high[y_param]
+    else:
+        y = table["regret"].to_numpy(float)
+        ax.set_ylabel(outcome_axis(outcome, f"{policy}'s regret in "))
+        format_outcome_axis(ax, outcome)
+        y_low, y_high = float(np.nanmin(y)), float(np.nanmax(y))
+    color = policy_colors(policies).get(policy, NEUTRAL)
+    ax.scatter(x[wins], y[wins], s=30, color=color, lw=0, label=f"{policy} is the best")
+    ax.scatter(x[~wins], y[~wins], s=30, color="black", marker="x", lw=1.2, label="it loses")
+    x_low, x_high = low[x_param], high[x_param]
+    ax.add_patch(
+        Rectangle(
+            (x_low, y_low), x_high - x_low, y_high - y_low, fill=False, ls="--", lw=1.4, zorder=4
+        )
+    )
+    ax.set_xlabel(parameter_label(x_param))
+    fig.legend(loc="outside upper center", ncol=2)
+    return fig
+
+
 def robustness_figures(
     regret: pd.DataFrame,
     robust: pd.DataFrame,
@@ -213,6 +269,7 @@ def robustness_figures(
     *,
     policies: Sequence[str],
     outcome: str,
+    box: pd.DataFrame | None = None,
 ) -> dict[str, Figure]:
     """The robustness figures by file stem (a figure its tables cannot show is left out)."""
     parameters = [c for c in scenarios.columns if c != "scenario"]
@@ -225,6 +282,9 @@ def robustness_figures(
             means, scenarios, ranked, policies, outcome
         ),
         "robustness_winner_map": fig_winner_map(regret, scenarios, ranked[:2], policies, outcome),
+        "robustness_discovery": (
+            fig_discovery(regret, scenarios, box, policies, outcome) if box is not None else None
+        ),
     }
     return {stem: fig for stem, fig in figures.items() if fig is not None}
 
@@ -253,7 +313,10 @@ def draw_robustness_figures(
     formats = tuple(formats)
     written: list[Path] = []
     with style_context():
-        figures = robustness_figures(regret, robust, scenarios, policies=policies, outcome=outcome)
+        box = read_table(folder / "discovery.csv", missing_ok=True)
+        figures = robustness_figures(
+            regret, robust, scenarios, policies=policies, outcome=outcome, box=box
+        )
         for stem, fig in figures.items():
             written += save_figure(fig, folder / "plots", stem, formats, dpi)
     return written

@@ -32,6 +32,9 @@ FUNCTION_IMPORT_ALLOWLIST: dict[tuple[str, str], str] = {
     # Dask (dask.distributed): only a run with --executor dask pays for importing it
     # (about a second and a few threads); dask_executor.py imports it at its top.
     ("sim/experiment/executors.py", "sim.experiment.dask_executor"): "optional: Dask",
+    # EMA Workbench (PRIM for scenario discovery): only a folder with sampled markets pays
+    # for importing it (about a second); prim_boxes.py imports it at its top.
+    ("sim/analysis/discovery.py", "sim.analysis.prim_boxes"): "sampled markets only: PRIM",
 }
 
 

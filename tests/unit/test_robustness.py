@@ -234,13 +234,17 @@ def test_write_robustness_writes_tables_and_figures_from_the_folder(tmp_path):
     assert robust["policy"].tolist() == ["a", "<b>b</b>"]
     b_wins = int((60.0 + 100.0 * conv > 100.0).sum())
     assert robust["wins"].tolist() == [n - b_wins, b_wins]
-    for stem in ("robustness_regret", "robustness_outcome_by_parameter", "robustness_winner_map"):
+    stems = ("robustness_regret", "robustness_outcome_by_parameter", "robustness_winner_map")
+    for stem in (*stems, "robustness_discovery"):
         png = (tmp_path / "plots" / f"{stem}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 2000
     data = ResultsData(folder=tmp_path, timeseries=pd.DataFrame(), summary=pd.DataFrame())
     html = robustness_section(data)
     assert "Robustness" in html and "&lt;b&gt;b&lt;/b&gt;" in html and "<b>b</b>" not in html
-    assert html.count("data:image/png;base64,") == 3
+    assert html.count("data:image/png;base64,") == 4
+    box = pd.read_csv(tmp_path / "discovery.csv")  # where the leading policy loses (PRIM)
+    assert box["parameter"].tolist() == ["market.word_of_mouth.p_referral_conversion"]
+    assert "is best unless market.word_of_mouth.p_referral_conversion" in html
 
 
 def test_no_robustness_table_no_section(tmp_path):
