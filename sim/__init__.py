@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sim.config.presets import PRESETS, get_policy
-    from sim.config.schema import Policy, Scenario
     from sim.config.scenario_file import ScenarioFile, load_scenario
+    from sim.config.schema import Policy, Scenario
     from sim.model.market import MarketModel
     from sim.pipeline import (
         Results,

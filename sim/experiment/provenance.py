@@ -149,7 +149,19 @@ def _versions() -> dict[str, str]:
 
 
 def _git_revision() -> dict[str, Any]:
+    """The marketsim checkout's git revision; None for an installed wheel.
+
+    Only a folder that is marketsim's own checkout (its pyproject.toml names the project)
+    is asked, so a wheel installed in a virtual environment inside someone else's
+    repository does not record that repository's revision.
+    """
     root = Path(__file__).resolve().parents[2]
+    pyproject = root / "pyproject.toml"
+    try:
+        if 'name = "marketsim"' not in pyproject.read_text(encoding="utf-8"):
+            return {"revision": None}
+    except OSError:
+        return {"revision": None}
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5

@@ -16,9 +16,7 @@ from sim.cli import commands as cli
 from sim.pipeline.folders import OutputFolderError, check_output_folder, clear_earlier_results
 from tests.integration.cli_helpers import TINY
 
-SMALL = TINY.replace("n_customers = 1500", "n_customers = 300").replace(
-    "steps = 12", "steps = 3"
-)
+SMALL = TINY.replace("n_customers = 1500", "n_customers = 300").replace("steps = 12", "steps = 3")
 
 
 @pytest.fixture

@@ -41,8 +41,12 @@ def _named_in_tree() -> set[str]:
 
 def test_every_module_is_in_the_tree_and_every_listed_module_exists():
     modules, named = _modules(), _named_in_tree()
-    assert not modules - named, f"modules missing from docs/architecture.md: {sorted(modules - named)}"
-    assert not named - modules, f"docs/architecture.md lists missing modules: {sorted(named - modules)}"
+    assert not modules - named, (
+        f"modules missing from docs/architecture.md: {sorted(modules - named)}"
+    )
+    assert not named - modules, (
+        f"docs/architecture.md lists missing modules: {sorted(named - modules)}"
+    )
 
 
 def test_the_layer_contract_in_the_doc_is_the_enforced_one():
