@@ -25,7 +25,15 @@ from sim.report.panels import (
     readable,
     reserve_top,
 )
-from sim.report.style import MONEY, NEUTRAL, OKABE_ITO, policy_colors
+from sim.report.style import (
+    HATCHES,
+    MONEY,
+    NEUTRAL,
+    SHADES,
+    grid_figure,
+    policy_colors,
+    policy_legend,
+)
 
 __all__ = [
     "fig_churn_reasons",
@@ -139,13 +147,14 @@ def fig_economics(data: ResultsData, band: float) -> Figure | Skipped:
     x = np.arange(n)
     width = 0.38
     ax_cost.bar(
-        x - width / 2, [r[1] for r in rows], width, color=OKABE_ITO[1], label="per new customer"
+        x - width / 2, [r[1] for r in rows], width, color=SHADES[0], label="per new customer"
     )
     ax_cost.bar(
         x + width / 2,
         [r[2] for r in rows],
         width,
-        color=OKABE_ITO[2],
+        color=SHADES[3],
+        hatch="//",
         label="per retained customer-year",
     )
     ax_cost.set_xticks(x, data.policies, rotation=15, ha="right")
@@ -182,8 +191,8 @@ def fig_economics(data: ResultsData, band: float) -> Figure | Skipped:
         per = q.groupby(["replication", "quarter"])[["new_customers", "churned"]].sum()
         mean = per.groupby("quarter").mean()
         xq = (mean.index.to_numpy() + 1) / 4.0
-        ax.bar(xq, mean["new_customers"], width=0.2, color=OKABE_ITO[2], label="won")
-        ax.bar(xq, -mean["churned"], width=0.2, color=OKABE_ITO[1], label="lost")
+        ax.bar(xq, mean["new_customers"], width=0.2, color=SHADES[1], label="won")
+        ax.bar(xq, -mean["churned"], width=0.2, color=SHADES[3], label="lost")
         ax.plot(
             xq,
             mean["new_customers"] - mean["churned"],
@@ -203,7 +212,11 @@ def fig_economics(data: ResultsData, band: float) -> Figure | Skipped:
 
 
 def fig_pyramid(data: ResultsData, band: float) -> Figure | Skipped:
-    """5. The customer pyramid: tier counts over time, stacked, per policy."""
+    """5. The customer pyramid: one panel per tier, each policy a line in its colour.
+
+    One panel per tier (not a stack) so the top tiers, a few percent of the customers,
+    get an axis of their own scale and show.
+    """
     tiers = [t for t in TIER_ORDER if f"tier_{t}" in data.timeseries]
     if not tiers:
         return Skipped(
@@ -211,40 +224,20 @@ def fig_pyramid(data: ResultsData, band: float) -> Figure | Skipped:
             "tier_small, tier_inactive)"
         )
     ts = data.focal_series()
-    n = len(data.policies)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig = Figure(figsize=(10.5, 3.4 * rows + 0.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True)).ravel()
-    tier_colors = {
-        "top": OKABE_ITO[0],
-        "big": OKABE_ITO[5],
-        "medium": OKABE_ITO[2],
-        "small": OKABE_ITO[3],
-        "inactive": NEUTRAL,
-    }
-    for ax, policy in zip(axes, data.policies, strict=False):
-        mine = ts[ts["policy"] == policy]
-        mean = mine.groupby("step")[[f"tier_{t}" for t in tiers]].mean()
-        x = in_years(mean.index.to_numpy(), data)
-        ax.stackplot(
-            x,
-            *[mean[f"tier_{t}"].to_numpy() for t in tiers],
-            labels=[readable(t) for t in tiers],
-            colors=[tier_colors[t] for t in tiers],
-            alpha=0.9,
-            lw=0,
-        )
-        ax.set_title(policy)
+    colors = policy_colors(data.policies)
+    fig, axes = grid_figure(len(tiers), height=2.9)
+    means = ts.groupby(["policy", "step"])[[f"tier_{t}" for t in tiers]].mean()
+    for ax, tier in zip(axes, tiers, strict=False):
+        for policy in data.policies:
+            if policy not in means.index.get_level_values(0):
+                continue
+            mine = means.loc[policy, f"tier_{tier}"]
+            ax.plot(in_years(mine.index.to_numpy(), data), mine.to_numpy(), color=colors[policy])
+        ax.set_title(f"{readable(tier)} tier")
         ax.set_xlabel("time (years)")
-        ax.set_ylabel("people")
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    handles, labels = axes[0].get_legend_handles_labels()
-    reserve_top(fig, (0, 0, 1, 0.9 if rows == 1 else 0.95))
-    fig.legend(
-        handles[::-1], labels[::-1], loc="upper center", ncol=len(tiers), bbox_to_anchor=(0.5, 1.0)
-    )
+        ax.set_ylabel("customers (people)")
+        ax.set_ylim(bottom=0)
+    policy_legend(fig, data.policies)
     return fig
 
 
@@ -267,7 +260,9 @@ def fig_churn_reasons(data: ResultsData, band: float) -> Figure | Skipped:
             y,
             values,
             left=left,
-            color=OKABE_ITO[k % len(OKABE_ITO)],
+            color=SHADES[k % len(SHADES)],
+            hatch=HATCHES[(k // len(SHADES)) % len(HATCHES)],
+            edgecolor="white",
             height=0.6,
             label=readable(reason.removeprefix("churned_")),
         )

@@ -87,8 +87,9 @@ FIGURES: tuple[tuple[str, str, str, FigureFn], ...] = (
     (
         "5_customer_pyramid",
         "The customer pyramid",
-        "The focal firm's customers by tier (top 1%, big 4%, medium 15%, small; and former "
-        "customers), mean over replications.",
+        "The focal firm's customers in each tier (top 1%, big 4%, medium 15%, small; and "
+        "former customers), one panel per tier so the small top tiers show; mean over "
+        "replications.",
         fig_pyramid,
     ),
     (

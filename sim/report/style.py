@@ -29,9 +29,11 @@ from sim.common.files import atomic_write_bytes
 from sim.common.formatting import format_number
 
 __all__ = [
+    "HATCHES",
     "MONEY",
     "NEUTRAL",
     "OKABE_ITO",
+    "SHADES",
     "STYLE",
     "figure_bytes",
     "grid_figure",
@@ -55,6 +57,13 @@ OKABE_ITO = (
 
 NEUTRAL = "#BBBBBB"
 """Grey for what belongs to no policy (no firm, the noise floor, zero lines)."""
+
+SHADES = ("#222222", "#666666", "#999999", "#C4C4C4", "#E2E2E2")
+"""Greys, dark to light, for meanings other than a policy (tiers, reasons, won and lost):
+the palette's hues belong to the policies, so a colour never means two things."""
+
+HATCHES = ("", "//", "..", "xx", "\\\\", "--", "++", "oo")
+"""Hatch patterns that tell apart more categories than the shades can."""
 
 STYLE: dict[Any, Any] = {
     "font.size": 9,
