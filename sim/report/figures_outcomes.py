@@ -226,13 +226,12 @@ def fig_pyramid(data: ResultsData, band: float) -> Figure | Skipped:
     ts = data.focal_series()
     colors = policy_colors(data.policies)
     fig, axes = grid_figure(len(tiers), height=2.9)
-    means = ts.groupby(["policy", "step"])[[f"tier_{t}" for t in tiers]].mean()
     for ax, tier in zip(axes, tiers, strict=False):
+        wide = ts.pivot_table(index="step", columns="policy", values=f"tier_{tier}", aggfunc="mean")
+        x = in_years(wide.index.to_numpy(), data)
         for policy in data.policies:
-            if policy not in means.index.get_level_values(0):
-                continue
-            mine = means.loc[policy, f"tier_{tier}"]
-            ax.plot(in_years(mine.index.to_numpy(), data), mine.to_numpy(), color=colors[policy])
+            if policy in wide.columns:
+                ax.plot(x, wide[policy].to_numpy(float), color=colors[policy])
         ax.set_title(f"{readable(tier)} tier")
         ax.set_xlabel("time (years)")
         ax.set_ylabel("customers (people)")
