@@ -288,14 +288,16 @@ def create_complete(n: int) -> SocialGraph:
 
 
 # ------------------------------------------------------------------ file readers
-def read_edge_list(path: str | os.PathLike[str]) -> SocialGraph:
+def read_edge_list(path: str | os.PathLike[str], skip_malformed: bool = False) -> SocialGraph:
     """Read a whitespace-separated edge list (``u v`` per line, ``#`` comments).
 
     Node labels are read as strings and relabelled to ``0..n-1`` (see
     :meth:`SocialGraph.from_networkx`); extra columns such as weights are ignored. Raises
-    :class:`GraphFileError` naming the path if the file is missing, unreadable or empty.
+    :class:`GraphFileError` naming the path if the file is missing, unreadable or empty,
+    or naming each malformed line (skipped instead with ``skip_malformed``).
     """
-    return SocialGraph.from_networkx(read_graph_file("edge_list", path), kind="edge_list")
+    graph = read_graph_file("edge_list", path, skip_malformed=skip_malformed)
+    return SocialGraph.from_networkx(graph, kind="edge_list")
 
 
 def read_graphml(path: str | os.PathLike[str]) -> SocialGraph:
@@ -317,6 +319,7 @@ def build_graph(
     rewire_p: float = 0.1,
     path: str | os.PathLike[str] | None = None,
     fast: bool | None = None,
+    skip_malformed: bool = False,
 ) -> SocialGraph:
     """Build the social graph named by ``kind`` (one of :data:`GRAPH_KINDS`).
 
@@ -325,14 +328,15 @@ def build_graph(
     and the expected degree for ``erdos_renyi``; ``complete`` ignores it. ``rng`` is required
     for the random kinds. For the file kinds ``edge_list``/``graphml``, ``path`` is required
     and the node count comes from the file: pass ``n=None`` (or 0) to accept it, or a positive
-    ``n`` to assert it (a mismatch raises ``ValueError``).
+    ``n`` to assert it (a mismatch raises ``ValueError``); ``skip_malformed`` (the
+    scenario's ``network.skip_malformed``) skips an edge list's lines that are not edges.
     """
     if kind not in GRAPH_KINDS:
         raise ValueError(f"unknown graph kind {kind!r}; valid kinds: {', '.join(GRAPH_KINDS)}")
     if kind in FILE_GRAPH_KINDS:
         if path is None:
             raise ValueError(f"graph kind {kind!r} needs a path")
-        graph = read_edge_list(path) if kind == "edge_list" else read_graphml(path)
+        graph = read_edge_list(path, skip_malformed) if kind == "edge_list" else read_graphml(path)
         if n is not None and n != 0 and _as_int(n, "n") != graph.n:
             raise ValueError(
                 f"n={n} does not match the {graph.n} nodes in {os.fspath(path)!r}; "
