@@ -138,6 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=progress,
             command_line=["marketsim", *sys.argv[1:]],
+            plots=False if args.no_plots else None,
         )
     total = time.perf_counter() - started
     resumed = results.manifest.get("runs_resumed", 0)
@@ -251,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue the interrupted experiment in --out: keep its finished runs",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
+    run.add_argument(
+        "--no-plots", action="store_true", help="draw no figures (tables and report.html only)"
+    )
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a scenario and print the resolved values")

@@ -65,6 +65,7 @@ def _common(p: argparse.ArgumentParser, what: str, command: str) -> None:
         "--resume", action="store_true", help="keep the finished runs of an interrupted run"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
+    p.add_argument("--no-plots", action="store_true", help="draw no figures (tables only)")
 
 
 def add_commands(sub: Any) -> None:
@@ -137,6 +138,7 @@ def _execute(args: argparse.Namespace, plan: Plan) -> Any:
             resume=args.resume,
             progress=progress,
             command_line=["marketsim", *sys.argv[1:]],
+            plots=False if args.no_plots else None,
         )
 
 

@@ -16,6 +16,7 @@ from sim.analysis.robustness import write_robustness
 from sim.analysis.sensitivity import write_sensitivity
 from sim.analysis.summary import write_summary
 from sim.analysis.sweep import write_sweep
+from sim.analysis.waterfall import write_waterfall
 from sim.common.errors import ExperimentError
 from sim.config.scenario_file import (
     read_header,
@@ -64,7 +65,8 @@ def execute(
     """Run a plan into its folder (a temporary one if ``plan.out`` is None) and analyse it.
 
     ``workers``: processes (default: one per core, at most one per run); ``plots``: draw
-    the figures and the report (default: the scenario's ``[outputs]``). Returns the
+    the figures (default: the scenario's ``[outputs] plots``; ``report.html`` follows
+    ``[outputs] report`` and holds the figures only when they are drawn). Returns the
     tables in memory; the folder keeps them, with provenance, for ``marketsim report``.
     """
     if scheduler and executor != "dask":
@@ -95,7 +97,6 @@ def execute(
         tables=RESULT_TABLES if plan.kind == "run" else ("outcomes",),
     )
     lines: list[str] = []
-    draw = (sf.outputs.plots or sf.outputs.report) if plots is None else plots
     policies = [p.name for p in sf.policies]
     figures = sf.outputs.plots if plots is None else plots
 
@@ -128,6 +129,8 @@ def execute(
         lines = robust_headline(robust)
         draw_with_style(draw_robustness_figures)
     summary = write_summary(out, policies)
+    if plan.kind == "run" and len(policies) > 1:
+        write_waterfall(out, focal=sf.firm.name, policies=policies)
     write_provenance(
         out,
         sf,
@@ -141,8 +144,8 @@ def execute(
         rerun=plan.rerun_command(),
     )
     if plan.kind == "run":
-        if draw:
-            render_report(out)
+        if figures or sf.outputs.report:
+            render_report(out, plots=figures)
         if not lines:
             lines = headline(load_results(out))
     results = read_results(out)
