@@ -116,6 +116,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         workers=requested,
     )
     assert plan.out is not None
+    if args.stress:
+        from sim.pipeline.stress import check_stress
+
+        check_stress(plan)  # before the main run, not after it
     workers = requested or default_workers(plan.runs)
 
     def say(message: str) -> None:
@@ -150,6 +154,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for line in results.headline:
             print(line)
+    if args.stress:
+        from sim.pipeline.stress import execute_stress, plan_stress
+
+        stress = plan_stress(plan, results)
+        say(stress.describe())
+        with Progress(stress.runs, stress.total_steps, args.quiet) as progress:
+            lines = execute_stress(
+                stress,
+                workers=workers,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                progress=progress,
+                plots=False if args.no_plots else None,
+            )
+        say(f"stress test: {plan.out}/stress.csv")
+        if not args.quiet:
+            for line in lines:
+                print(line)
     return EXIT_OK
 
 
@@ -254,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
     run.add_argument(
         "--no-plots", action="store_true", help="draw no figures (tables and report.html only)"
+    )
+    run.add_argument(
+        "--stress",
+        action="store_true",
+        help="then rerun the leading pair of policies with each assumption at the ends of its "
+        "range (stress/ and stress.csv): which assumptions could reverse the verdict",
     )
     run.set_defaults(func=cmd_run)
 

@@ -20,6 +20,10 @@ from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figure
 from sim.report.html import headline, render_html
 from sim.report.plots import FIGURES, PlotResult, render_plots
 from sim.report.robustness_figures import draw_robustness_figures
+from sim.report.stress_report import STRESS_FIGURE, fig_stress
+
+STRESS_FIGURES = ((*STRESS_FIGURE, fig_stress),)
+"""The stress tornado, drawn when the folder has a stress.csv (``marketsim run --stress``)."""
 
 __all__ = [
     "FIGURES",
@@ -55,7 +59,7 @@ def render_report(
     outputs = data.scenario.get("outputs", {})
     plots = outputs.get("plots", True) if plots is None else plots
     report = outputs.get("report", True) if report is None else report
-    formats = tuple(formats or outputs.get("formats", ("png", "svg")))
+    formats = tuple(formats or outputs.get("formats", ("png",)))
     dpi = int(dpi or outputs.get("dpi", 110))
     band = float(band or outputs.get("band", 0.9))
     folder = Path(folder)
@@ -63,8 +67,12 @@ def render_report(
     plot_dir = folder / "plots"
     if plots:
         results = render_plots(data, plot_dir, formats=formats, dpi=dpi, band=band)
+        if (folder / "stress.csv").is_file():
+            results += render_plots(
+                data, plot_dir, formats=formats, dpi=dpi, band=band, figures=STRESS_FIGURES
+            )
     written = {p for r in results for p in r.files}
-    for stem, *_ in FIGURES:  # figures of an earlier rendering that this one did not draw
+    for stem, *_ in (*FIGURES, *STRESS_FIGURES):  # figures an earlier rendering drew, not this
         for suffix in (".png", ".svg"):
             stale = plot_dir / f"{stem}{suffix}"
             if stale not in written and stale.is_file():

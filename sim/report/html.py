@@ -20,6 +20,7 @@ from sim.analysis.discovery import discovery_sentence
 from sim.analysis.robustness import headline as robust_headline
 from sim.analysis.robustness import leading_pair
 from sim.analysis.statistics import MeanCI, PairedCI
+from sim.analysis.stress import stress_sentences
 from sim.common.files import read_table
 from sim.common.formatting import format_number, format_percent
 from sim.common.outcomes import OUTCOMES, outcome_label
@@ -27,8 +28,17 @@ from sim.report.data import ResultsData
 from sim.report.labels import money
 from sim.report.plots import PlotResult
 from sim.report.robustness_figures import ROBUSTNESS_FIGURES
+from sim.report.stress_report import STRESS_FIGURE, stress_of
+from sim.report.verdict import recommendation_text, stress_section
 
-__all__ = ["comparison", "headline", "render_html", "robustness_section", "why_line"]
+__all__ = [
+    "comparison",
+    "headline",
+    "recommendation",
+    "render_html",
+    "robustness_section",
+    "why_line",
+]
 
 WATERFALL = "9_profit_waterfall"
 """The figure shown under the headline rather than among the figures."""
@@ -301,6 +311,52 @@ def why_line(data: ResultsData, outcome: str = "cumulative_profit") -> str | Non
     return f"Compared with {base}, {other} " + "; ".join(parts) + "."
 
 
+def recommendation(data: ResultsData, outcome: str = "cumulative_profit") -> str:
+    """The report's last sentence (plain text): which policy to prefer, by how much, how
+    surely, and on which conditions (the sampled markets' result and the stress test's,
+    when the folder has them)."""
+    rows = _rows(data.summary, data.policies, data.focal, outcome)
+    label = _label_unit(outcome)[0]
+    if len(rows) < 2:
+        return f"No recommendation: one policy only, so nothing to choose between on {label}."
+    base = data.policies[0]
+    best = max(rows, key=lambda p: rows[p]["mean"])
+    featured = (
+        best if best != base else max((p for p in rows if p != base), key=lambda p: rows[p]["mean"])
+    )
+    c = comparison(data, featured, outcome)
+    leader, other = (featured, base) if best != base else (base, featured)
+    sign = 1.0 if best != base else -1.0
+    currency = _currency(data)
+    lead = _amount(sign * c.diff.mean_diff, outcome, currency, signed=True)
+    lo, hi = sorted((sign * c.diff.lo, sign * c.diff.hi))
+    interval = (
+        f"(95% interval {_amount(lo, outcome, currency, signed=True)} to "
+        f"{_amount(hi, outcome, currency, signed=True)})"
+    )
+    agree = c.diff.n_a_better if best != base else c.n - c.diff.n_a_better
+    robust = None
+    path = data.folder / "robustness.csv"
+    if path.is_file():
+        table = read_table(path)
+        if not table.empty:
+            robust = discovery_line(data, table) or robust_headline(table, label)[0]
+    stress = stress_of(data)
+    return recommendation_text(
+        leader=leader,
+        other=other,
+        focal=data.focal,
+        label=label,
+        lead=lead,
+        interval=interval,
+        agree=agree,
+        n=c.n,
+        clear=c.clear,
+        robust=robust,
+        stress=stress if not stress.empty else None,
+    )
+
+
 # --------------------------------------------------------------------------- tables
 
 
@@ -501,7 +557,12 @@ def render_html(data: ResultsData, plots: Sequence[PlotResult]) -> str:
     lines = headline(data)
     why = why_line(data)
     sources = [p for p in plots if p.name == WATERFALL]
-    plots = [p for p in plots if p.name != WATERFALL]
+    stress_plots = [p for p in plots if p.name == STRESS_FIGURE[0]]
+    plots = [p for p in plots if p.name not in (WATERFALL, STRESS_FIGURE[0])]
+    stress = stress_of(data)
+    stressed = stress_section(
+        stress_plots, stress, stress_sentences(stress), _currency(data), figure=_figure
+    )
     waterfall = "".join(
         f"<h2 id='where'>Where the difference comes from</h2>{_figure(0, p)}"
         for p in sources
@@ -553,6 +614,7 @@ effect, not noise between runs. Intervals are 95% Student-t intervals across rep
 Figures show the focal firm, <strong>{_e(data.focal)}</strong>.</p>
 {waterfall}
 {robustness_section(data)}
+{stressed}
 <h2>Figures</h2>
 {figures}
 <h2>Summary: {_e(data.focal)} at the end of the horizon</h2>
@@ -563,6 +625,8 @@ Figures show the focal firm, <strong>{_e(data.focal)}</strong>.</p>
 band means this scenario's market behaves differently from the default calibration, which
 may be intended (a different market) or a sign to check the inputs.</p>
 {_calibration_table(data)}
+<h2 id="recommendation">Recommendation</h2>
+<p id="recommendation-text"><strong>{_e(recommendation(data))}</strong></p>
 <footer><h3>Provenance</h3><ul>{facts_html}</ul>
 <p>Tables: <code>timeseries.csv</code>, <code>outcomes.csv</code>, <code>summary.csv</code>,
 <code>calibration.csv</code>; every value used: <code>scenario.resolved.toml</code>;

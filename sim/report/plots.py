@@ -132,11 +132,12 @@ def render_plots(
     data: ResultsData,
     out_dir: str | Path | None = None,
     *,
-    formats: Sequence[str] = ("png", "svg"),
+    formats: Sequence[str] = ("png",),
     dpi: int = 110,
     band: float = 0.9,
+    figures: Sequence[tuple[str, str, str, FigureFn]] = FIGURES,
 ) -> list[PlotResult]:
-    """Draw every figure; write each to ``out_dir`` in ``formats`` (if given).
+    """Draw every figure of ``figures``; write each to ``out_dir`` in ``formats`` (if given).
 
     Returns one :class:`PlotResult` per figure, skipped ones included (with the reason),
     each drawn figure with its PNG bytes for embedding in the report.
@@ -145,7 +146,7 @@ def render_plots(
     folder = Path(out_dir) if out_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    for stem, title, caption, draw in FIGURES:
+    for stem, title, caption, draw in figures:
         result = PlotResult(stem, title, caption.format(band=band))
         with style_context():
             try:
