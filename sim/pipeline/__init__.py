@@ -23,6 +23,7 @@ from __future__ import annotations
 from sim.pipeline.execution import ProgressFn, execute, run_scenario, run_sensitivity, run_sweep
 from sim.pipeline.plans import (
     Plan,
+    PlanOptions,
     PolicyLike,
     ScenarioLike,
     load_scenario_like,
@@ -34,6 +35,7 @@ from sim.pipeline.results import Results, read_results, redraw
 
 __all__ = [
     "Plan",
+    "PlanOptions",
     "PolicyLike",
     "ProgressFn",
     "Results",

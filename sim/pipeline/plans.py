@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from sim.common.errors import ExperimentError
 from sim.config.bundled import resolve_scenario_path
@@ -38,6 +38,7 @@ from sim.pipeline.folders import check_output_folder
 __all__ = [
     "Kind",
     "Plan",
+    "PlanOptions",
     "PolicyLike",
     "ScenarioLike",
     "load_scenario_like",
@@ -195,26 +196,46 @@ def _plan(
     )
 
 
-def plan_run(
-    scenario: ScenarioLike,
-    *,
-    policies: Sequence[PolicyLike] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    steps: int | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    out: str | os.PathLike[str] | None = None,
-    workers: int | None = None,
-) -> Plan:
-    """Plan every policy x sampled market x replication of a scenario.
+class PlanOptions(TypedDict, total=False):
+    """Options every plan takes (all optional), as keyword arguments.
 
-    ``workers`` (runs kept in memory at once) enters the up-front resource check, which
-    refuses an experiment that cannot fit in this machine's memory.
+    ``policies`` replaces the scenario's policies (preset names or Policy objects, the
+    first is the baseline); ``replications``, ``seed`` and ``steps`` override the file's
+    (a run's replications are ``simulation.replications``, a sweep's or a sensitivity
+    design's are ``experiment.replications``, per variant); ``overrides`` are dotted key
+    paths as ``--set`` takes them; ``out`` is the results folder (checked now); ``workers``
+    (runs kept in memory at once) enters the up-front resource check.
     """
-    merged = _with_counts(overrides, "simulation.replications", replications, seed, steps)
-    sf, source = load_scenario_like(scenario, merged, policies=policies)
-    resources = _check_resources(sf, source, workers)
-    return _plan("run", sf, source, out, scenario_variants(sf), None, resources=resources)
+
+    policies: Sequence[PolicyLike] | None
+    replications: int | None
+    seed: int | None
+    steps: int | None
+    overrides: Mapping[str, Any] | None
+    out: str | os.PathLike[str] | None
+    workers: int | None
+
+
+def _load(
+    scenario: ScenarioLike, options: PlanOptions, replications_key: str
+) -> tuple[ScenarioFile, Path | None]:
+    merged = dict(options.get("overrides") or {})
+    for key, value in (
+        (replications_key, options.get("replications")),
+        ("simulation.seed", options.get("seed")),
+        ("simulation.steps", options.get("steps")),
+    ):
+        if value is not None:
+            merged[key] = value
+    return load_scenario_like(scenario, merged, policies=options.get("policies"))
+
+
+def plan_run(scenario: ScenarioLike, **options: Unpack[PlanOptions]) -> Plan:
+    """Plan every policy x sampled market x replication of a scenario (see :class:`PlanOptions`)."""
+    sf, source = _load(scenario, options, "simulation.replications")
+    resources = _check_resources(sf, source, options.get("workers"))
+    variants = scenario_variants(sf)
+    return _plan("run", sf, source, options.get("out"), variants, None, resources=resources)
 
 
 def plan_sweep(
@@ -222,30 +243,24 @@ def plan_sweep(
     parameters: Sequence[str],
     *,
     outcome: str | None = None,
-    policies: Sequence[PolicyLike] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    steps: int | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    out: str | os.PathLike[str] | None = None,
-    workers: int | None = None,
+    **options: Unpack[PlanOptions],
 ) -> Plan:
     """Plan every policy on a grid of one or two parameters (``"KEY.PATH=START:STOP:COUNT"``).
 
-    ``replications`` sets ``experiment.replications`` (per grid point).
+    The resource check uses the grid's largest point (a swept market size counts at its
+    largest). ``options``: see :class:`PlanOptions`.
     """
-    merged = _with_counts(overrides, "experiment.replications", replications, seed, steps)
-    sf, source = load_scenario_like(scenario, merged, policies=policies)
+    sf, source = _load(scenario, options, "experiment.replications")
     grid = sweep_design(sf, parameters)
     largest = {p.path: max(p.values) for p in grid.parameters}
     resources = _check_resources(
-        apply_overrides(sf, largest), source, workers, variants=len(grid.variants())
+        apply_overrides(sf, largest), source, options.get("workers"), len(grid.variants())
     )
     return _plan(
         "sweep",
         sf,
         source,
-        out,
+        options.get("out"),
         grid.variants(),
         outcome,
         parameters=grid.parameters,
@@ -259,30 +274,24 @@ def plan_sensitivity(
     method: Literal["sobol", "morris"] = "sobol",
     samples: int | None = None,
     outcome: str | None = None,
-    policies: Sequence[PolicyLike] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    steps: int | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    out: str | os.PathLike[str] | None = None,
-    workers: int | None = None,
+    **options: Unpack[PlanOptions],
 ) -> Plan:
     """Plan a SALib Sobol' or Morris design over the scenario's ``[uncertainties]``.
 
-    ``replications`` sets ``experiment.replications`` (per sampled market).
+    ``samples``: Sobol' base samples (a power of 2) or Morris trajectories (default 32 and
+    10); ``options``: see :class:`PlanOptions`.
     """
-    merged = _with_counts(overrides, "experiment.replications", replications, seed, steps)
-    sf, source = load_scenario_like(scenario, merged, policies=policies)
+    sf, source = _load(scenario, options, "experiment.replications")
     samples = samples or DEFAULT_SAMPLES[method]
     check_samples(method, samples)
     markets = design_size(method, samples, len(sf.uncertainties))
-    resources = _check_resources(sf, source, workers, variants=markets)
+    resources = _check_resources(sf, source, options.get("workers"), markets)
     variants = sensitivity_design(sf, method, samples).variants()
     return _plan(
         "sensitivity",
         sf,
         source,
-        out,
+        options.get("out"),
         variants,
         outcome,
         method=method,
@@ -297,19 +306,3 @@ def _check_resources(
     """Refuse up front an experiment this machine cannot hold (see :mod:`sim.config.limits`)."""
     in_flight = min(workers or usable_cores(), runs_of(sf, variants))
     return check_resources(sf, in_flight, variants=variants, source=str(source) if source else None)
-
-
-def _with_counts(
-    overrides: Mapping[str, Any] | None,
-    replications_key: str,
-    replications: int | None,
-    seed: int | None,
-    steps: int | None,
-) -> dict[str, Any]:
-    merged = dict(overrides or {})
-    for key, value in ((replications_key, replications), ("simulation.seed", seed)):
-        if value is not None:
-            merged[key] = value
-    if steps is not None:
-        merged["simulation.steps"] = steps
-    return merged
