@@ -1,4 +1,4 @@
-"""The ``marketsim`` command: run, validate, list, new, report (sweep and sensitivity in
+"""The ``marketsim`` command: run, validate, list, new, report, view (sweep and sensitivity in
 :mod:`sim.cli.experiments`), a thin layer over :mod:`sim.pipeline`.
 
 Exit codes: 0 success; 2 a user error (bad scenario file, bad arguments, missing file or
@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -40,7 +42,7 @@ from sim.cli.common import (
     write_crash_log,
 )
 from sim.cli.experiments import add_commands as add_experiment_commands
-from sim.common.errors import MarketsimError, ScenarioError, UserError
+from sim.common.errors import MarketsimError, ScenarioError, Terminated, UserError
 from sim.config.bundled import FLAGSHIP, bundled_scenarios, resolve_scenario_path, scenarios_dir
 
 __all__ = [
@@ -232,6 +234,26 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    """Start the live page (issue 13) on this machine and print its address."""
+    try:
+        from sim.view.server import serve
+    except ImportError as exc:  # the page's packages are an optional extra
+        raise UserError(
+            f"marketsim view needs {exc.name or 'Solara'}; install the page's packages with: "
+            "pip install 'marketsim[view]'"
+        ) from None
+    scenario = resolve_scenario_path(args.scenario) if args.scenario else None
+    serve(
+        scenario,
+        host=args.host,
+        port=args.port,
+        open_browser=args.open,
+        graph_sample=args.graph_sample,
+    )
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -307,8 +329,34 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--quiet", "-q", action="store_true")
     report.set_defaults(func=cmd_report)
 
+    view = sub.add_parser("view", help="watch and steer a market live in a local web page")
+    view.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name"
+    )
+    view.add_argument("--host", default="127.0.0.1", help="address to listen on (default: local)")
+    view.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+    )
+    view.add_argument("--open", action="store_true", help="open the page in the browser")
+    view.add_argument(
+        "--graph-sample", type=int, default=150, metavar="N", help="people in the graph view"
+    )
+    view.set_defaults(func=cmd_view)
+
     add_experiment_commands(sub)  # sweep, sensitivity
     return parser
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _sigterm_as_interrupt() -> signal._HANDLER | None:
+    """SIGTERM takes Ctrl-C's path for the whole command (workers stopped, the resume
+    line printed, exit 143); returns the handler to restore (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -321,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USER
+    previous = _sigterm_as_interrupt()
     try:
         return int(args.func(args))
     except ScenarioError as exc:  # its message already names the file
@@ -329,9 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MarketsimError as exc:
         error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        error("interrupted; tables appear only when complete, none was left half-written")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated: exit 143)
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        error(f"{what}; tables appear only when complete, none was left half-written")
+        return int(getattr(exc, "exit_code", EXIT_INTERRUPTED))
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
@@ -350,3 +400,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log is None:
             traceback.print_exc()
         return EXIT_BUG
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
