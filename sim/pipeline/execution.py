@@ -37,7 +37,7 @@ from sim.pipeline.plans import (
     plan_sweep,
 )
 from sim.pipeline.results import Results, read_results
-from sim.report import render_report
+from sim.report import render_design_report, render_report
 from sim.report.data import load_results
 from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
 from sim.report.html import headline
@@ -148,6 +148,8 @@ def execute(
             render_report(out, plots=figures)
         if not lines:
             lines = headline(load_results(out))
+    elif sf.outputs.report:  # a sweep's or a sensitivity design's page
+        render_design_report(out)
     results = read_results(out)
     results.headline = lines
     if cleanup is not None:

@@ -24,7 +24,7 @@ from sim.config.scenario_file import (
     load_scenario,
 )
 from sim.pipeline.folders import check_output_folder, clear_earlier_results
-from sim.report import render_report
+from sim.report import render_design_report, render_report
 from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
 from sim.report.robustness_figures import draw_robustness_figures
 
@@ -157,8 +157,7 @@ def _draw(folder: Path, kind: str, *, plots: bool, report: bool) -> Path | None:
     if kind == "run":
         path, _ = render_report(folder, plots=plots, report=report)
         return path
-    redraw(folder)
-    return None
+    return redraw(folder)[2]
 
 
 def redraw(
@@ -184,7 +183,7 @@ def redraw(
         raise ResultsFolderError(f"{folder}: no {table_name}.csv (is the {kind} finished?)")
     draw_figures = draw_sweep_figures if kind == "sweep" else draw_sensitivity_figure
     files = draw_figures(folder, formats=sf.outputs.formats, dpi=sf.outputs.dpi)
-    return len({f.stem for f in files}), [], None
+    return len({f.stem for f in files}), [], render_design_report(folder)
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

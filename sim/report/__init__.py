@@ -17,6 +17,7 @@ from pathlib import Path
 from sim.common.files import atomic_write_text
 from sim.report.data import ResultsData, ResultsFolderError, load_results
 from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
+from sim.report.design_report import render_design_report
 from sim.report.html import headline, render_html
 from sim.report.plots import FIGURES, PlotResult, render_plots
 from sim.report.robustness_figures import draw_robustness_figures
@@ -35,6 +36,7 @@ __all__ = [
     "draw_sweep_figures",
     "headline",
     "load_results",
+    "render_design_report",
     "render_html",
     "render_plots",
     "render_report",
@@ -66,11 +68,10 @@ def render_report(
     results: list[PlotResult] = []
     plot_dir = folder / "plots"
     if plots:
-        results = render_plots(data, plot_dir, formats=formats, dpi=dpi, band=band)
-        if (folder / "stress.csv").is_file():
-            results += render_plots(
-                data, plot_dir, formats=formats, dpi=dpi, band=band, figures=STRESS_FIGURES
-            )
+        stressed = STRESS_FIGURES if (folder / "stress.csv").is_file() else ()
+        results = render_plots(
+            data, plot_dir, formats=formats, dpi=dpi, band=band, figures=(*FIGURES, *stressed)
+        )
     written = {p for r in results for p in r.files}
     for stem, *_ in (*FIGURES, *STRESS_FIGURES):  # figures an earlier rendering drew, not this
         for suffix in (".png", ".svg"):

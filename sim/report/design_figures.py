@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.common.files import read_table
+from sim.common.outcomes import outcome_label
 from sim.report.labels import (
     NOISE_FLOOR,
     format_outcome_axis,
@@ -66,7 +67,11 @@ def fig_sweep_lines(
     ax.set_ylabel(outcome_axis(outcome))
     format_outcome_axis(ax, outcome)
     ax.legend(loc="best")
-    ax.set_title("mean over replications, band: 95% interval")
+    ax.set_title(
+        f"{outcome_label(outcome)} as {parameter} varies\n(mean over replications, band: 95% "
+        "interval)",
+        loc="left",
+    )
     return fig
 
 
@@ -124,6 +129,7 @@ def fig_sweep_heatmaps(
         Patch(color=palette[k], label=p) for k, p in enumerate(policies) if np.any(winner == k)
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(f"{outcome_label(outcome)} over {px} and {py}", fontweight="bold")
     return fig
 
 
@@ -233,6 +239,11 @@ def fig_sensitivity(sensitivity: pd.DataFrame, outcome: str) -> Figure:
         ax.set_xlabel("")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=len(handles))
+    name = "Sobol'" if method == "sobol" else "Morris"
+    fig.suptitle(
+        f"What drives {outcome_label(outcome)}: {name} indices of the uncertain parameters",
+        fontweight="bold",
+    )
     return fig
 
 

@@ -527,7 +527,7 @@ def _figure(k: int, plot: PlotResult) -> str:
     return (
         f"<section class='figure' id='{_e(plot.name)}'><h3>{title}</h3>"
         f"<img src='{src}' alt='{_e(plot.title)}'>"
-        f"<p class='caption'>{_e(plot.caption)}</p></section>"
+        f"<p class='caption'>{_e(' '.join([plot.caption, *plot.notes]))}</p></section>"
     )
 
 

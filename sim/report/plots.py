@@ -10,10 +10,17 @@ once the columns are there. The figures themselves live in
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from sim.common.files import atomic_write_bytes
@@ -28,13 +35,15 @@ from sim.report.figures_outcomes import (
 from sim.report.figures_time import fig_policies_over_time, fig_staff_suppliers, fig_word_of_mouth
 from sim.report.figures_waterfall import fig_waterfall
 from sim.report.panels import Skipped, churn_reasons
-from sim.report.style import figure_bytes, style_context
+from sim.report.style import figure_bytes, policy_colors, style_context
 
 __all__ = [
     "FIGURES",
     "PlotResult",
     "Skipped",
     "churn_reasons",
+    "coinciding_panels",
+    "drawing_processes",
     "render_plots",
 ]
 
@@ -54,7 +63,10 @@ class PlotResult:
 
 FigureFn = Callable[[ResultsData, float], Figure | Skipped]
 
-FIGURES: tuple[tuple[str, str, str, FigureFn], ...] = (
+FigureSpec = tuple[str, str, str, FigureFn]
+"""(file stem, title, caption, drawing function) of one figure."""
+
+FIGURES: tuple[FigureSpec, ...] = (
     (
         "1_policies_over_time",
         "Policies over time",
@@ -128,6 +140,83 @@ FIGURES: tuple[tuple[str, str, str, FigureFn], ...] = (
 """(file stem, title, caption, drawing function) of every figure, in report order."""
 
 
+_JOB: tuple[ResultsData, float, tuple[str, ...], int, Sequence[FigureSpec]] | None = None
+"""What the drawing processes draw: set before they fork, read by :func:`_draw_one`."""
+
+
+def coinciding_panels(fig: Figure, policies: Sequence[str]) -> list[str]:
+    """Titles of the panels of ``fig`` where every policy's line is the same line.
+
+    A panel whose lines do not differ between policies says nothing about the choice;
+    the figure's caption says so rather than let a reader look for a difference. Lines
+    are told apart by the policy colours (:func:`sim.report.style.policy_colors`).
+    """
+    colours = {c.lower(): p for p, c in policy_colors(policies).items()}
+    out = []
+    for k, ax in enumerate(fig.axes):
+        if not ax.get_visible():
+            continue
+        lines: dict[str, np.ndarray] = {}
+        for line in ax.get_lines():
+            colour = str(line.get_color()).lower()
+            if colour in colours and colours[colour] not in lines:
+                lines[colours[colour]] = np.asarray(line.get_ydata(), dtype=float)
+        if len(lines) < 2 or len(lines) < len(policies):
+            continue
+        first, *rest = lines.values()
+        if first.size and all(
+            r.shape == first.shape and np.allclose(r, first, equal_nan=True) for r in rest
+        ):
+            out.append(ax.get_title() or ax.get_title(loc="left") or f"panel {k + 1}")
+    return out
+
+
+def _draw_one(k: int) -> tuple[dict[str, bytes], str | None, list[str]]:
+    """Figure ``k`` of the job: its bytes in each format (PNG always), or why it is
+    skipped, and the panels whose lines coincide for every policy."""
+    assert _JOB is not None
+    data, band, formats, dpi, figures = _JOB
+    draw = figures[k][3]
+    with style_context():
+        try:
+            fig = draw(data, band)
+        except (KeyError, ValueError, IndexError) as exc:  # degrade, never kill the report
+            fig = Skipped(f"could not draw it from these results ({exc})")
+        if isinstance(fig, Skipped):
+            return {}, fig.reason, []
+        out = {"png": figure_bytes(fig, "png", dpi)}
+        for fmt in formats:
+            if fmt not in out:
+                out[fmt] = figure_bytes(fig, fmt, dpi)
+        return out, None, coinciding_panels(fig, data.policies)
+
+
+def drawing_processes(figures: int) -> int:
+    """Processes that draw the figures at once: one per usable core (at most one per
+    figure) where forking is safe (Linux, no other thread running, not itself a pool
+    worker); else 1, this process.
+
+    Why processes: Matplotlib holds the GIL while it lays out and renders, so threads
+    would not help; forked processes share the loaded tables at no cost.
+    """
+    if sys.platform != "linux" or figures < 2 or threading.active_count() > 1:
+        return 1
+    if multiprocessing.current_process().daemon:
+        return 1
+    return max(1, min(figures, len(os.sched_getaffinity(0))))
+
+
+def _draw_all(n: int, workers: int) -> list[tuple[dict[str, bytes], str | None, list[str]]]:
+    if workers > 1:
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                return list(pool.map(_draw_one, range(n)))
+        except (BrokenProcessPool, OSError):  # a worker died or none could start: draw here
+            pass
+    return [_draw_one(k) for k in range(n)]
+
+
 def render_plots(
     data: ResultsData,
     out_dir: str | Path | None = None,
@@ -135,34 +224,38 @@ def render_plots(
     formats: Sequence[str] = ("png",),
     dpi: int = 110,
     band: float = 0.9,
-    figures: Sequence[tuple[str, str, str, FigureFn]] = FIGURES,
+    figures: Sequence[FigureSpec] = FIGURES,
+    workers: int | None = None,
 ) -> list[PlotResult]:
     """Draw every figure of ``figures``; write each to ``out_dir`` in ``formats`` (if given).
 
     Returns one :class:`PlotResult` per figure, skipped ones included (with the reason),
-    each drawn figure with its PNG bytes for embedding in the report.
+    each drawn figure with its PNG bytes for embedding in the report. ``workers``: drawing
+    processes (default :func:`drawing_processes`); the bytes are the same either way.
     """
-    results = []
+    global _JOB
     folder = Path(out_dir) if out_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    for stem, title, caption, draw in figures:
-        result = PlotResult(stem, title, caption.format(band=band))
-        with style_context():
-            try:
-                fig = draw(data, band)
-            except (KeyError, ValueError, IndexError) as exc:  # degrade, never kill the report
-                fig = Skipped(f"could not draw it from these results ({exc})")
-            if isinstance(fig, Skipped):
-                result.skipped = fig.reason
-                results.append(result)
-                continue
-            result.png = figure_bytes(fig, "png", dpi)
-            if folder is not None:
-                for fmt in formats:
-                    path = folder / f"{stem}.{fmt}"
-                    payload = result.png if fmt == "png" else figure_bytes(fig, fmt, dpi)
-                    atomic_write_bytes(path, payload)
-                    result.files.append(path)
+    _JOB = (data, band, tuple(formats), dpi, tuple(figures))
+    try:
+        drawn = _draw_all(len(figures), workers or drawing_processes(len(figures)))
+    finally:
+        _JOB = None
+    results = []
+    for (stem, title, caption, _), (payloads, skipped, same) in zip(figures, drawn, strict=True):
+        result = PlotResult(stem, title, caption.format(band=band), skipped=skipped)
+        if same:
+            result.notes.append(
+                "The policies' lines coincide in "
+                + ", ".join(f"'{t}'" for t in same)
+                + ": the policies do not differ there."
+            )
+        result.png = payloads.get("png")
+        if folder is not None and skipped is None:
+            for fmt in formats:
+                path = folder / f"{stem}.{fmt}"
+                atomic_write_bytes(path, payloads[fmt])
+                result.files.append(path)
         results.append(result)
     return results
