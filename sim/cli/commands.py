@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -40,7 +42,7 @@ from sim.cli.common import (
     write_crash_log,
 )
 from sim.cli.experiments import add_commands as add_experiment_commands
-from sim.common.errors import MarketsimError, ScenarioError, UserError
+from sim.common.errors import MarketsimError, ScenarioError, Terminated, UserError
 from sim.config.bundled import FLAGSHIP, bundled_scenarios, resolve_scenario_path, scenarios_dir
 
 __all__ = [
@@ -345,6 +347,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _sigterm_as_interrupt() -> signal._HANDLER | None:
+    """SIGTERM takes Ctrl-C's path for the whole command (workers stopped, the resume
+    line printed, exit 143); returns the handler to restore (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``marketsim`` and ``python -m sim``; returns the exit code."""
     parser = build_parser()
@@ -355,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USER
+    previous = _sigterm_as_interrupt()
     try:
         return int(args.func(args))
     except ScenarioError as exc:  # its message already names the file
@@ -363,9 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MarketsimError as exc:
         error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        error("interrupted; tables appear only when complete, none was left half-written")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated: exit 143)
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        error(f"{what}; tables appear only when complete, none was left half-written")
+        return int(getattr(exc, "exit_code", EXIT_INTERRUPTED))
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
@@ -384,3 +400,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log is None:
             traceback.print_exc()
         return EXIT_BUG
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -25,6 +25,7 @@ __all__ = [
     "ResultsFolderError",
     "RunsFailed",
     "ScenarioError",
+    "Terminated",
     "UserError",
 ]
 
@@ -115,3 +116,10 @@ class RunsFailed(MarketsimError, RuntimeError):
         if len(failed) > shown:
             lines.append(f"  ... and {len(failed) - shown} more")
         super().__init__("\n".join(lines))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is (workers stopped, finished runs kept for
+    ``--resume``); the command line exits with 128 + 15, as a shell reports a SIGTERM."""
+
+    exit_code = 143

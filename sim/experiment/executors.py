@@ -17,6 +17,7 @@ results are handed on as they arrive, so memory does not grow with the number of
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import importlib
 import multiprocessing as mp
@@ -34,6 +35,10 @@ from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
+import psutil
+
+from sim.common.errors import Terminated
+
 __all__ = [
     "EXECUTORS",
     "Executor",
@@ -44,6 +49,7 @@ __all__ = [
     "TaskFn",
     "error_text",
     "make_executor",
+    "sigterm_as_interrupt",
     "task_garbage_collected",
     "usable_cores",
 ]
@@ -200,12 +206,62 @@ class InProcess:
 # --------------------------------------------------------------------------- local processes
 
 
-def _worker_main(conn: Connection, fn: TaskFn, context: Any) -> None:
-    """A pool worker: run the tasks the parent sends, one at a time, until told to stop."""
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_WATCH_EVERY_S = 0.5
+
+
+def _process_key(pid: int) -> tuple[int, float]:
+    """A process's pid and start time: the pid alone may be reused once it has ended."""
+    return pid, psutil.Process(pid).create_time()
+
+
+def _alive(key: tuple[int, float]) -> bool:
+    try:
+        process = psutil.Process(key[0])
+        return process.create_time() == key[1] and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _die_with_parent(main: tuple[int, float]) -> None:
+    """End this worker as soon as the command that started it ends (never an orphan).
+
+    ``main`` is the command's process (:func:`_process_key`). A daemon thread checks every
+    half second that it still runs; the worker's own parent may be the forkserver, which
+    lives on while any worker does, so the command is watched, not the parent. On Linux
+    the kernel also sends SIGKILL when the parent ends (``prctl(PR_SET_PDEATHSIG)``). A
+    worker holds nothing to save: the parent writes every file.
+    """
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        while _alive(main):
+            time.sleep(_WATCH_EVERY_S)
+        os._exit(0)
+
+    if not _alive(main):  # gone before the worker started
+        os._exit(0)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_main(conn: Connection, fn: TaskFn, context: Any, main: tuple[int, float]) -> None:
+    """A pool worker: run the tasks the parent sends, one at a time, until told to stop.
+
+    When the parent is gone (its end of the pipe closed), the worker ends quietly: no
+    BrokenPipe traceback reaches the terminal after the parent was stopped.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _die_with_parent(main)
+
+    def send(message: tuple[Any, ...]) -> None:
+        try:
+            conn.send(message)
+        except (OSError, EOFError, ValueError):  # the parent is gone: nothing to tell
+            os._exit(0)
 
     def report(steps: int) -> None:
-        conn.send(("steps", steps))
+        send(("steps", steps))
 
     while True:
         try:
@@ -220,9 +276,9 @@ def _worker_main(conn: Connection, fn: TaskFn, context: Any) -> None:
             with task_garbage_collected():
                 payload = fn(context, *args, report=report)
         except Exception:
-            conn.send(("error", key, error_text(), time.perf_counter() - started))
+            send(("error", key, error_text(), time.perf_counter() - started))
         else:
-            conn.send(("done", key, payload, time.perf_counter() - started))
+            send(("done", key, payload, time.perf_counter() - started))
 
 
 def _mp_context() -> ForkServerContext | SpawnContext:
@@ -269,7 +325,8 @@ class LocalPool:
 
     def _start(self, ctx: ForkServerContext | SpawnContext, fn: TaskFn, context: Any) -> _Slot:
         parent, child = ctx.Pipe(duplex=True)
-        process = ctx.Process(target=_worker_main, args=(child, fn, context), daemon=True)
+        main = _process_key(os.getpid())
+        process = ctx.Process(target=_worker_main, args=(child, fn, context, main), daemon=True)
         process.start()
         child.close()
         return _Slot(process, parent)
@@ -382,6 +439,25 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM raises :class:`sim.common.errors.Terminated` (a
+    KeyboardInterrupt), so it stops workers and keeps the run store as Ctrl-C does
+    (main thread only; the previous handler is restored after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # --------------------------------------------------------------------------- choice

@@ -18,27 +18,41 @@ worker count, executor, finishing order or interruption and ``--resume``.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 
 from sim.common.errors import ExperimentError, RunsFailed
-from sim.common.files import atomic_write_bytes, csv_bytes, read_table
+from sim.common.files import (
+    atomic_write_bytes,
+    csv_bytes,
+    neutralise_names,
+    read_table,
+    storage_errors,
+)
 from sim.common.seeds import replication_seeds, run_seed
 from sim.config.scenario_file import ScenarioFile, apply_overrides
 from sim.config.schema import Policy, Scenario
 from sim.experiment.designs import Design, sampled_markets
-from sim.experiment.executors import Task, TaskFn, make_executor, usable_cores
+from sim.experiment.executors import (
+    Task,
+    TaskFn,
+    make_executor,
+    sigterm_as_interrupt,
+    usable_cores,
+)
 from sim.experiment.runstore import (
     DONE,
     FAILED,
@@ -60,9 +74,11 @@ __all__ = [
     "ExperimentIndex",
     "ProgressFn",
     "RunOutput",
+    "RunPlan",
     "RunSpec",
     "RunsFailed",
     "clear_caches",
+    "code_version",
     "default_workers",
     "execute_run",
     "experiment_fingerprint",
@@ -125,25 +141,58 @@ def _variants_of(sf: ScenarioFile) -> list[dict[str, Any]]:
     return sampled_markets(sf).variants()
 
 
-def plan_runs(
-    sf: ScenarioFile, variants: Sequence[Mapping[str, Any]] | None = None
-) -> list[RunSpec]:
+class RunPlan(Sequence[RunSpec]):
+    """Every run of an experiment, computed from its index when asked, never listed.
+
+    Why lazy: an experiment of a billion runs is planned in no time and no memory (the
+    resource check in :mod:`sim.config.limits` decides up front whether it can run), and
+    ``len(plan)`` is the count :func:`sim.config.limits.runs_of` gives. Run ``i`` is
+    replication ``i // (S * P)``, scenario ``(i // P) % S`` and policy ``i % P``.
+    """
+
+    def __init__(self, policies: Sequence[Policy], scenarios: int, replications: int, seed: int):
+        self.policies = tuple(policies)
+        self.scenarios = int(scenarios)
+        self.replications = int(replications)
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.policies) * self.scenarios * self.replications
+
+    @overload
+    def __getitem__(self, i: int) -> RunSpec: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[RunSpec]: ...
+    def __getitem__(self, i: int | slice) -> RunSpec | list[RunSpec]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        index = i + n if i < 0 else i
+        if not 0 <= index < n:
+            raise IndexError(f"run {i} of a plan of {n} runs")
+        per_replication = len(self.policies) * self.scenarios
+        k, rest = divmod(index, per_replication)
+        s, p = divmod(rest, len(self.policies))
+        seed = run_seed(self.seed, s, k)
+        return RunSpec(index, p, self.policies[p], s, k, seed)
+
+    def __iter__(self) -> Iterator[RunSpec]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+def plan_runs(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]] | None = None) -> RunPlan:
     """Every run of the experiment, round-robin: for each replication, each scenario, each policy.
 
     ``variants`` (default :func:`sim.experiment.sampling.scenario_variants`) are the scenario
     variants' overrides; each runs ``sim.experiment.sampling.replications_per_scenario(sf)``
     replications. Any prefix of the plan holds every policy equally often, so an
-    interrupted experiment is still balanced.
+    interrupted experiment is still balanced. The plan is a lazy sequence (:class:`RunPlan`).
     """
     n_scenarios = len(_variants_of(sf) if variants is None else variants)
-    policies = sf.engine_policies()
-    runs: list[RunSpec] = []
-    for k in range(replications_per_scenario(sf)):
-        for s in range(n_scenarios):
-            seed = run_seed(sf.simulation.seed, s, k)
-            for p, policy in enumerate(policies):
-                runs.append(RunSpec(len(runs), p, policy, s, k, seed))
-    return runs
+    return RunPlan(
+        sf.engine_policies(), n_scenarios, replications_per_scenario(sf), sf.simulation.seed
+    )
 
 
 def default_workers(n_runs: int) -> int:
@@ -155,9 +204,12 @@ def default_workers(n_runs: int) -> int:
 
 
 @lru_cache(maxsize=4)
-def _file_graph(kind: str, path: str, mtime: float) -> SocialGraph:
-    """A user's graph file, read once per process (files are the slow graph kind)."""
-    return build_graph(kind, None, path=path)
+def _file_graph(
+    kind: str, path: str, skip_malformed: bool, size: int, mtime_ns: int
+) -> SocialGraph:
+    """A user's graph file, read once per process (files are the slow graph kind); the
+    key holds what changes the graph read: the file's size and time, skipping bad lines."""
+    return build_graph(kind, None, path=path, skip_malformed=skip_malformed)
 
 
 def _tag(df: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
@@ -197,7 +249,8 @@ def run_one(
     graph = None
     key = None
     if net.kind in ("edge_list", "graphml") and net.path:
-        graph = _file_graph(net.kind, net.path, os.path.getmtime(net.path))
+        info = os.stat(net.path)
+        graph = _file_graph(net.kind, net.path, net.skip_malformed, info.st_size, info.st_mtime_ns)
     else:
         key = _graph_key(scenario, spec.seed)
         with _graphs_lock:
@@ -286,7 +339,8 @@ def clear_caches() -> None:
 
 
 def _csv(df: pd.DataFrame) -> tuple[str, int]:
-    return df.to_csv(index=False, lineterminator="\n"), len(df)
+    """A run's table as the results hold it: names neutralised (as ``csv_bytes`` does)."""
+    return neutralise_names(df).to_csv(index=False, lineterminator="\n"), len(df)
 
 
 def execute_run(
@@ -329,12 +383,66 @@ def execute_run(
 # --------------------------------------------------------------------------- the experiment
 
 
+_CODE_SUFFIXES = (".py",)
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The version of the code that runs: the installed version and a SHA-256 of the
+    package's Python sources (paths and contents, in sorted order; ``sim/__init__.py``
+    holds ``__version__``, so the hash covers it too).
+
+    Why the sources rather than the git revision: a wheel or a copy has no git history,
+    and a checkout with uncommitted edits has an unchanged revision yet other code; the
+    sources are what runs, in every kind of install, and hashing them takes milliseconds.
+    Any change of code, a comment included, therefore makes another experiment: resuming
+    never mixes runs of two versions of the model.
+    """
+    root = Path(__file__).resolve().parents[1]  # the sim package
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in _CODE_SUFFIXES and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    try:
+        version = importlib.metadata.version("marketsim")
+    except importlib.metadata.PackageNotFoundError:  # a copy of the sources on the path
+        version = "unknown"
+    return f"{version}+{digest.hexdigest()[:16]}"
+
+
+def _file_digest(path: str) -> str:
+    """SHA-256 of a file's content (read in blocks: graph files may be large)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise ExperimentError(
+            f"{path}: cannot read the input file ({exc.strerror or exc})"
+        ) from None
+    return digest.hexdigest()
+
+
+def input_files(sf: ScenarioFile) -> dict[str, str]:
+    """Every file an experiment reads besides the scenario, with its content's SHA-256."""
+    net = sf.network
+    if net.kind in ("edge_list", "graphml") and net.path:
+        return {"network.path": _file_digest(net.path)}
+    return {}
+
+
 def experiment_fingerprint(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]]) -> str:
     """What decides every run's content, hashed: the scenario (less what changes no run's
-    tables: the number of replications and the report settings) and the variants."""
+    tables: the number of replications and the report settings), the variants, the
+    content of every input file (a graph file replaced at the same path is another
+    experiment) and the code's version (:func:`code_version`)."""
     data = sf.model_dump(mode="json")
     data.get("simulation", {}).pop("replications", None)
     data["outputs"] = {"network_sample": sf.outputs.network_sample}
+    data["inputs"] = input_files(sf)
+    data["code"] = code_version()
     return fingerprint(data, [dict(v) for v in variants])
 
 
@@ -395,6 +503,37 @@ def run_experiment(
     variants = _variants_of(sf) if variants is None else [dict(v) for v in variants]
     if not variants:
         raise ExperimentError("an experiment needs at least one scenario variant, got none")
+    out = Path(out_dir)
+    # SIGTERM stops the workers as Ctrl-C does; a full or read-only disk is one message.
+    with sigterm_as_interrupt(), storage_errors(out, out / "runs"):
+        return _run_experiment(
+            sf,
+            out,
+            variants,
+            workers,
+            executor,
+            scheduler,
+            resume,
+            progress,
+            tables,
+            max_attempts,
+            task,
+        )
+
+
+def _run_experiment(
+    sf: ScenarioFile,
+    out_dir: Path,
+    variants: list[dict[str, Any]],
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+    resume: bool,
+    progress: ProgressFn | None,
+    tables: Sequence[str],
+    max_attempts: int | None,
+    task: TaskFn | None,
+) -> ExperimentIndex:
     runs = plan_runs(sf, variants)
     key = experiment_fingerprint(sf, variants)
     records = [

@@ -7,7 +7,10 @@ written atomically under a name made of its coordinates, so a file that exists i
 complete run. ``index.json`` (rewritten atomically, at most about once a second and at
 the end) lists every planned run with its coordinates, seed and status: ``done``,
 ``failed`` (with its error) or ``not_started``. Resuming trusts the run files, not the
-index, so a crash between the two loses nothing.
+index, so a crash between the two loses nothing; but it trusts no file blindly: a run file
+whose stored fingerprint or coordinates are not this experiment's (copied in from another
+folder), or that is damaged, is named, set aside (renamed ``*.foreign`` or ``*.corrupt``)
+and run again.
 
 The big tables are assembled afterwards by streaming the run files one at a time, in
 coordinate order (policy, scenario, replication): the output does not depend on the order
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import time
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.common.errors import ExperimentError
-from sim.common.files import TableStream, atomic_write_bytes, atomic_write_text
+from sim.common.files import (
+    TableStream,
+    atomic_write_bytes,
+    atomic_write_text,
+    remove_temporary_files,
+)
 
 __all__ = [
     "DONE",
@@ -42,9 +51,11 @@ __all__ = [
     "ExperimentIndex",
     "RunRecord",
     "RunStore",
+    "check_run_file",
     "decode_run",
     "encode_run",
     "fingerprint",
+    "set_aside",
 ]
 
 DONE, FAILED, NOT_STARTED = "done", "failed", "not_started"
@@ -62,6 +73,11 @@ RESULT_TABLES = (
 _ONCE = ("network_edges",)  # the same for every run that has it (one graph, CRN): keep the first
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member times: the same run gives the same file
 _INDEX_EVERY_S = 1.0
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, OSError)
+"""What reading a damaged run file raises (JSONDecodeError and UnicodeDecodeError are
+ValueErrors; a member missing is a KeyError)."""
+
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- one run file
@@ -95,6 +111,48 @@ def decode_run(data: bytes | Path) -> tuple[dict[str, Any], dict[str, str]]:
             if n.endswith(".csv")
         }
     return meta, tables
+
+
+def check_run_file(path: Path, expected: Mapping[str, Any]) -> str | None:
+    """Why the run file at ``path`` cannot be used as the run ``expected`` describes
+    (its fingerprint and coordinates), or None when it can: it is a whole zip whose every
+    member has its checksum, with a ``meta.json`` that names this very run."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                return f"damaged: member {bad} fails its checksum"
+            meta = json.loads(zf.read("meta.json"))
+    except _DAMAGED as exc:
+        return f"damaged: {type(exc).__name__}: {exc}"
+    if not isinstance(meta, dict):
+        return "damaged: meta.json is not a JSON object"
+    for key, want in expected.items():
+        if meta.get(key) != want:
+            if key == "fingerprint":
+                return (
+                    f"a run of another experiment (fingerprint {str(meta.get(key))[:12]}, "
+                    f"this one is {str(want)[:12]})"
+                )
+            return f"a run of another experiment ({key} {meta.get(key)!r}, expected {want!r})"
+    return None
+
+
+def set_aside(path: Path, reason: str) -> Path:
+    """Rename an unusable run file out of the way (``*.corrupt`` or ``*.foreign``), say so.
+
+    Kept, not deleted: it may be someone's only copy of a run of another experiment.
+    """
+    suffix = ".corrupt" if reason.startswith("damaged") else ".foreign"
+    target = path.with_name(path.name + suffix)
+    path.replace(target)
+    log.warning(
+        "marketsim: note: %s is %s; set aside as %s, the run is done again",
+        path,
+        reason,
+        target.name,
+    )
+    return target
 
 
 # --------------------------------------------------------------------------- the index
@@ -273,21 +331,41 @@ class RunStore:
         index = ExperimentIndex(self.out_dir, fingerprint, records, meta)
         if resume:
             old = {r.get("index"): r for r in (previous or {}).get("runs", [])}
+            set_aside_files: list[str] = []
             for r in records:
                 path = self.path_of(r)
-                if path.is_file() and zipfile.is_zipfile(path):
-                    r.status, r.file = DONE, path.name
-                    before = old.get(r.index) or {}
+                if not path.is_file():
+                    continue
+                why = check_run_file(path, self.expected_meta(r, fingerprint))
+                if why is not None:
+                    set_aside_files.append(f"{set_aside(path, why).name}: {why}")
+                    continue
+                r.status, r.file = DONE, path.name
+                before = old.get(r.index) or {}
+                if isinstance(before, dict):
                     r.attempts = int(before.get("attempts") or 0)
                     r.wall_s = before.get("wall_s")
-                    index.resumed += 1
+                index.resumed += 1
+            if set_aside_files:
+                index.meta["set_aside"] = set_aside_files
         else:
             for path in self.folder.glob("run-*.zip"):
                 path.unlink()
-        for tmp in self.folder.glob(".*.tmp"):  # left by a parent killed mid-write
-            tmp.unlink(missing_ok=True)
+        remove_temporary_files(self.folder, self.out_dir)  # left by a parent killed mid-write
         self.save(index)
         return index
+
+    @staticmethod
+    def expected_meta(record: RunRecord, fingerprint: str) -> dict[str, Any]:
+        """What the ``meta.json`` of ``record``'s run file must say."""
+        return {
+            "fingerprint": fingerprint,
+            "index": record.index,
+            "policy_index": record.policy_index,
+            "scenario": record.scenario,
+            "replication": record.replication,
+            "seed": record.seed,
+        }
 
     def write_run(self, index: ExperimentIndex, record: RunRecord, data: bytes) -> None:
         """Persist a finished run at once (atomically) and mark it done."""
@@ -323,8 +401,21 @@ class RunStore:
             for record in index.in_table_order():
                 if record.status != DONE:
                     continue
-                meta, texts = decode_run(self.path_of(record))
-                rows = meta.get("rows", {})
+                path = self.path_of(record)
+                try:
+                    meta, texts = decode_run(path)
+                    rows = dict(meta.get("rows", {}))
+                except _DAMAGED as exc:
+                    if isinstance(exc, OSError) and not path.is_file():
+                        raise ExperimentError(
+                            f"{path}: a finished run's file is missing; run the same command "
+                            "again with --resume to run it again"
+                        ) from None
+                    set_aside(path, f"damaged: {type(exc).__name__}: {exc}")
+                    raise ExperimentError(
+                        f"{path}: a finished run's file is damaged ({exc}); it was set aside: "
+                        "run the same command again with --resume to run it again"
+                    ) from None
                 for name, stream in streams.items():
                     text = texts.get(name)
                     if text is None or name in once_done:

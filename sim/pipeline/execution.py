@@ -18,6 +18,7 @@ from sim.analysis.summary import write_summary
 from sim.analysis.sweep import write_sweep
 from sim.analysis.waterfall import write_waterfall
 from sim.common.errors import ExperimentError
+from sim.common.files import csv_text, storage_errors
 from sim.config.scenario_file import (
     read_header,
 )
@@ -71,7 +72,6 @@ def execute(
     """
     if scheduler and executor != "dask":
         raise ExperimentError("a scheduler address needs executor 'dask'")
-    sf = plan.scenario
     cleanup = None
     if plan.out is None:
         out = Path(tempfile.mkdtemp(prefix="marketsim-"))
@@ -82,6 +82,27 @@ def execute(
         if not resume:
             clear_earlier_results(out)
     workers = workers or default_workers(plan.runs)
+    # A full or read-only disk, at any stage: temporary files removed, one message
+    # saying to free space and --resume (sim.common.files.DiskFullError, exit 3).
+    with storage_errors(out, out / "runs"):
+        return _execute(
+            plan, out, workers, executor, scheduler, resume, progress, plots, command_line, cleanup
+        )
+
+
+def _execute(
+    plan: Plan,
+    out: Path,
+    workers: int,
+    executor: Literal["local", "dask"],
+    scheduler: str | None,
+    resume: bool,
+    progress: ProgressFn | None,
+    plots: bool | None,
+    command_line: Sequence[str] | None,
+    cleanup: Path | None,
+) -> Results:
+    sf = plan.scenario
     command = list(command_line) if command_line else ["sim.run_scenario"]
     started = time.time()
     out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +118,9 @@ def execute(
         tables=RESULT_TABLES if plan.kind == "run" else ("outcomes",),
     )
     lines: list[str] = []
-    policies = [p.name for p in sf.policies]
+    # names as the tables hold them (a formula-like name is neutralised: docs/results.md)
+    policies = [csv_text(p.name) for p in sf.policies]
+    focal = csv_text(sf.firm.name)
     figures = sf.outputs.plots if plots is None else plots
 
     def draw_with_style(draw_figures: Callable[..., object]) -> None:
@@ -106,7 +129,7 @@ def execute(
 
     if plan.kind == "sweep":
         paths = [p.path for p in plan.parameters]
-        write_sweep(out, paths, focal=sf.firm.name, outcome=plan.outcome, policies=policies)
+        write_sweep(out, paths, focal=focal, outcome=plan.outcome, policies=policies)
         draw_with_style(draw_sweep_figures)
     elif plan.kind == "sensitivity":
         design = sensitivity_design(sf, plan.method or "sobol", plan.samples or 0)
@@ -116,7 +139,7 @@ def execute(
             design.unit,
             method=design.method,
             samples=design.samples,
-            focal=sf.firm.name,
+            focal=focal,
             outcome=plan.outcome,
             policies=policies,
             seed=design.bootstrap_seed,
@@ -124,13 +147,13 @@ def execute(
         draw_with_style(draw_sensitivity_figure)
     elif sf.uncertainties:
         _, robust = write_robustness(
-            out, focal=sf.firm.name, outcome=sf.experiment.outcome, policies=policies
+            out, focal=focal, outcome=sf.experiment.outcome, policies=policies
         )
         lines = robust_headline(robust)
         draw_with_style(draw_robustness_figures)
     summary = write_summary(out, policies)
     if plan.kind == "run" and len(policies) > 1:
-        write_waterfall(out, focal=sf.firm.name, policies=policies)
+        write_waterfall(out, focal=focal, policies=policies)
     write_provenance(
         out,
         sf,
