@@ -18,13 +18,14 @@ import pandas as pd
 
 from sim.analysis.robustness import write_robustness
 from sim.common.errors import ResultsFolderError, ScenarioError
-from sim.common.files import read_table
+from sim.common.files import csv_text, read_table
 from sim.config.scenario_file import (
     ScenarioFile,
     load_scenario,
 )
 from sim.pipeline.folders import check_output_folder, clear_earlier_results
 from sim.report import render_design_report, render_report
+from sim.report.data import check_results_folder
 from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
 from sim.report.robustness_figures import draw_robustness_figures
 
@@ -169,6 +170,7 @@ def redraw(
     report's path (None where there is none).
     """
     folder = Path(folder)
+    check_results_folder(folder)  # the results contract: nothing drawn from a damaged table
     manifest = _manifest(folder)
     kind = str(manifest.get("kind", "run"))
     if kind == "run":
@@ -220,7 +222,9 @@ def _redraw_robustness(folder: Path, quiet: bool) -> None:
         if not quiet:
             print(f"robustness figures kept as they were: {exc}", file=sys.stderr)
         return
-    policies = [p.name for p in sf.policies]
-    write_robustness(folder, focal=sf.firm.name, outcome=sf.experiment.outcome, policies=policies)
+    policies = [csv_text(p.name) for p in sf.policies]  # as the tables name them
+    write_robustness(
+        folder, focal=csv_text(sf.firm.name), outcome=sf.experiment.outcome, policies=policies
+    )
     if sf.outputs.plots:
         draw_robustness_figures(folder, formats=sf.outputs.formats, dpi=sf.outputs.dpi)
