@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "numbers come from a committed model), default: this checkout",
     )
     parser.add_argument("--commit", help="the commit --code holds (default: this checkout's)")
+    parser.add_argument("--keep", type=Path, help="keep the results folders here")
     args = parser.parse_args(argv)
     if args.check:
         problems = check()
@@ -238,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commit = args.commit or _commit()
     rendered = {}
     with tempfile.TemporaryDirectory(prefix="doc-figures-") as tmp:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep.resolve())
         for name in names:
             print(f"running {name}: marketsim {' '.join(BLOCKS[name].args)}", file=sys.stderr)
             lines = run_block(BLOCKS[name], Path(tmp), args.code.resolve())
