@@ -50,6 +50,11 @@ def _clean(values: Any) -> Any:
     """JSON-ready numbers: floats kept exactly, NaN and infinities as null."""
     if isinstance(values, Mapping):
         return {str(k): _clean(v) for k, v in values.items()}
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        out = values.tolist()
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            out = [v if math.isfinite(v) else None for v in out]
+        return out
     if isinstance(values, np.ndarray):
         values = values.tolist()
     if isinstance(values, list | tuple):
@@ -123,10 +128,10 @@ def line_chart(
     lo, hi = y_range or _range([s[1] for s in series], zero=zero)
     pw, ph = _W - _PAD_L - _PAD_R, _H - _PAD_T - _PAD_B
 
-    def px(v: float) -> float:
+    def px(v: Any) -> Any:
         return _PAD_L + (v - x_lo) / max(x_hi - x_lo, 1e-12) * pw
 
-    def py(v: float) -> float:
+    def py(v: Any) -> Any:
         return _PAD_T + (1 - (v - lo) / (hi - lo)) * ph
 
     parts: list[str] = []
@@ -145,7 +150,8 @@ def line_chart(
     for label, values, color in series:
         ys = np.asarray(values, dtype=float)
         ok = np.isfinite(ys)
-        pts = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(xs[ok], ys[ok], strict=True))
+        pxs, pys = px(xs[ok]).tolist(), py(ys[ok]).tolist()
+        pts = " ".join([f"{a:.1f},{b:.1f}" for a, b in zip(pxs, pys, strict=True)])
         parts.append(
             f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{pts}"/>'
             f'<text x="{legend_x:.0f}" y="30" font-size="10" fill="{color}">'

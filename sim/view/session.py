@@ -38,6 +38,7 @@ __all__ = [
     "PYRAMID_TIERS",
     "GraphSample",
     "RunFrame",
+    "StepLog",
     "ViewSession",
     "run_frame",
 ]
@@ -86,12 +87,54 @@ def run_frame(results: pd.DataFrame, firms: tuple[str, ...]) -> RunFrame:
     last = focal_rows.iloc[-1]
     pyramid = {t: float(last[f"tier_{t}"]) for t in PYRAMID_TIERS if f"tier_{t}" in last.index}
     latest = results.iloc[-n_firms:]
-    wom = {
-        k: float(latest[k].sum())
-        for k in ("referral_conversions", "peers_deterred", "detractor_episodes")
-        if k in latest.columns
-    }
+    wom = {k: float(latest[k].sum()) for k in _WOM if k in latest.columns}
     return RunFrame(steps, firms, customers, focal, churn, pyramid, wom)
+
+
+_WOM = ("referral_conversions", "peers_deterred", "detractor_episodes")
+
+
+class StepLog:
+    """The charted numbers of one run, gathered one step at a time.
+
+    Why: ``results()`` rebuilds the whole table (every column, every step) on each call,
+    which at step 150 costs more than a step of 10,000 people; a frame needs six series
+    and a few latest values. Each step's record (``model.records[-1]``, the row per firm
+    that ``results()`` is built from) is read once; :meth:`frame` equals
+    ``run_frame(model.results(), firms)`` (a test checks it).
+    """
+
+    def __init__(self, firms: tuple[str, ...]) -> None:
+        self.firms = firms
+        self.history: dict[str, list[np.ndarray]] = {}
+        self.churn: dict[str, float] = {}
+        self.latest: dict[str, np.ndarray] = {}
+
+    def add(self, record: Mapping[str, np.ndarray]) -> None:
+        """Take the record of the step just run."""
+        for key in dict.fromkeys(("customers", *FOCAL_SERIES)):
+            if key in record:
+                self.history.setdefault(key, []).append(np.asarray(record[key], dtype=float))
+        for key, value in record.items():
+            if key.startswith(CHURN_PREFIX) and key not in _NOT_A_REASON:
+                reason = key.removeprefix(CHURN_PREFIX)
+                self.churn[reason] = self.churn.get(reason, 0.0) + float(value[0])
+        self.latest = dict(record)
+
+    def frame(self) -> RunFrame:
+        """The numbers charted now."""
+        n = len(self.history.get("customers", []))
+        if n == 0:
+            return RunFrame(np.zeros(0), self.firms, np.zeros((0, len(self.firms))), {}, {}, {}, {})
+        steps = np.arange(1, n + 1)
+        customers = np.vstack(self.history["customers"])
+        focal = {
+            k: np.array([v[0] for v in self.history[k]]) for k in FOCAL_SERIES if k in self.history
+        }
+        last = self.latest
+        pyramid = {t: float(last[f"tier_{t}"][0]) for t in PYRAMID_TIERS if f"tier_{t}" in last}
+        wom = {k: float(np.sum(last[k])) for k in _WOM if k in last}
+        return RunFrame(steps, self.firms, customers, focal, dict(self.churn), pyramid, wom)
 
 
 @dataclass
@@ -197,6 +240,7 @@ class ViewSession:
         self.graph_size = graph_sample
         self.source = source
         self.models: list[MarketModel] = []
+        self.logs: list[StepLog] = []
         self.sample: GraphSample | None = None
         self.reset()
 
@@ -244,6 +288,7 @@ class ViewSession:
         baseline = MarketModel(scenario, self.baseline, seed=self.seed)
         edited = MarketModel(scenario, self.edited, seed=self.seed, graph=baseline.graph)
         self.models = [baseline, edited]
+        self.logs = [StepLog(tuple(m.firm_names)) for m in self.models]
         self.sample = (
             GraphSample.of(baseline, self.graph_size, self.seed) if self.graph_size > 0 else None
         )
@@ -255,10 +300,18 @@ class ViewSession:
         for _ in range(n):
             if self.finished:
                 return
-            for k, model in enumerate(self.models):
-                model.step()
-                if self.sample is not None:
-                    self.sample.observe(k, model)
+            for k in range(len(self.models)):
+                self._advance(k)
+
+    def _advance(self, k: int) -> None:
+        """One step of run ``k``: the model, its log, the graph sample's lights."""
+        model = self.models[k]
+        model.step()
+        records = getattr(model, "records", None)
+        if records:
+            self.logs[k].add(records[-1])
+        if self.sample is not None:
+            self.sample.observe(k, model)
 
     def set_levers(self, values: Mapping[str, float]) -> None:
         """New lever values: rebuild the edited run and replay it to the current step."""
@@ -294,18 +347,21 @@ class ViewSession:
         steps = self.step_count
         baseline = self.models[0]
         edited = MarketModel(self.scenario, self.edited, seed=self.seed, graph=baseline.graph)
+        self.models[1] = edited
+        self.logs[1] = StepLog(tuple(edited.firm_names))
         if self.sample is not None:
             self.sample.firm[1] = np.asarray(edited.population.firm[self.sample.nodes]).copy()
         for _ in range(steps):
-            edited.step()
-            if self.sample is not None:
-                self.sample.observe(1, edited)
-        self.models[1] = edited
+            self._advance(1)
 
     # -- what the page shows -----------------------------------------------------------------
     def frame(self) -> list[RunFrame]:
-        """The charted numbers of both runs (baseline first)."""
-        return [run_frame(m.results(), tuple(m.firm_names)) for m in self.models]
+        """The charted numbers of both runs (baseline first); from the step logs, or from
+        ``results()`` if the model keeps no per-step records."""
+        return [
+            log.frame() if getattr(m, "records", None) else run_frame(m.results(), log.firms)
+            for m, log in zip(self.models, self.logs, strict=True)
+        ]
 
     # -- saving ------------------------------------------------------------------------------
     def scenario_file(self) -> ScenarioFile:
