@@ -4,6 +4,11 @@ A plain-language headline computed from summary.csv on top ("which policy wins, 
 much, how sure are we"), a line on why, then the figures (PNG embedded as data URIs, no
 network access needed), the summary table and the calibration table. Every piece of
 user-provided text (scenario, policy and firm names) is HTML-escaped.
+
+Over 500 lines on purpose: the headline, the summary and robustness tables and the page
+template share one set of formatting helpers and must change together; the stress
+section and the recommendation's rules live in :mod:`sim.report.verdict`, the sweep and
+sensitivity page in :mod:`sim.report.design_report`.
 """
 
 from __future__ import annotations
