@@ -29,6 +29,7 @@ from sim.config.presets import PRESETS
 from sim.config.scenario_file import ScenarioFile, dump_toml
 from sim.config.schema import Policy, Scenario
 from sim.experiment.snapshot import edges_among, network_sample
+from sim.model.behaviour.churn import CHURN_REASONS
 from sim.model.market import MarketModel
 from sim.view.controls import apply_levers
 
@@ -50,7 +51,6 @@ PYRAMID_TIERS = ("top", "big", "medium", "small", "inactive", "prospects", "susp
 """Tiers of the customer pyramid, top first (columns ``tier_<name>``)."""
 
 CHURN_PREFIX = "churned_"
-_NOT_A_REASON = ("churned_top_tiers",)  # churned_* columns that are not a reason for leaving
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,11 @@ def run_frame(results: pd.DataFrame, firms: tuple[str, ...]) -> RunFrame:
     customers = results["customers"].to_numpy(dtype=float).reshape(-1, n_firms)
     focal_rows = results.iloc[::n_firms]
     focal = {m: focal_rows[m].to_numpy(dtype=float) for m in FOCAL_SERIES if m in results.columns}
-    reasons = [c for c in results.columns if c.startswith(CHURN_PREFIX) and c not in _NOT_A_REASON]
-    churn = {c.removeprefix(CHURN_PREFIX): float(focal_rows[c].sum()) for c in reasons}
+    churn = {
+        r: float(focal_rows[CHURN_PREFIX + r].sum())
+        for r in CHURN_REASONS
+        if CHURN_PREFIX + r in results.columns
+    }
     last = focal_rows.iloc[-1]
     pyramid = {t: float(last[f"tier_{t}"]) for t in PYRAMID_TIERS if f"tier_{t}" in last.index}
     latest = results.iloc[-n_firms:]
@@ -115,10 +118,10 @@ class StepLog:
         for key in dict.fromkeys(("customers", *FOCAL_SERIES)):
             if key in record:
                 self.history.setdefault(key, []).append(np.asarray(record[key], dtype=float))
-        for key, value in record.items():
-            if key.startswith(CHURN_PREFIX) and key not in _NOT_A_REASON:
-                reason = key.removeprefix(CHURN_PREFIX)
-                self.churn[reason] = self.churn.get(reason, 0.0) + float(value[0])
+        for reason in CHURN_REASONS:
+            if CHURN_PREFIX + reason in record:
+                value = float(record[CHURN_PREFIX + reason][0])
+                self.churn[reason] = self.churn.get(reason, 0.0) + value
         self.latest = dict(record)
 
     def frame(self) -> RunFrame:
