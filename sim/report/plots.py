@@ -192,18 +192,22 @@ def _draw_one(k: int) -> tuple[dict[str, bytes], str | None, list[str]]:
 
 
 def drawing_processes(figures: int) -> int:
-    """Processes that draw the figures at once: one per usable core (at most one per
-    figure) where forking is safe (Linux, no other thread running, not itself a pool
-    worker); else 1, this process.
+    """Processes that draw the figures at once: one per idle core (at most one per figure)
+    where forking is safe (Linux, no other thread running, not itself a pool worker);
+    else 1, this process.
 
     Why processes: Matplotlib holds the GIL while it lays out and renders, so threads
-    would not help; forked processes share the loaded tables at no cost.
+    would not help; forked processes share the loaded tables at no cost. Why only idle
+    cores: on a busy two-core machine two drawing processes were measured slower than one
+    (each redoes the text-layout caches the other has), so parallel drawing is kept for
+    machines with at least two cores to spare (the one-minute load average says).
     """
     if sys.platform != "linux" or figures < 2 or threading.active_count() > 1:
         return 1
     if multiprocessing.current_process().daemon:
         return 1
-    return max(1, min(figures, len(os.sched_getaffinity(0))))
+    idle = len(os.sched_getaffinity(0)) - os.getloadavg()[0]
+    return max(1, min(figures, int(idle))) if idle >= 2 else 1
 
 
 def _draw_all(n: int, workers: int) -> list[tuple[dict[str, bytes], str | None, list[str]]]:
