@@ -180,7 +180,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Re-draw the figures and the report of a results folder from its files alone."""
-    from sim.pipeline import redraw
+    from sim.report.redraw import redraw  # not sim.pipeline: no model to import
 
     drawn, skipped, path = redraw(Path(args.folder), quiet=args.quiet)
     if not args.quiet:

@@ -31,7 +31,8 @@ from sim.pipeline.plans import (
     plan_sensitivity,
     plan_sweep,
 )
-from sim.pipeline.results import Results, read_results, redraw
+from sim.pipeline.results import Results, read_results
+from sim.report.redraw import redraw
 
 __all__ = [
     "Plan",
