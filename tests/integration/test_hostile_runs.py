@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import shutil
 import time
 import zipfile
@@ -318,7 +319,7 @@ REPORT_CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         ["scenario.resolved.toml", "outputs.dpi", "100000"],
     ),
     "resolved scenario unknown format": (
-        _resolved(lambda t: t.replace('formats = ["png", "svg"]', 'formats = ["exe"]')),
+        _resolved(lambda t: re.sub(r"formats = \[[^]]*\]", 'formats = ["exe"]', t)),
         ["scenario.resolved.toml", "outputs.formats"],
     ),
     "resolved scenario not UTF-8": (

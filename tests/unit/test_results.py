@@ -11,6 +11,7 @@ import pytest
 
 from sim.analysis.statistics import mean_ci, paired_difference_ci
 from sim.analysis.summary import summarize, write_summary
+from sim.common.errors import ExperimentError
 from sim.common.files import TableStream, atomic_write_text
 from sim.common.outcomes import HEADLINES
 from sim.common.seeds import replication_seeds
@@ -245,7 +246,7 @@ def test_interrupted_assembly_leaves_no_table_that_looks_complete(tmp_path):
     sf = parse_scenario(SMALL)
     store, index = _fake_store(sf, tmp_path)
     store.path_of(index.records[3]).unlink()  # a run file vanishes half-way through
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ExperimentError, match=r"a finished run's file is missing.*--resume"):
         store.assemble(index, RESULT_TABLES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
 

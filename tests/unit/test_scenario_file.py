@@ -313,7 +313,9 @@ def test_empty_file_is_the_default_scenario_with_the_balanced_policy():
     assert sf.to_scenario() == Scenario.default()
     assert [p.name for p in sf.policies] == ["balanced"]
     assert sf.policies[0].to_policy() == PRESETS["balanced"]
-    assert sf.outputs.plots and sf.outputs.formats == ("png", "svg")
+    assert sf.outputs.plots and sf.outputs.formats == (
+        "png",
+    )  # SVG on request: it doubled drawing time
 
 
 def test_preset_then_overrides_merge_key_by_key():
