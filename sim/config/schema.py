@@ -34,6 +34,7 @@ __all__ = [
     "ComplaintSpec",
     "EmployeeSpec",
     "FirmSpec",
+    "HeterogeneitySpec",
     "LeverCosts",
     "MarketSpec",
     "NetworkSpec",
@@ -201,7 +202,15 @@ class SatisfactionSpec(Spec):
         0.15, description="Delivered value the average customer desires (value units, about -1..1)."
     )
     baseline: Annotated[float, Unit("log-odds")] = Field(
-        0.8, description="Log-odds of satisfaction when performance meets both."
+        1.8, description="Log-odds of satisfaction when performance meets both."
+    )
+    disposition_sd: NonNegative = Field(
+        1.3,
+        description=(
+            "Spread (sd, log-odds) of people's stable disposition to be satisfied, added to "
+            "the baseline: satisfaction is skewed toward the top with lasting individual "
+            "differences (Peterson & Wilson 1992, J. Academy of Marketing Science 20(1))."
+        ),
     )
     learning_rate: Probability = Field(
         0.25, description="Weight of one purchase's experience in overall satisfaction."
@@ -233,10 +242,20 @@ class WordOfMouthSpec(Spec):
         10.0, description="Contacts a promoter tells about the firm per year (potential deals)."
     )
     p_referral_conversion: Probability = Field(
-        0.45,
+        0.6,
         description=(
-            "Chance a told person not buying anywhere becomes a customer (a rival's customer "
-            "also needs the offer to beat their switching cost); about 1 in 8 told convert."
+            "Chance a person not buying anywhere, told by a close contact (a strong tie), "
+            "becomes a customer (a rival's customer also needs the offer to beat their "
+            "switching cost); with weak ties' lower rate about 1 in 8 told convert."
+        ),
+    )
+    weak_tie_conversion_ratio: Probability = Field(
+        0.5,
+        description=(
+            "A weak tie's referral converts with this share of a strong tie's chance: "
+            "strong ties are more influential per referral (Brown & Reingen 1987, J. "
+            "Consumer Research 14(3)), so whether weak ties speed diffusion (Goldenberg, "
+            "Libai & Muller 2001) is a result, not a construction."
         ),
     )
     peers_deterred_per_episode: Annotated[NonNegative, Unit("people")] = Field(
@@ -287,7 +306,7 @@ class ChurnSpec(Spec):
         ),
     )
     neglect_per_year: Annotated[NonNegative, Unit("per year")] = Field(
-        0.55,
+        2.6,
         description=(
             "Hazard per year of leaving for lack of care of a customer long neglected (no "
             "care contact) at satisfaction 0.7."
@@ -297,7 +316,7 @@ class ChurnSpec(Spec):
         26.0, description="Weeks without care after which neglect is about 63% of its maximum."
     )
     neglect_satisfaction_exponent: NonNegative = Field(
-        2.0,
+        3.0,
         description=(
             "How much satisfaction protects against neglect: the neglect hazard scales with "
             "((1 - satisfaction) / 0.3) to this power (0 = not at all)."
@@ -311,7 +330,12 @@ class ChurnSpec(Spec):
         description="Extra hazard per year of leaving per 100% of price above the reference price.",
     )
     member_churn_reduction: Probability = Field(
-        0.3, description="Share by which loyalty-program membership lowers every churn hazard."
+        0.05,
+        description=(
+            "Share by which membership itself lowers every churn hazard: small, as the "
+            "causal effect of programs is (Leenheer et al. 2007; Sharp & Sharp 1997, IJRM "
+            "14(5): little excess loyalty); most members' loyalty is who joins."
+        ),
     )
     promotion_churn_multiplier: Annotated[NonNegative, Unit("relative")] = Field(
         1.5, description="Churn hazard of customers won by a promotion relative to others."
@@ -346,7 +370,15 @@ class AdvertisingSpec(Spec):
         0.02, description="Chance one exposure makes an unaware person aware of the firm."
     )
     p_consider_per_exposure: Probability = Field(
-        0.006, description="Chance one exposure makes a person consider buying now (ads are weak)."
+        0.01, description="Chance one exposure makes a person consider buying now (ads are weak)."
+    )
+    saturation_exposures_per_year: Annotated[Positive, Unit("per year")] = Field(
+        300.0,
+        description=(
+            "Exposures per person per year at which advertising wears out: x bought act as "
+            "s(1 - exp(-x/s)) (concave response, Simon & Arndt 1980, J. Advertising Research "
+            "20(4); Blattberg & Deighton 1996)."
+        ),
     )
 
 
@@ -382,13 +414,70 @@ class LeverCosts(Spec):
         40.0, description="Yearly cost of one loyalty-program member (rewards and running)."
     )
     member_frequency_multiplier: Annotated[Positive, Unit("relative")] = Field(
-        1.5, description="Purchase frequency of members relative to non-members."
+        1.15,
+        description=(
+            "Causal effect of membership on purchase frequency. Small: correcting for "
+            "self-selection, Leenheer et al. (2007, IJRM 24(1)) find the effect seven times "
+            "smaller than the naive member/non-member gap; Autobarn's observed 3x (F6) over "
+            "seven on a log scale is about 1.15."
+        ),
     )
     member_basket_multiplier: Annotated[Positive, Unit("relative")] = Field(
-        1.3, description="Spend per purchase of members relative to non-members."
+        1.1,
+        description=(
+            "Causal effect of membership on spend per purchase (Autobarn's observed 2x over "
+            "seven on a log scale, after Leenheer et al. 2007; Liu 2007, J. Marketing 71(4): "
+            "only light and moderate buyers change)."
+        ),
     )
     member_switching_cost: Annotated[NonNegative, Unit("utility")] = Field(
-        0.5, description="Extra switching cost (utility) of a loyalty-program member."
+        0.2, description="Extra switching cost (utility) of a loyalty-program member (points)."
+    )
+    enrol_log_odds: Annotated[float, Unit("log-odds")] = Field(
+        -4.0,
+        description=(
+            "Log-odds that an average customer (mean purchase rate and spend, satisfaction "
+            "0.7) accepts the membership offer in one step; members select themselves."
+        ),
+    )
+    enrol_rate_weight: NonNegative = Field(
+        2.0,
+        description=(
+            "Log-odds of accepting per unit of log(purchase rate / mean): heavy buyers join "
+            "first, as they earn most rewards (Liu 2007; Leenheer et al. 2007)."
+        ),
+    )
+    enrol_spend_weight: NonNegative = Field(
+        1.5, description="Log-odds of accepting per unit of log(mean spend per purchase / mean)."
+    )
+    enrol_satisfaction_weight: NonNegative = Field(
+        8.0, description="Log-odds of accepting per unit of satisfaction above 0.7."
+    )
+    care_saturation_per_year: Annotated[Positive, Unit("per year")] = Field(
+        4.0,
+        description=(
+            "Care contacts per customer per year at which their effect saturates: of x "
+            "contacts per customer-year a share s(1 - exp(-x/s))/x lands (Blattberg & "
+            "Deighton 1996: an exponential, saturating response to spend per customer)."
+        ),
+    )
+    promotion_saturation_per_year: Annotated[Positive, Unit("per year")] = Field(
+        3.0,
+        description=(
+            "Promotion offers per prospect per year at which the response saturates "
+            "(same saturating form: repeated offers to the same market wear out)."
+        ),
+    )
+    sales_visit_saturation_per_year: Annotated[Positive, Unit("per year")] = Field(
+        1.0,
+        description="Sales visits per aware prospect per year at which their effect saturates.",
+    )
+    complaint_saturation_per_year: Annotated[Positive, Unit("per year")] = Field(
+        1.0,
+        description=(
+            "Complaints handled per customer per year at which handling quality saturates "
+            "(stretched handling resolves a smaller share)."
+        ),
     )
     complaint_handling: Annotated[Positive, Unit("money")] = Field(
         60.0, description="Cost of handling one complaint."
@@ -399,6 +488,99 @@ class LeverCosts(Spec):
     service_max_gain: Probability = Field(
         0.3, description="Most the service-level lever can raise service quality."
     )
+
+
+class HeterogeneitySpec(Spec):
+    """Latent traits every person carries, drawn once (customers who differ).
+
+    Parameterised exactly as the customer-base models a firm fits to its transaction data,
+    so fitted values drop straight in: purchase rate lambda ~ Gamma(r, alpha) across people
+    (NBD, BG/NBD), dropout propensity p ~ Beta(a, b) (BG/NBD; Fader, Hardie & Lee 2005,
+    Marketing Science 24(2)) and spend per purchase ~ Gamma(p, nu) with nu ~ Gamma(q, gamma)
+    across people (Gamma-Gamma; Fader, Hardie & Lee 2005, JMR 42(4); Colombo & Jiang 1999).
+    Time is in years and spend in units at the list price (a Gamma-Gamma fitted in money
+    at price P has the same p and q, and gamma / P here). Heavy buyers, low-dropout and
+    high-spend people stay longer, so the loyal/casual spend gap and the 80/20 revenue share
+    emerge from who survives rather than from multipliers.
+    """
+
+    enabled: bool = Field(
+        True,
+        description=(
+            "Draw the traits; if false everyone has the mean purchase rate, the mean spend "
+            "per purchase and the same churn proneness (closed-form dockings)."
+        ),
+    )
+    r: Positive = Field(
+        0.75,
+        description=(
+            "Gamma shape of the purchase rate across people (BG/NBD r; smaller = more "
+            "heterogeneous: the coefficient of variation is 1/sqrt(r))."
+        ),
+    )
+    alpha: Annotated[Positive, Unit("years")] = Field(
+        0.0625,
+        description=(
+            "Gamma rate (scale of time) of the purchase rate across people (BG/NBD alpha): "
+            "the mean purchase rate is r / alpha per year (0.75 / 0.0625 = 12)."
+        ),
+    )
+    a: Positive = Field(
+        2.0,
+        description=(
+            "Beta a of the dropout propensity p across people (BG/NBD a); a person's churn "
+            "hazards scale with p / E[p], E[p] = a / (a + b)."
+        ),
+    )
+    b: Positive = Field(
+        6.0, description="Beta b of the dropout propensity across people (BG/NBD b)."
+    )
+    p: Positive = Field(
+        6.25,
+        description=(
+            "Gamma-Gamma p: shape of one purchase's spend around the person's mean "
+            "(Fader, Hardie & Lee 2005 fit 6.25 on CDNOW)."
+        ),
+    )
+    q: Annotated[float, Unit("dimensionless")] = Field(
+        2.3,
+        gt=1.0,
+        description=(
+            "Gamma-Gamma q: shape of the spend rate nu across people (must exceed 1; smaller "
+            "= more spread in people's mean spend, CV 1/sqrt(q - 2) above 2)."
+        ),
+    )
+    gamma: Annotated[Positive, Unit("units")] = Field(
+        0.312,
+        description=(
+            "Gamma-Gamma gamma: scale of nu across people; the mean spend per purchase is "
+            "p * gamma / (q - 1) units (6.25 * 0.312 / 1.3 = 1.5 units)."
+        ),
+    )
+    engagement_churn_elasticity: NonNegative = Field(
+        1.0,
+        description=(
+            "Churn hazards scale with (a person's expected yearly spend / the market mean) "
+            "to minus this power: customers who spend more in the category stay longer "
+            "(Reinartz & Kumar 2003, J. Marketing 67(1); FACTS F5: the more a brand matters, "
+            "the more a customer participates). 0 = no link."
+        ),
+    )
+
+    @property
+    def mean_rate(self) -> float:
+        """Mean purchases per year across people, r / alpha."""
+        return self.r / self.alpha
+
+    @property
+    def mean_spend(self) -> float:
+        """Mean units per purchase across people, p * gamma / (q - 1)."""
+        return self.p * self.gamma / (self.q - 1.0)
+
+    @property
+    def mean_dropout(self) -> float:
+        """Mean dropout propensity, a / (a + b)."""
+        return self.a / (self.a + self.b)
 
 
 class MarketSpec(Spec):
@@ -431,17 +613,17 @@ class MarketSpec(Spec):
     need_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.03, description="How often an aware non-customer considers buying on their own."
     )
-    purchases_per_year: Annotated[Positive, Unit("per year")] = Field(
-        12.0, description="Purchases of an average customer."
-    )
-    spend_sigma: NonNegative = Field(
-        1.3, description="Log-sd of customers' basic spend per purchase (drives the 80/20 skew)."
-    )
-    loyal_spend_multiplier: Annotated[float, Unit("relative")] = Field(
-        3.5, ge=1.0, description="Spend of a long-tenure customer relative to a new one (F2: 2-4x)."
+    tenure_spend_gain: Annotated[NonNegative, Unit("relative")] = Field(
+        0.2,
+        description=(
+            "Causal rise of spend per purchase with tenure (share of wallet), reached after "
+            "spend_ramp_years: 0.2 = +20%. Modest on purpose: long-life customers do not "
+            "necessarily spend more (Reinartz & Kumar 2000, J. Marketing 64(4)); most of the "
+            "loyal/casual gap is who survives (heterogeneity)."
+        ),
     )
     spend_ramp_years: Annotated[Positive, Unit("years")] = Field(
-        3.0, description="Years over which spend rises from 1x to the loyal multiplier."
+        3.0, description="Years over which spend per purchase rises by tenure_spend_gain."
     )
     cost_weight: NonNegative = Field(
         1.0, description="Weight of total cost (price, time, effort, psychic) against total value."
@@ -453,7 +635,7 @@ class MarketSpec(Spec):
         2.0, description="Mean switching cost (utility units) a rival's offer must beat."
     )
     poaching_offers_per_year: Annotated[NonNegative, Unit("per year")] = Field(
-        0.3, description="Rival offers an average customer receives per year."
+        0.2, description="Rival offers an average customer receives per year."
     )
     poaching_reference_spend_per_person: Annotated[Positive, Unit("money per year")] = Field(
         10.0,
@@ -464,11 +646,12 @@ class MarketSpec(Spec):
         ),
     )
     satisfaction_stickiness: Annotated[NonNegative, Unit("utility")] = Field(
-        3.0, description="Utility of staying per unit of satisfaction above 0.7 when a rival calls."
+        8.0, description="Utility of staying per unit of satisfaction above 0.7 when a rival calls."
     )
     discount_rate_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.10, description="Discount rate for discounted profit and customer lifetime value."
     )
+    heterogeneity: HeterogeneitySpec = Field(default_factory=HeterogeneitySpec)
     satisfaction: SatisfactionSpec = Field(default_factory=SatisfactionSpec)
     word_of_mouth: WordOfMouthSpec = Field(default_factory=WordOfMouthSpec)
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
@@ -555,9 +738,9 @@ class EmployeeSpec(Spec):
     enabled: bool = Field(
         True, description="Model staff; if false, service and personnel quality are plain inputs."
     )
-    per_firm: int = Field(20, ge=0, description="Employees per firm.")
+    per_firm: int = Field(12, ge=0, description="Employees per firm.")
     customers_per_employee: Annotated[Positive, Unit("customers")] = Field(
-        120.0, description="Customers one employee serves without overload."
+        200.0, description="Customers one employee serves without overload."
     )
     wage_per_year: Annotated[NonNegative, Unit("money per year")] = Field(
         30_000.0, description="Market wage per employee per year."

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.model.agents.firms import Firm
-from sim.model.behaviour.levers import care_effect, select_longest_waiting, select_random
+from sim.model.behaviour.levers import (
+    care_effect,
+    enrolment_probability,
+    saturation_share,
+    select_longest_waiting,
+    select_random,
+)
 from sim.model.state import MarketState
 
 __all__ = [
@@ -34,7 +40,9 @@ def care_for_customers(
     """Each firm spends its care budget on the customers it neglected longest.
 
     A share of the contacts (the policy's key-account share) goes first to the top and
-    big tiers, then the rest to whoever waited longest.
+    big tiers, then the rest to whoever waited longest. Of the contacts paid for, a share
+    lands that falls with contacts per customer-year (a saturating response); the rest
+    reach nobody (voicemail, the wrong moment).
     """
     pop, rng, now = state.population, state.rng, state.step
     lev = state.scenario.market.levers
@@ -56,6 +64,10 @@ def care_for_customers(
                 select_longest_waiting(rest, now - pop.last_care[rest], k - first.size, rng),
             ]
         )
+        per_year = k * state.steps_per_year / max(mine.size, 1)
+        landed = rng.random(targets.size) < saturation_share(per_year, lev.care_saturation_per_year)
+        paid = targets.size
+        targets = targets[landed]
         weeks = state.weeks_since(pop.last_care[targets])
         pop.satisfaction[targets] = care_effect(
             pop.satisfaction[targets],
@@ -68,26 +80,44 @@ def care_for_customers(
         pop.unresolved_complaint[targets] = False
         state.ledger.care_contacts[f] = targets.size
         state.ledger.pushy_contacts[f] = np.count_nonzero(weeks < lev.care_min_interval_weeks)
-        spent[f]["care_contacts"] = targets.size * lev.care_contact
+        spent[f]["care_contacts"] = paid * lev.care_contact
 
 
 def run_loyalty_programs(
     state: MarketState, firms: Sequence[Firm], customers_of: list[np.ndarray], spent: Spent
 ) -> None:
-    """Enrol or drop members so membership matches what each program's budget pays for."""
-    pop = state.population
-    cost_per_step = state.scenario.market.levers.loyalty_member_per_year / state.steps_per_year
+    """Offer membership while the budget pays for more members; customers choose to join.
+
+    Non-members are offered membership in random order and accept with a probability
+    rising with their purchase rate, mean spend and satisfaction
+    (:func:`~sim.model.behaviour.levers.enrolment_probability`), so members select
+    themselves; the first acceptors fill the free places. Over capacity, random members
+    are dropped. A firm pays for the members it has.
+    """
+    pop, rng = state.population, state.rng
+    lev = state.scenario.market.levers
+    cost_per_step = lev.loyalty_member_per_year / state.steps_per_year
     for f, firm in enumerate(firms):
         mine = customers_of[f]
         capacity = int(firm.spend["loyalty_program"] / cost_per_step)
         members = mine[pop.member[mine]]
         if members.size > capacity:
-            drop = select_random(members, members.size - capacity, state.rng)
+            drop = select_random(members, members.size - capacity, rng)
             pop.member[drop] = False
         elif members.size < capacity:
-            others = mine[~pop.member[mine]]
-            pop.member[select_random(others, capacity - members.size, state.rng)] = True
-        n_members = min(capacity, mine.size)
+            others = rng.permutation(mine[~pop.member[mine]])
+            p_accept = enrolment_probability(
+                pop.purchase_rate[others] / state.mean_purchase_rate,
+                pop.base_spend[others] / state.mean_spend,
+                pop.satisfaction[others],
+                log_odds=lev.enrol_log_odds,
+                rate_weight=lev.enrol_rate_weight,
+                spend_weight=lev.enrol_spend_weight,
+                satisfaction_weight=lev.enrol_satisfaction_weight,
+            )
+            accept = others[rng.random(others.size) < p_accept]
+            pop.member[accept[: capacity - members.size]] = True
+        n_members = int(np.count_nonzero(pop.member[mine]))
         spent[f]["loyalty_program"] = n_members * cost_per_step
 
 
@@ -100,6 +130,8 @@ def handle_complaints(
 ) -> np.ndarray:
     """Firms handle complaints up to what their budget pays for; outcome per buyer.
 
+    The share of handled complaints resolved falls with complaints handled per
+    customer-year (a saturating response: stretched handling resolves less).
     Returns 0 (no complaint), 1 (handled and resolved) or 2 (not resolved).
     """
     pop, rng = state.population, state.rng
@@ -111,7 +143,9 @@ def handle_complaints(
         cases = np.flatnonzero(complained & (buyer_firms == f))
         k = firm.capacity("complaint_handling", lev.complaint_handling)
         handled = select_random(cases, k, rng)
-        resolved = handled[rng.random(handled.size) < comp.p_recovery]
+        per_year = handled.size * state.steps_per_year / max(firm.n_customers, 1)
+        share = saturation_share(per_year, lev.complaint_saturation_per_year)
+        resolved = handled[rng.random(handled.size) < comp.p_recovery * share]
         outcome[resolved] = 1
         state.ledger.complaints[f] = cases.size
         state.ledger.complaints_resolved[f] = resolved.size
@@ -124,7 +158,9 @@ def send_acquisition_offers(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Firms send promotions to non-customers and sales visits to their aware prospects.
 
-    Returns, per firm, the people offered a promotion and the people visited.
+    Of the offers and visits paid for, a share reaches its receiver that falls with offers
+    (visits) per prospect-year: the saturating response of every acquisition channel.
+    Returns, per firm, the people reached by a promotion and the people visited.
     """
     pop, rng = state.population, state.rng
     lev = state.scenario.market.levers
@@ -137,8 +173,15 @@ def send_acquisition_offers(
         offered = select_random(prospects, k, rng)
         aware = np.flatnonzero(prospect & pop.aware[:, f])
         visited = select_random(aware, firm.capacity("sales_visits", lev.sales_visit), rng)
-        promotion_targets.append(offered)
-        visit_targets.append(visited)
+        spy = state.steps_per_year
+        offer_share = saturation_share(
+            offered.size * spy / max(prospects.size, 1), lev.promotion_saturation_per_year
+        )
+        visit_share = saturation_share(
+            visited.size * spy / max(aware.size, 1), lev.sales_visit_saturation_per_year
+        )
+        promotion_targets.append(offered[rng.random(offered.size) < offer_share])
+        visit_targets.append(visited[rng.random(visited.size) < visit_share])
         state.ledger.promotion_offers[f] = offered.size
         state.ledger.sales_visits[f] = visited.size
         spent[f]["promotions"] = offered.size * lev.promotion_offer

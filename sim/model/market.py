@@ -270,10 +270,10 @@ class MarketModel(mesa.Model):
             pop.base_spend[active]
             * tenure_spend_multiplier(
                 pop.tenure[active] / self.steps_per_year,
-                m.loyal_spend_multiplier,
+                m.tenure_spend_gain,
                 m.spend_ramp_years,
             )
-            * m.purchases_per_year
+            * pop.purchase_rate[active]
             * self.state.prices[pop.firm[active]]
         )
         pop.annual_revenue[active] = yearly

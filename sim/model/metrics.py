@@ -17,7 +17,9 @@ from sim.model.behaviour.churn import CHURN_REASONS
 __all__ = [
     "ACQUISITION_CHANNELS",
     "METRICS",
+    "SATISFIED",
     "TIERS",
+    "TOP_BOX",
     "CohortValue",
     "Ledger",
     "assign_active_tiers",
@@ -37,6 +39,12 @@ ACQUISITION_CHANNELS = (
 )
 
 
+TOP_BOX = 0.9
+"""Satisfaction at or above which a customer is 'totally satisfied' (the top box)."""
+SATISFIED = 0.7
+"""Satisfaction at or above which (and below TOP_BOX) a customer is 'merely satisfied'."""
+
+
 def _zeros(n_firms: int) -> np.ndarray:
     return np.zeros(n_firms)
 
@@ -54,6 +62,8 @@ class Ledger:
     detractor_episodes: np.ndarray = field(init=False)
     purchases: np.ndarray = field(init=False)
     repeat_purchases: np.ndarray = field(init=False)
+    member_purchases: np.ndarray = field(init=False)
+    member_revenue: np.ndarray = field(init=False)
     units: np.ndarray = field(init=False)
     revenue: np.ndarray = field(init=False)
     cogs: np.ndarray = field(init=False)
@@ -69,6 +79,8 @@ class Ledger:
     first_year_margin: np.ndarray = field(init=False)
     churned_top_tiers: np.ndarray = field(init=False)
     supply_failures: np.ndarray = field(init=False)
+    churned_top_box: np.ndarray = field(init=False)
+    churned_satisfied: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -147,6 +159,9 @@ def state_measures(
     promoters = np.array([np.count_nonzero(s >= promoter_min_ltr) for s in scores], dtype=float)
     detractors = np.array([np.count_nonzero(s <= detractor_max_ltr) for s in scores], dtype=float)
     members = np.array([np.count_nonzero(member[idx]) for idx in customers_of], dtype=float)
+    sats = [satisfaction[idx] for idx in customers_of]
+    top = np.array([np.count_nonzero(s >= TOP_BOX) for s in sats], dtype=float)
+    satisfied = np.array([np.count_nonzero(s >= SATISFIED) for s in sats], dtype=float) - top
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             "customers": customers,
@@ -155,6 +170,8 @@ def state_measures(
             "promoters": promoters,
             "detractors": detractors,
             "loyalty_members": members,
+            "customers_top_box": top,
+            "customers_satisfied": satisfied,
         }
 
 

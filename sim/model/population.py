@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.config.schema import Scenario
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
-from sim.model.behaviour.spend import draw_base_spend
+from sim.model.behaviour.spend import churn_proneness, draw_traits
 from sim.model.behaviour.value import delivered_value, draw_value_weights
 
 __all__ = ["NEVER", "NO_FIRM", "CustomerPopulation"]
@@ -35,9 +35,14 @@ class CustomerPopulation:
     expectation: np.ndarray  # float: expected delivered value of a purchase
     ltr: np.ndarray  # int8 0-10: likelihood to recommend (for NPS)
     ltr_bias: np.ndarray  # float: personal offset on the 0-10 scale
+    disposition: np.ndarray  # float: personal log-odds offset of satisfaction
     in_detractor_episode: np.ndarray  # bool: has vented and not yet recovered
     tenure: np.ndarray  # int32: steps with the current firm
-    base_spend: np.ndarray  # float: units per purchase of a new customer
+    base_spend: np.ndarray  # float: mean units per purchase of a new customer (p / nu)
+    purchase_rate: np.ndarray  # float: purchases per year while a customer (lambda)
+    spend_rate: np.ndarray  # float: Gamma-Gamma nu (one purchase's units ~ Gamma(p, nu))
+    dropout: np.ndarray  # float: BG/NBD dropout propensity p
+    churn_proneness: np.ndarray  # float: multiplier of own churn hazards (mean 1)
     switching_cost: np.ndarray  # float: utility a rival must beat
     weights: np.ndarray  # float (n, 8): weights of the parts of delivered value
     deterred: np.ndarray  # float32 (n, F): how deterred from each firm (0-1)
@@ -83,7 +88,9 @@ class CustomerPopulation:
         value = delivered_value(weights, offers)
         own_value = np.where(active, value[np.arange(n), np.maximum(firm, 0)], 0.0)
 
-        satisfaction = rng.beta(7.0, 3.0, size=n)
+        disposition = rng.normal(0.0, market.satisfaction.disposition_sd, size=n)
+        start = rng.beta(7.0, 3.0, size=n)
+        satisfaction = 1.0 / (1.0 + np.exp(-(np.log(start / (1.0 - start)) + disposition)))
         ltr_bias = rng.normal(0.0, market.satisfaction.ltr_noise, size=n)
         ltr = likelihood_to_recommend(satisfaction, ltr_bias)
 
@@ -96,6 +103,8 @@ class CustomerPopulation:
             0,
         ).astype(np.int32)
         care_gap = rng.integers(0, max(int(spy / 2), 1), size=n)
+        het = market.heterogeneity
+        traits = draw_traits(n, het, rng)
         return cls(
             firm=firm,
             former_firm=np.full(n, NO_FIRM, dtype=np.int16),
@@ -104,9 +113,14 @@ class CustomerPopulation:
             expectation=own_value.copy(),
             ltr=ltr,
             ltr_bias=ltr_bias,
+            disposition=disposition,
             in_detractor_episode=active & (ltr <= market.satisfaction.detractor_max_ltr),
             tenure=tenure,
-            base_spend=draw_base_spend(n, market.spend_sigma, rng),
+            base_spend=het.p / traits.spend_rate,
+            purchase_rate=traits.purchase_rate,
+            spend_rate=traits.spend_rate,
+            dropout=traits.dropout,
+            churn_proneness=churn_proneness(traits, het),
             switching_cost=rng.exponential(market.switching_cost_mean, size=n)
             if market.switching_cost_mean > 0
             else np.zeros(n),

@@ -23,7 +23,7 @@ from sim.config.schema import MarketSpec, Scenario
 from sim.model.behaviour.churn import CHURN_REASONS
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
 from sim.model.behaviour.word_of_mouth import decay_per_step
-from sim.model.metrics import CohortValue, Ledger
+from sim.model.metrics import SATISFIED, TOP_BOX, CohortValue, Ledger
 from sim.model.network import SocialGraph
 from sim.model.population import NO_FIRM, CustomerPopulation
 
@@ -140,13 +140,17 @@ class MarketState:
     def __post_init__(self) -> None:
         m = self.scenario.market
         spy = self.steps_per_year
-        self.purchases_per_step = m.purchases_per_year / spy
+        het = m.heterogeneity
+        self.mean_purchase_rate = het.mean_rate
+        self.mean_spend = het.mean_spend
+        self.spend_shape = het.p
+        self.heterogeneous = het.enabled
         self.referrals_per_step = m.word_of_mouth.referrals_per_year / spy
         self.weak_tie_share = self.scenario.network.weak_tie_share
         self.p_need = float(-np.expm1(-m.need_per_year / spy))
         self.outside_utility = m.outside_option_utility
         self.member_switching_cost = m.levers.member_switching_cost
-        self.spend_ramp = (m.loyal_spend_multiplier, m.spend_ramp_years)
+        self.spend_ramp = (m.tenure_spend_gain, m.spend_ramp_years)
         self.deterrence_decay = decay_per_step(m.word_of_mouth.deterrence_half_life_weeks, spy)
         c = m.churn
         self.churn_kwargs: dict[str, Any] = {
@@ -195,11 +199,15 @@ class MarketState:
         """Convert a number of steps to years."""
         return np.asarray(steps) / self.steps_per_year
 
-    def churn_modifier(self, member: Any, referred: Any, promotion_won: Any) -> np.ndarray:
-        """Multiplier of every churn hazard for members, referred and promotion-won customers."""
+    def churn_modifier(
+        self, member: Any, referred: Any, promotion_won: Any, proneness: Any
+    ) -> np.ndarray:
+        """Multiplier of every churn hazard: the person's own proneness (dropout propensity
+        and engagement, drawn once), membership, referred and promotion-won customers."""
         m = self.scenario.market
         return (
-            (1.0 - m.churn.member_churn_reduction * np.asarray(member))
+            np.asarray(proneness)
+            * (1.0 - m.churn.member_churn_reduction * np.asarray(member))
             * np.where(referred, m.word_of_mouth.referred_churn_multiplier, 1.0)
             * np.where(promotion_won, m.churn.promotion_churn_multiplier, 1.0)
         )
@@ -234,6 +242,12 @@ class MarketState:
         ).reshape(len(CHURN_REASONS), n_firms)
         for r, reason in enumerate(CHURN_REASONS):
             self.ledger.churn[reason] += flat[r]
+        sat = pop.satisfaction[idx]
+        top = sat >= TOP_BOX
+        self.ledger.churned_top_box += np.bincount(firms[top], minlength=n_firms)
+        self.ledger.churned_satisfied += np.bincount(
+            firms[(sat >= SATISFIED) & ~top], minlength=n_firms
+        )
         valuable = pop.tier[idx] <= 1
         self.ledger.churned_top_tiers += np.bincount(
             firms[valuable & (pop.tier[idx] >= 0)], minlength=n_firms
@@ -282,9 +296,15 @@ class MarketState:
         self.win_customers(np.array([index]), np.array([firm]), channel, np.array([own_value]))
 
     def book_sales(
-        self, idx: np.ndarray, firms: np.ndarray, units: np.ndarray, repeat: np.ndarray
+        self,
+        idx: np.ndarray,
+        firms: np.ndarray,
+        units: np.ndarray,
+        repeat: np.ndarray,
+        member: np.ndarray,
     ) -> None:
-        """Book purchases: revenue, cost of goods and the cohorts' realised margin."""
+        """Book purchases: revenue, cost of goods, the cohorts' realised margin, and what
+        loyalty members bought (the observed member/non-member ratios)."""
         n_firms = self.n_firms
         firms = np.asarray(firms, dtype=np.intp)
         units = np.asarray(units, dtype=float)
@@ -303,10 +323,19 @@ class MarketState:
         led.units += np.bincount(firms, weights=units, minlength=n_firms)
         led.purchases += np.bincount(firms, minlength=n_firms)
         led.repeat_purchases += np.bincount(firms, weights=repeat, minlength=n_firms)
+        member = np.asarray(member, dtype=float)
+        led.member_purchases += np.bincount(firms, weights=member, minlength=n_firms)
+        led.member_revenue += np.bincount(firms, weights=revenue * member, minlength=n_firms)
         self.cohorts.add_margin(
             firms, pop.acquired_step[idx].astype(np.intp), revenue - cogs, self.step
         )
 
-    def book_sale(self, index: int, firm: int, units: float, repeat: bool) -> None:
+    def book_sale(self, index: int, firm: int, units: float, repeat: bool, member: bool) -> None:
         """Book one purchase (the per-agent form of book_sales)."""
-        self.book_sales(np.array([index]), np.array([firm]), np.array([units]), np.array([repeat]))
+        self.book_sales(
+            np.array([index]),
+            np.array([firm]),
+            np.array([units]),
+            np.array([repeat]),
+            np.array([member]),
+        )

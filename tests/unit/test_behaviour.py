@@ -8,12 +8,14 @@ Poisson), or a chi-square goodness-of-fit p-value.
 from __future__ import annotations
 
 import doctest
+import itertools
 import math
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from sim.config.schema import HeterogeneitySpec
 from sim.model.behaviour import churn, levers, satisfaction, spend, supply, value, word_of_mouth
 from sim.model.behaviour.churn import (
     CHURN_REASONS,
@@ -36,7 +38,14 @@ from sim.model.behaviour.satisfaction import (
     transaction_satisfaction,
     update_toward,
 )
-from sim.model.behaviour.spend import draw_base_spend, draw_purchases, tenure_spend_multiplier
+from sim.model.behaviour.spend import (
+    Traits,
+    churn_proneness,
+    draw_purchases,
+    draw_traits,
+    draw_units,
+    tenure_spend_multiplier,
+)
 from sim.model.behaviour.supply import draw_supply_failures
 from sim.model.behaviour.value import (
     N_VALUE_PARTS,
@@ -230,17 +239,17 @@ class TestSatisfaction:
 
 class TestSpend:
     def test_tenure_multiplier_endpoints(self) -> None:
-        m = tenure_spend_multiplier(np.array([0.0, 1.5, 3.0, 30.0]), 3.5, 3.0)
-        np.testing.assert_allclose(m, [1.0, 2.25, 3.5, 3.5])
+        m = tenure_spend_multiplier(np.array([0.0, 1.5, 3.0, 30.0]), 0.2, 3.0)
+        np.testing.assert_allclose(m, [1.0, 1.1, 1.2, 1.2])
 
     def test_tenure_multiplier_monotone(self) -> None:
-        m = tenure_spend_multiplier(np.linspace(0, 10, 101), 2.0, 4.0)
+        m = tenure_spend_multiplier(np.linspace(0, 10, 101), 1.0, 4.0)
         assert (np.diff(m) >= 0).all()
         assert m.min() == 1.0
         assert m.max() == 2.0
 
-    def test_no_ramp_when_loyal_multiplier_is_one(self) -> None:
-        np.testing.assert_allclose(tenure_spend_multiplier(np.arange(10.0), 1.0, 3.0), 1.0)
+    def test_no_ramp_when_gain_is_zero(self) -> None:
+        np.testing.assert_allclose(tenure_spend_multiplier(np.arange(10.0), 0.0, 3.0), 1.0)
 
     @pytest.mark.parametrize("lam", [0.05, 0.3, 0.9])
     def test_draw_purchases_below_one(self, rng, lam) -> None:
@@ -260,12 +269,47 @@ class TestSpend:
         assert not bought.any()
         assert (quantity == 0).all()
 
-    def test_base_spend_mean_one(self, rng) -> None:
-        sigma = 1.3
-        x = draw_base_spend(N_DRAWS, sigma, rng)
-        assert (x > 0).all()
-        sd = math.sqrt(math.expm1(sigma**2))  # lognormal with mean 1
-        assert abs(x.mean() - 1.0) <= K_SE * sd / math.sqrt(N_DRAWS)
+    def test_traits_follow_bg_nbd_and_gamma_gamma(self, rng) -> None:
+        """Purchase rate ~ Gamma(r, alpha), dropout ~ Beta(a, b), nu ~ Gamma(q, gamma)."""
+        spec = HeterogeneitySpec()
+        t = draw_traits(N_DRAWS, spec, rng)
+        rate_sd = math.sqrt(spec.r) / spec.alpha
+        assert abs(t.purchase_rate.mean() - spec.mean_rate) <= K_SE * rate_sd / math.sqrt(N_DRAWS)
+        assert stats.kstest(t.dropout, stats.beta(spec.a, spec.b).cdf).pvalue > 1e-3
+        nu = stats.gamma(spec.q, scale=1.0 / spec.gamma)
+        assert stats.kstest(t.spend_rate, nu.cdf).pvalue > 1e-3
+
+    def test_mean_units_per_purchase_is_the_gamma_gamma_mean(self, rng) -> None:
+        spec = HeterogeneitySpec()
+        t = draw_traits(N_DRAWS, spec, rng)
+        units = draw_units(np.ones(N_DRAWS), t.spend_rate, spec.p, True, rng)
+        # heavy-tailed across people: compare medians of a robust statistic instead of means
+        expected = spec.p / t.spend_rate
+        assert np.median(units / expected) == pytest.approx(
+            stats.gamma(spec.p, scale=1 / spec.p).median(), rel=0.02
+        )
+
+    def test_traits_off_gives_everyone_the_means(self, rng) -> None:
+        spec = HeterogeneitySpec(enabled=False)
+        t = draw_traits(10, spec, rng)
+        np.testing.assert_allclose(t.purchase_rate, spec.mean_rate)
+        np.testing.assert_allclose(spec.p / t.spend_rate, spec.mean_spend)
+        np.testing.assert_allclose(churn_proneness(t, spec), 1.0)
+        units = draw_units(np.full(10, 2.0), t.spend_rate, spec.p, False, rng)
+        np.testing.assert_allclose(units, 2.0 * spec.mean_spend)
+
+    def test_proneness_falls_with_engagement_and_rises_with_dropout(self) -> None:
+        spec = HeterogeneitySpec(engagement_churn_elasticity=1.0)
+        nu = np.full(3, spec.p)
+        light_heavy = churn_proneness(
+            Traits(np.array([2.0, 12.0, 48.0]), np.full(3, 0.25), nu), spec
+        )
+        assert light_heavy[0] > light_heavy[1] > light_heavy[2]
+        assert light_heavy.mean() == pytest.approx(1.0)
+        prone = churn_proneness(
+            Traits(np.full(2, 12.0), np.array([0.1, 0.4]), np.full(2, 1.0)), spec
+        )
+        assert prone[1] == pytest.approx(4 * prone[0])
 
 
 # ---------------------------------------------------------------------------- churn
@@ -684,3 +728,48 @@ def test_select_longest_waiting_fractional_waits(rng) -> None:
     waiting = np.array([0.5, 0.2])
     picks = [int(select_longest_waiting(candidates, waiting, 1, rng)[0]) for _ in range(200)]
     assert picks == [0] * 200
+
+
+# ------------------------------------------------------- diminishing returns, selection, ties
+
+
+class TestDiminishingReturns:
+    @pytest.mark.parametrize("scale", [0.5, 1.0, 3.0, 300.0])
+    @pytest.mark.parametrize("first", [0.1, 1.0, 10.0])
+    def test_doubling_gains_less_than_the_first_unit(self, scale, first) -> None:
+        """Every lever's response: the second `first` units add less than the first did."""
+        gain_first = levers.saturated_intensity(first, scale)
+        gain_second = levers.saturated_intensity(2 * first, scale) - gain_first
+        assert 0 < gain_second < gain_first
+
+    def test_share_is_one_at_zero_and_falls(self) -> None:
+        shares = [levers.saturation_share(x, 2.0) for x in (0.0, 0.5, 1.0, 4.0, 40.0)]
+        assert shares[0] == 1.0
+        assert all(a > b for a, b in itertools.pairwise(shares))
+
+
+class TestEnrolment:
+    def test_heavy_high_spend_satisfied_customers_join_first(self) -> None:
+        kw = {"log_odds": -4.0, "rate_weight": 2.0, "spend_weight": 1.5, "satisfaction_weight": 8.0}
+        one = np.ones(1)
+        base = levers.enrolment_probability(one, one, np.full(1, 0.7), **kw)[0]
+        assert levers.enrolment_probability(3 * one, one, np.full(1, 0.7), **kw)[0] > base
+        assert levers.enrolment_probability(one, 3 * one, np.full(1, 0.7), **kw)[0] > base
+        assert levers.enrolment_probability(one, one, np.full(1, 0.95), **kw)[0] > base
+
+
+class TestTieStrength:
+    def test_weak_ties_convert_at_the_lower_rate(self, rng) -> None:
+        weak = rng.random(N_DRAWS) < 0.5
+        p = word_of_mouth.conversion_probability(weak, 0.6, 0.5)
+        ok = referral_converts(np.zeros(N_DRAWS), p, rng)
+        assert_proportion(ok[~weak].sum(), int((~weak).sum()), 0.6)
+        assert_proportion(ok[weak].sum(), int(weak.sum()), 0.3)
+
+    def test_pick_contacts_marks_weak_ties(self, rng) -> None:
+        g = build_graph("watts_strogatz", 500, rng, mean_degree=4, rewire_p=0.0)
+        speakers = rng.integers(0, 500, size=20_000)
+        contacts, weak = word_of_mouth.pick_contacts_with_ties(speakers, g, 0.3, rng)
+        assert_proportion(weak.sum(), weak.size, 0.3)
+        gap = np.abs(contacts[~weak] - speakers[~weak])
+        assert (np.minimum(gap, 500 - gap) <= 2).all()  # strong ties: ring neighbours

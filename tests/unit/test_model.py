@@ -357,12 +357,16 @@ def test_pyramid_counts_follow_their_definitions(finished_run) -> None:
 
 
 def test_churn_hazards_above_one_per_year_are_rates() -> None:
-    """A yearly hazard of 3 (95% leave within a year) is valid; a quarter keeps exp(-0.75)."""
+    """A yearly hazard of 3 (95% leave within a year) is valid; a quarter keeps exp(-0.75).
+
+    Everyone has the same churn proneness (heterogeneity off), so one hazard applies to all.
+    """
     n, steps, hazard = 20_000, 13, 3.0
     scenario = Scenario(
         simulation={"steps": steps},
         market={
             "n_customers": n,
+            "heterogeneity": {"enabled": False},
             "initial_penetration": 1.0,
             "need_per_year": 0.0,
             "poaching_offers_per_year": 0.0,

@@ -69,6 +69,9 @@ def bass_scenario() -> Scenario:
             "word_of_mouth": {
                 "referrals_per_year": REFERRALS_PER_YEAR,
                 "p_referral_conversion": Q / REFERRALS_PER_YEAR,
+                # Bass's imitation is one rate for every pair: on a complete graph a weak
+                # tie converts as a close contact does
+                "weak_tie_conversion_ratio": 1.0,
                 "peers_deterred_per_episode": 0.0,
             },
             "churn": {
@@ -81,6 +84,8 @@ def bass_scenario() -> Scenario:
             "advertising": {
                 "cost_per_exposure": COST_PER_EXPOSURE,
                 "p_consider_per_exposure": P_CONSIDER,
+                # Bass's innovation is linear in advertising: no wear-out
+                "saturation_exposures_per_year": 1e9,
             },
         },
         firm={"p_service_failure": 0.0, "budget_per_year": BUDGET, "initial_share": 1.0},

@@ -5,8 +5,9 @@ customer at the start, no acquisition (budget 0, need 0, no word of mouth), so t
 start cohort only shrinks; a constant retention r per period from the background churn
 hazard alone (h = -steps_per_year ln r per year, every other hazard 0, no loyalty
 members since the retention budget is 0); and a constant margin m per period: basic
-spend 1 for everyone (spend_sigma = 0), no tenure spend ramp (loyal_spend_multiplier = 1),
-one purchase per step (purchases_per_year = steps_per_year) and no supplier agents (so
+spend 1 for everyone and one purchase per step (market.heterogeneity off, its mean rate
+r / alpha = steps_per_year and mean spend p * gamma / (q - 1) = 1), no tenure spend ramp
+(tenure_spend_gain = 0) and no supplier agents (so
 the unit cost stays the scenario's), giving m = price - unit_cost.
 
 Timing convention. The start customers are acquired at step 0 (cohort 0). In every step
@@ -58,9 +59,15 @@ def clv_scenario() -> Scenario:
             "initial_penetration": 1.0,
             "need_per_year": 0.0,
             "poaching_offers_per_year": 0.0,
-            "purchases_per_year": float(STEPS_PER_YEAR),
-            "spend_sigma": 0.0,
-            "loyal_spend_multiplier": 1.0,
+            "heterogeneity": {
+                "enabled": False,
+                "r": float(STEPS_PER_YEAR),
+                "alpha": 1.0,
+                "p": 1.0,
+                "q": 2.0,
+                "gamma": 1.0,
+            },
+            "tenure_spend_gain": 0.0,
             "discount_rate_per_year": (1.0 + RATE) ** STEPS_PER_YEAR - 1.0,
             "word_of_mouth": {"referrals_per_year": 0.0, "peers_deterred_per_episode": 0.0},
             "churn": {

@@ -25,7 +25,10 @@ Bonferroni bound for a 5% chance that any pair of equivalent engines fails (Stud
 with 2 (n - 1) degrees of freedom, the standard errors being estimated): about 3.7 for
 the 66 of the 2 x 36 measures that vary. A few measures do not vary between runs in this
 scenario (no firm prices above the reference, so nobody leaves for price; the supplier
-ladder is deterministic); they are listed in CONSTANT and must be equal in every run
+ladder is deterministic; the top tier is the top 1% of a firm's customers by revenue, so
+its size moves only when the firm's count crosses a multiple of 100, which the focal firm
+and the rivals, kept by heterogeneous customers' survival in a narrow range, do not);
+they are listed in CONSTANT and must be equal in every run
 of both engines.
 """
 
@@ -109,7 +112,12 @@ levels averaged over them."""
 CONSTANT = {
     f"{who}: {name}"
     for who in ("focal", "rivals")
-    for name in ("churned: price", "final supplier level", "final supplier quality")
+    for name in (
+        "churned: price",
+        "final supplier level",
+        "final supplier quality",
+        "final tier top",
+    )
 }
 """Measures that take one value in every run of this scenario (see the module docstring)."""
 

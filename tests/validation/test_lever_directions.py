@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 N_CUSTOMERS = 3_000
 STEPS = 104
-SEEDS = tuple(range(1, 11))
+SEEDS = tuple(range(1, 21))  # 20: customers who differ (issue 10) add between-seed variance
 Z_MIN = 3.0  # standard errors of the paired difference the effect must exceed
 
 
@@ -71,6 +71,7 @@ def focal_outcomes(model: MarketModel) -> dict[str, float]:
     f = df[df["firm"] == model.firm_names[0]]
     return {
         "churned": f["churned"].sum(),
+        "churn_per_customer": f["churned"].sum() / f["customers"].sum(),
         "retention_rate": f["retention_rate"].mean(),
         "churned_insufficient_care": f["churned_insufficient_care"].sum(),
         "loyalty_members": f["loyalty_members"].mean(),
@@ -197,7 +198,9 @@ def test_spend_arms_differ_only_in_their_lever(arms) -> None:
 
 
 def test_retention_budget_lowers_churn(outcomes) -> None:
-    assert_moves(outcomes, "base", "more_retention", "churned", DOWN)
+    # a rate, not a count: more retention keeps a larger base, whose churn events partly
+    # hide the lower hazard in a total
+    assert_moves(outcomes, "base", "more_retention", "churn_per_customer", DOWN)
     assert_moves(outcomes, "base", "more_retention", "retention_rate", UP)
 
 

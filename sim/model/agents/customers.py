@@ -29,9 +29,15 @@ from sim.model.behaviour.satisfaction import (
     transaction_satisfaction,
     update_toward,
 )
-from sim.model.behaviour.spend import draw_purchases, tenure_spend_multiplier
+from sim.model.behaviour.spend import draw_purchases, draw_units, tenure_spend_multiplier
 from sim.model.behaviour.value import choose_firm, delivered_value
-from sim.model.behaviour.word_of_mouth import draw_tellings, pick_contacts, referral_converts
+from sim.model.behaviour.word_of_mouth import (
+    conversion_probability,
+    draw_tellings,
+    pick_contacts,
+    pick_contacts_with_ties,
+    referral_converts,
+)
 from sim.model.population import NO_FIRM, CustomerPopulation
 from sim.model.state import MarketState
 
@@ -74,7 +80,10 @@ class Customer(mesa.Agent):
     expectation = _row_attribute("expectation", "Expected delivered value of a purchase.")
     ltr = _row_attribute("ltr", "Likelihood to recommend, 0-10.")
     tenure = _row_attribute("tenure", "Steps with the current firm.")
-    base_spend = _row_attribute("base_spend", "Units per purchase as a new customer.")
+    base_spend = _row_attribute("base_spend", "Mean units per purchase as a new customer.")
+    purchase_rate = _row_attribute("purchase_rate", "Purchases per year while a customer.")
+    spend_rate = _row_attribute("spend_rate", "Gamma-Gamma nu of this person's spend.")
+    churn_proneness = _row_attribute("churn_proneness", "Multiplier of own churn hazards.")
     switching_cost = _row_attribute("switching_cost", "Utility a rival's offer must beat.")
     last_care = _row_attribute("last_care", "Step of the last care contact.")
     member = _row_attribute("member", "In the current firm's loyalty program.")
@@ -128,7 +137,9 @@ class Customer(mesa.Agent):
             state.weeks_since(self.last_care),
             self.unresolved_complaint,
             float(state.price_ratio[f]),
-            state.churn_modifier(self.member, self.referred, self.promotion_won),
+            state.churn_modifier(
+                self.member, self.referred, self.promotion_won, self.churn_proneness
+            ),
             **state.churn_kwargs,
         )
         reason = int(draw_churn(hazards, state.steps_per_year, rng)[0])
@@ -162,19 +173,23 @@ class Customer(mesa.Agent):
         rng = state.rng
         market = state.scenario.market
         levers = market.levers
-        expected = state.purchases_per_step * (
-            levers.member_frequency_multiplier if self.member else 1.0
+        expected = (
+            self.purchase_rate
+            / state.steps_per_year
+            * (levers.member_frequency_multiplier if self.member else 1.0)
         )
         bought, quantity = draw_purchases(np.array([expected]), rng)
         if not bought[0]:
             return None
+        drawn = draw_units(
+            quantity[:1], np.array([self.spend_rate]), state.spend_shape, state.heterogeneous, rng
+        )
         units = (
-            quantity[0]
-            * self.base_spend
+            float(drawn[0])
             * float(tenure_spend_multiplier(state.years(self.tenure), *state.spend_ramp))
             * (levers.member_basket_multiplier if self.member else 1.0)
         )
-        state.book_sale(self.index, f, units, repeat=self.has_purchased)
+        state.book_sale(self.index, f, units, repeat=self.has_purchased, member=self.member)
         self.has_purchased = True
         failed = bool(rng.random() < float(state.p_failure[f]))
         complained = failed and bool(rng.random() < market.complaints.p_complain)
@@ -205,7 +220,7 @@ class Customer(mesa.Agent):
             sat.desired_value,
             sat.expectation_weight,
             sat.desire_weight,
-            sat.baseline,
+            sat.baseline + float(state.population.disposition[self.index]),
         )
         new = float(update_toward(old, felt, sat.learning_rate))
         if complaint_outcome == 1:
@@ -234,24 +249,26 @@ class Customer(mesa.Agent):
             self.in_detractor_episode = False  # won back: a later relapse is a new episode
         return False
 
-    def talk(self, venting: bool) -> list[int]:
+    def talk(self, venting: bool) -> list[tuple[int, bool]]:
         """Promoters tell contacts about their firm; a new detractor (`venting`) warns contacts.
 
-        Returns the contacts referred to this customer's firm, in the order told.
+        Returns the contacts referred to this customer's firm, in the order told, each with
+        whether it was reached through a weak tie.
         """
         state, f = self.state, self.firm
         if f < 0:
             return []
         rng, pop = state.rng, state.population
         market = state.scenario.market
-        referred: list[int] = []
+        referred: list[tuple[int, bool]] = []
         if self.ltr >= market.satisfaction.promoter_min_ltr:
             told = draw_tellings(np.array([self.index]), state.referrals_per_step, rng)
-            for contact in pick_contacts(told, state.graph, state.weak_tie_share, rng):
+            contacts, weak = pick_contacts_with_ties(told, state.graph, state.weak_tie_share, rng)
+            for contact, is_weak in zip(contacts.tolist(), weak.tolist(), strict=True):
                 if pop.firm[contact] != f:
                     state.ledger.referrals[f] += 1
                     pop.aware[contact, f] = True
-                    referred.append(int(contact))
+                    referred.append((int(contact), bool(is_weak)))
         if venting:
             told = draw_tellings(
                 np.array([self.index]), market.word_of_mouth.peers_deterred_per_episode, rng
@@ -262,17 +279,21 @@ class Customer(mesa.Agent):
         return referred
 
     def consider(
-        self, referrals: Sequence[int], offered_by: np.ndarray, visited_by: np.ndarray
+        self,
+        referrals: Sequence[tuple[int, bool]],
+        offered_by: np.ndarray,
+        visited_by: np.ndarray,
     ) -> None:
         """Act on referrals; a non-customer also on ads, offers, visits or need.
 
-        `referrals` are the firms referred to this person this step, in the order told;
+        `referrals` are the firms referred to this person this step, in the order told,
+        each with whether the teller is a weak tie;
         `offered_by` and `visited_by` mark the firms that sent a promotion and a sales visit.
         """
         state = self.state
         rng = state.rng
         wom = state.scenario.market.word_of_mouth
-        for f in referrals:
+        for f, weak in referrals:
             values = delivered_value(self.weights, state.offers)
             own = self.firm
             p_accept = 1.0
@@ -288,7 +309,10 @@ class Customer(mesa.Agent):
                         **state.switch_kwargs,
                     )
                 )
-            converts = referral_converts(self.deterred[f], wom.p_referral_conversion, rng)
+            p_convert = conversion_probability(
+                weak, wom.p_referral_conversion, wom.weak_tie_conversion_ratio
+            )
+            converts = referral_converts(self.deterred[f], p_convert, rng)
             if converts and rng.random() < p_accept:
                 state.ledger.referral_conversions[f] += 1
                 if own >= 0:

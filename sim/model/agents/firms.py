@@ -11,7 +11,12 @@ import numpy as np
 from sim.config.schema import CompetitorSpec, FirmSpec, Policy, Scenario
 from sim.model.agents.employees import Staff, StaffReport
 from sim.model.agents.suppliers import Supplier
-from sim.model.behaviour.levers import draw_capacity, exposure_probability, service_gain
+from sim.model.behaviour.levers import (
+    draw_capacity,
+    exposure_probability,
+    saturated_intensity,
+    service_gain,
+)
 from sim.model.behaviour.value import signed_offer
 from sim.model.state import discount_per_step
 
@@ -182,8 +187,16 @@ class Firm(mesa.Agent):
             spec.psychic_cost,
             market.cost_weight,
         )
-        exposures = self.spend["advertising"] / (
-            market.advertising.cost_per_exposure * market.n_customers
+        ads = market.advertising
+        bought_per_year = (
+            self.spend["advertising"]
+            * self.steps_per_year
+            / (ads.cost_per_exposure * market.n_customers)
+        )
+        # wear-out: exposures bought act as a saturating number of effective exposures
+        exposures = (
+            saturated_intensity(bought_per_year, ads.saturation_exposures_per_year)
+            / self.steps_per_year
         )
         self.p_aware_ad = exposure_probability(exposures, market.advertising.p_aware_per_exposure)
         self.p_consider_ad = exposure_probability(

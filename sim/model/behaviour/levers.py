@@ -8,7 +8,10 @@ __all__ = [
     "bernoulli_successes",
     "care_effect",
     "draw_capacity",
+    "enrolment_probability",
     "exposure_probability",
+    "saturated_intensity",
+    "saturation_share",
     "select_longest_waiting",
     "select_random",
     "service_gain",
@@ -32,6 +35,59 @@ def exposure_probability(exposures_per_person: float, p_per_exposure: float) -> 
     0.0
     """
     return float(-np.expm1(-exposures_per_person * p_per_exposure))
+
+
+def saturated_intensity(intensity: float, scale: float) -> float:
+    """What `intensity` units per person-year act as: scale * (1 - exp(-intensity / scale)).
+
+    The exponential saturating response of Blattberg & Deighton (1996): concave from the
+    first unit (Simon & Arndt 1980), so doubling a lever's spend gains less than the first
+    unit did.
+
+    >>> round(saturated_intensity(1.0, 4.0), 4), round(saturated_intensity(2.0, 4.0), 4)
+    (0.8848, 1.5739)
+    """
+    x = max(intensity, 0.0)
+    return float(scale * -np.expm1(-x / scale))
+
+
+def saturation_share(intensity: float, scale: float) -> float:
+    """Share of the units bought at `intensity` per person-year that take effect (1 at 0).
+
+    >>> saturation_share(0.0, 4.0), round(saturation_share(4.0, 4.0), 4)
+    (1.0, 0.6321)
+    """
+    if intensity <= 0.0:
+        return 1.0
+    return saturated_intensity(intensity, scale) / intensity
+
+
+def enrolment_probability(
+    rate_ratio: np.ndarray,
+    spend_ratio: np.ndarray,
+    satisfaction: np.ndarray,
+    *,
+    log_odds: float,
+    rate_weight: float,
+    spend_weight: float,
+    satisfaction_weight: float,
+) -> np.ndarray:
+    """Chance a customer accepts a loyalty-program offer this step: members select themselves.
+
+    Rises with the purchase rate and mean spend relative to the market's (heavy buyers earn
+    most rewards) and with satisfaction (Leenheer et al. 2007; Liu 2007).
+
+    >>> enrolment_probability(np.ones(1), np.ones(1), np.full(1, 0.7), log_odds=0.0,
+    ...     rate_weight=1, spend_weight=1, satisfaction_weight=1).tolist()
+    [0.5]
+    """
+    z = (
+        log_odds
+        + rate_weight * np.log(np.maximum(rate_ratio, 1e-12))
+        + spend_weight * np.log(np.maximum(spend_ratio, 1e-12))
+        + satisfaction_weight * (np.asarray(satisfaction) - 0.7)
+    )
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def service_gain(spend_per_customer_year: float, scale: float, max_gain: float) -> float:

@@ -6,7 +6,14 @@ import numpy as np
 
 from sim.model.network import SocialGraph
 
-__all__ = ["decay_per_step", "draw_tellings", "pick_contacts", "referral_converts"]
+__all__ = [
+    "conversion_probability",
+    "decay_per_step",
+    "draw_tellings",
+    "pick_contacts",
+    "pick_contacts_with_ties",
+    "referral_converts",
+]
 
 
 def draw_tellings(
@@ -18,17 +25,18 @@ def draw_tellings(
     return np.repeat(speakers, counts)
 
 
-def pick_contacts(
+def pick_contacts_with_ties(
     speakers: np.ndarray,
     graph: SocialGraph,
     weak_tie_share: float,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """Whom each telling reaches: a close contact, or with `weak_tie_share` a weak tie.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whom each telling reaches, and whether through a weak tie.
 
-    Weak ties are acquaintances outside one's group, drawn uniformly from the market
-    (Goldenberg, Libai & Muller 2001); they are what lets one unhappy customer reach 25.
-    Speakers without neighbours always use weak ties.
+    A close contact (a graph neighbour, a strong tie), or with `weak_tie_share` a weak tie:
+    an acquaintance outside one's group, drawn uniformly from the market (Goldenberg,
+    Libai & Muller 2001); weak ties are what lets one unhappy customer reach 25. Speakers
+    without neighbours always use weak ties.
     """
     speakers = np.asarray(speakers, dtype=np.int64)
     contacts = graph.sample_neighbors(speakers, rng)
@@ -37,11 +45,32 @@ def pick_contacts(
         others = rng.integers(0, graph.n - 1, size=int(weak.sum()))
         others += others >= speakers[weak]  # skip oneself
         contacts[weak] = others
-    return contacts
+    return contacts, weak
+
+
+def pick_contacts(
+    speakers: np.ndarray,
+    graph: SocialGraph,
+    weak_tie_share: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Whom each telling reaches (see :func:`pick_contacts_with_ties`)."""
+    return pick_contacts_with_ties(speakers, graph, weak_tie_share, rng)[0]
+
+
+def conversion_probability(
+    weak: np.ndarray | bool, p_conversion: float, weak_ratio: float
+) -> np.ndarray:
+    """A referral's conversion chance: a strong tie's, or a weak tie's lower one.
+
+    >>> conversion_probability(np.array([False, True]), 0.6, 0.5).tolist()
+    [0.6, 0.3]
+    """
+    return np.where(weak, p_conversion * weak_ratio, p_conversion)
 
 
 def referral_converts(
-    deterred: np.ndarray, p_conversion: float, rng: np.random.Generator
+    deterred: np.ndarray | float, p_conversion: np.ndarray | float, rng: np.random.Generator
 ) -> np.ndarray:
     """Whether each told non-customer becomes a customer; deterrence lowers intention."""
     d = np.asarray(deterred, dtype=float)

@@ -36,7 +36,7 @@ class AgentEngine:
         self.customers = list(customers)
         # scratch of the current step, from one phase to the next
         self._venting: set[int] = set()
-        self._inbox: defaultdict[int, list[int]] = defaultdict(list)
+        self._inbox: defaultdict[int, list[tuple[int, bool]]] = defaultdict(list)
 
     def _in_random_order(self) -> list[Customer]:
         agents = self.customers
@@ -77,8 +77,8 @@ class AgentEngine:
         self._inbox = defaultdict(list)
         for customer in self._in_random_order():
             firm = customer.firm
-            for contact in customer.talk(venting=customer.index in self._venting):
-                self._inbox[contact].append(firm)
+            for contact, weak in customer.talk(venting=customer.index in self._venting):
+                self._inbox[contact].append((firm, weak))
 
     def consider(
         self, promotion_targets: Sequence[np.ndarray], visit_targets: Sequence[np.ndarray]

@@ -24,10 +24,16 @@ from sim.model.behaviour.satisfaction import (
     transaction_satisfaction,
     update_toward,
 )
-from sim.model.behaviour.spend import draw_purchases, tenure_spend_multiplier
+from sim.model.behaviour.spend import draw_purchases, draw_units, tenure_spend_multiplier
 from sim.model.behaviour.supply import draw_supply_failures
 from sim.model.behaviour.value import choose_firm, delivered_value
-from sim.model.behaviour.word_of_mouth import draw_tellings, pick_contacts, referral_converts
+from sim.model.behaviour.word_of_mouth import (
+    conversion_probability,
+    draw_tellings,
+    pick_contacts,
+    pick_contacts_with_ties,
+    referral_converts,
+)
 from sim.model.state import MarketState
 
 __all__ = ["VectorizedEngine"]
@@ -43,6 +49,7 @@ class VectorizedEngine:
         # what one phase leaves for a later phase of the same step
         self._referral_contacts = np.empty(0, dtype=np.int64)
         self._referral_firms = np.empty(0, dtype=np.intp)
+        self._referral_weak = np.empty(0, dtype=bool)
         self._new_detractors = np.empty(0, dtype=np.intp)
 
     def stay_or_leave(self) -> None:
@@ -59,7 +66,10 @@ class VectorizedEngine:
             pop.unresolved_complaint[active],
             price_ratio,
             state.churn_modifier(
-                pop.member[active], pop.referred[active], pop.promotion_won[active]
+                pop.member[active],
+                pop.referred[active],
+                pop.promotion_won[active],
+                pop.churn_proneness[active],
             ),
             **state.churn_kwargs,
         )
@@ -101,17 +111,26 @@ class VectorizedEngine:
         lev = state.scenario.market.levers
         active = np.flatnonzero(pop.firm >= 0)
         member = pop.member[active]
-        expected = state.purchases_per_step * np.where(member, lev.member_frequency_multiplier, 1.0)
+        expected = (
+            pop.purchase_rate[active]
+            / state.steps_per_year
+            * np.where(member, lev.member_frequency_multiplier, 1.0)
+        )
         bought, quantity = draw_purchases(expected, rng)
         buyers = active[bought]
         firm = pop.firm[buyers].astype(np.intp)
         units = (
-            quantity[bought]
-            * pop.base_spend[buyers]
+            draw_units(
+                quantity[bought],
+                pop.spend_rate[buyers],
+                state.spend_shape,
+                state.heterogeneous,
+                rng,
+            )
             * tenure_spend_multiplier(state.years(pop.tenure[buyers]), *state.spend_ramp)
             * np.where(member[bought], lev.member_basket_multiplier, 1.0)
         )
-        state.book_sales(buyers, firm, units, pop.has_purchased[buyers])
+        state.book_sales(buyers, firm, units, pop.has_purchased[buyers], member[bought])
         pop.has_purchased[buyers] = True
         p_failure = state.p_failure[firm]
         failed = rng.random(buyers.size) < p_failure
@@ -149,7 +168,7 @@ class VectorizedEngine:
             sat.desired_value,
             sat.expectation_weight,
             sat.desire_weight,
-            sat.baseline,
+            sat.baseline + pop.disposition[buyers],
         )
         new = update_toward(old, felt, sat.learning_rate)
         new = np.where(outcome == 1, np.minimum(old + comp.recovery_bonus, 1.0), new)
@@ -182,13 +201,14 @@ class VectorizedEngine:
         active = np.flatnonzero(pop.firm >= 0)
         promoters = active[pop.ltr[active] >= state.scenario.market.satisfaction.promoter_min_ltr]
         speakers = draw_tellings(promoters, state.referrals_per_step, rng)
-        contacts = pick_contacts(speakers, state.graph, state.weak_tie_share, rng)
+        contacts, weak = pick_contacts_with_ties(speakers, state.graph, state.weak_tie_share, rng)
         firm = pop.firm[speakers].astype(np.intp)
         potential = pop.firm[contacts] != firm
-        contacts, firm = contacts[potential], firm[potential]
+        contacts, firm, weak = contacts[potential], firm[potential], weak[potential]
         state.ledger.referrals += np.bincount(firm, minlength=state.n_firms)
         pop.aware[contacts, firm] = True
         self._referral_contacts, self._referral_firms = contacts, firm
+        self._referral_weak = weak
 
         venters = draw_tellings(self._new_detractors, wom.peers_deterred_per_episode, rng)
         deterred = pick_contacts(venters, state.graph, state.weak_tie_share, rng)
@@ -226,7 +246,10 @@ class VectorizedEngine:
             0.0,
             **state.switch_kwargs,
         )
-        ok = referral_converts(pop.deterred[contacts, firms], wom.p_referral_conversion, rng)
+        p_convert = conversion_probability(
+            self._referral_weak, wom.p_referral_conversion, wom.weak_tie_conversion_ratio
+        )
+        ok = referral_converts(pop.deterred[contacts, firms], p_convert, rng)
         ok &= rng.random(contacts.size) < p_accept
         contacts, firms, values = contacts[ok], firms[ok], values[ok]
         if contacts.size:
