@@ -18,18 +18,16 @@ worker count, executor, finishing order or interruption and ``--resume``.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,8 +49,9 @@ from sim.experiment.executors import (
     TaskFn,
     make_executor,
     sigterm_as_interrupt,
-    usable_cores,
 )
+from sim.experiment.fingerprint import code_version, experiment_fingerprint
+from sim.experiment.plan import RunPlan, RunSpec, default_workers, plan_runs
 from sim.experiment.runstore import (
     DONE,
     FAILED,
@@ -61,9 +60,7 @@ from sim.experiment.runstore import (
     RunRecord,
     RunStore,
     encode_run,
-    fingerprint,
 )
-from sim.experiment.sampling import replications_per_scenario
 from sim.experiment.snapshot import edges_among, network_sample, node_states
 from sim.model.market import MarketModel
 from sim.model.network import SocialGraph, build_graph
@@ -99,26 +96,6 @@ _REPORTS_PER_RUN = 25  # progress messages a run sends at most
 _GRAPHS_KEPT = 2  # built graphs a worker keeps for the next policy of the same replication
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """Coordinates of one run: policy, scenario variant, replication, and its seed.
-
-    ``index`` is the run's position in the plan (round-robin order).
-    """
-
-    index: int
-    policy_index: int
-    policy: Policy
-    scenario_index: int
-    replication: int
-    seed: int
-
-    @property
-    def policy_name(self) -> str:
-        """The policy's name (a results column)."""
-        return self.policy.name
-
-
 @dataclass
 class RunOutput:
     """One run's tables, tagged with ``policy, scenario, replication``.
@@ -135,69 +112,6 @@ class RunOutput:
     nodes: pd.DataFrame | None
     edges: pd.DataFrame | None
     wall_s: float
-
-
-def _variants_of(sf: ScenarioFile) -> list[dict[str, Any]]:
-    return sampled_markets(sf).variants()
-
-
-class RunPlan(Sequence[RunSpec]):
-    """Every run of an experiment, computed from its index when asked, never listed.
-
-    Why lazy: an experiment of a billion runs is planned in no time and no memory (the
-    resource check in :mod:`sim.config.limits` decides up front whether it can run), and
-    ``len(plan)`` is the count :func:`sim.config.limits.runs_of` gives. Run ``i`` is
-    replication ``i // (S * P)``, scenario ``(i // P) % S`` and policy ``i % P``.
-    """
-
-    def __init__(self, policies: Sequence[Policy], scenarios: int, replications: int, seed: int):
-        self.policies = tuple(policies)
-        self.scenarios = int(scenarios)
-        self.replications = int(replications)
-        self.seed = seed
-
-    def __len__(self) -> int:
-        return len(self.policies) * self.scenarios * self.replications
-
-    @overload
-    def __getitem__(self, i: int) -> RunSpec: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[RunSpec]: ...
-    def __getitem__(self, i: int | slice) -> RunSpec | list[RunSpec]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        n = len(self)
-        index = i + n if i < 0 else i
-        if not 0 <= index < n:
-            raise IndexError(f"run {i} of a plan of {n} runs")
-        per_replication = len(self.policies) * self.scenarios
-        k, rest = divmod(index, per_replication)
-        s, p = divmod(rest, len(self.policies))
-        seed = run_seed(self.seed, s, k)
-        return RunSpec(index, p, self.policies[p], s, k, seed)
-
-    def __iter__(self) -> Iterator[RunSpec]:
-        for i in range(len(self)):
-            yield self[i]
-
-
-def plan_runs(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]] | None = None) -> RunPlan:
-    """Every run of the experiment, round-robin: for each replication, each scenario, each policy.
-
-    ``variants`` (default :func:`sim.experiment.sampling.scenario_variants`) are the scenario
-    variants' overrides; each runs ``sim.experiment.sampling.replications_per_scenario(sf)``
-    replications. Any prefix of the plan holds every policy equally often, so an
-    interrupted experiment is still balanced. The plan is a lazy sequence (:class:`RunPlan`).
-    """
-    n_scenarios = len(_variants_of(sf) if variants is None else variants)
-    return RunPlan(
-        sf.engine_policies(), n_scenarios, replications_per_scenario(sf), sf.simulation.seed
-    )
-
-
-def default_workers(n_runs: int) -> int:
-    """min(usable cores, runs), at least 1."""
-    return max(1, min(usable_cores(), n_runs))
 
 
 # --------------------------------------------------------------------------- one run
@@ -383,69 +297,6 @@ def execute_run(
 # --------------------------------------------------------------------------- the experiment
 
 
-_CODE_SUFFIXES = (".py",)
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """The version of the code that runs: the installed version and a SHA-256 of the
-    package's Python sources (paths and contents, in sorted order; ``sim/__init__.py``
-    holds ``__version__``, so the hash covers it too).
-
-    Why the sources rather than the git revision: a wheel or a copy has no git history,
-    and a checkout with uncommitted edits has an unchanged revision yet other code; the
-    sources are what runs, in every kind of install, and hashing them takes milliseconds.
-    Any change of code, a comment included, therefore makes another experiment: resuming
-    never mixes runs of two versions of the model.
-    """
-    root = Path(__file__).resolve().parents[1]  # the sim package
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in _CODE_SUFFIXES and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    try:
-        version = importlib.metadata.version("marketsim")
-    except importlib.metadata.PackageNotFoundError:  # a copy of the sources on the path
-        version = "unknown"
-    return f"{version}+{digest.hexdigest()[:16]}"
-
-
-def _file_digest(path: str) -> str:
-    """SHA-256 of a file's content (read in blocks: graph files may be large)."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise ExperimentError(
-            f"{path}: cannot read the input file ({exc.strerror or exc})"
-        ) from None
-    return digest.hexdigest()
-
-
-def input_files(sf: ScenarioFile) -> dict[str, str]:
-    """Every file an experiment reads besides the scenario, with its content's SHA-256."""
-    net = sf.network
-    if net.kind in ("edge_list", "graphml") and net.path:
-        return {"network.path": _file_digest(net.path)}
-    return {}
-
-
-def experiment_fingerprint(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]]) -> str:
-    """What decides every run's content, hashed: the scenario (less what changes no run's
-    tables: the number of replications and the report settings), the variants, the
-    content of every input file (a graph file replaced at the same path is another
-    experiment) and the code's version (:func:`code_version`)."""
-    data = sf.model_dump(mode="json")
-    data.get("simulation", {}).pop("replications", None)
-    data["outputs"] = {"network_sample": sf.outputs.network_sample}
-    data["inputs"] = input_files(sf)
-    data["code"] = code_version()
-    return fingerprint(data, [dict(v) for v in variants])
-
-
 def _scenarios_table(variants: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """scenarios.csv: ``scenario``, then one column per varied key path."""
     keys: list[str] = []
@@ -500,7 +351,7 @@ def run_experiment(
         raise ExperimentError("give an experiment either a design or variants, not both")
     if design is not None:
         variants = design.variants()
-    variants = _variants_of(sf) if variants is None else [dict(v) for v in variants]
+    variants = sampled_markets(sf).variants() if variants is None else [dict(v) for v in variants]
     if not variants:
         raise ExperimentError("an experiment needs at least one scenario variant, got none")
     out = Path(out_dir)

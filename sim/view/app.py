@@ -15,6 +15,10 @@ the seed or the baseline restarts both runs.
 
 Everything the charts draw is in the DOM: each chart's ``data-values`` (JSON), and
 ``#mv-status`` holds the step, whether work is pending, and the exact settings.
+
+Over 500 lines on purpose: it is one page whose components share the session, its lock
+and the play loop through Solara's hooks; the charts, controls, session and server,
+which stand alone, are modules of their own.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from sim.common import files
 from sim.common.files import FORMULA_STARTS, NAME_COLUMNS, read_table
 from sim.config.limits import runs_of
 from sim.config.scenario_file import parse_scenario
-from sim.experiment import runner, runstore
+from sim.experiment import fingerprint, runner, runstore
 from sim.experiment.runner import plan_runs
 
 SMALL = """\
@@ -580,7 +580,7 @@ def test_the_fingerprint_covers_graph_content_and_code(tmp_path, monkeypatch):
     first = runner.experiment_fingerprint(sf, [{}])
     (scenario.parent / "ring.edges").write_text(OTHER_RING, encoding="utf-8")
     assert runner.experiment_fingerprint(sf, [{}]) != first
-    monkeypatch.setattr(runner, "code_version", lambda: "another version")
+    monkeypatch.setattr(fingerprint, "code_version", lambda: "another version")
     changed_code = runner.experiment_fingerprint(sf, [{}])
     monkeypatch.undo()
     assert changed_code != runner.experiment_fingerprint(sf, [{}])
