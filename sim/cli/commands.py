@@ -36,6 +36,7 @@ from sim.cli.common import (
     add_scenario_arguments,
     capped_workers,
     error,
+    execution_options,
     overrides_of,
     positive_int,
     resume_hint,
@@ -139,12 +140,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = execute(
             plan,
             workers=workers,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            resume=args.resume,
             progress=progress,
             command_line=["marketsim", *sys.argv[1:]],
-            plots=False if args.no_plots else None,
+            **execution_options(args),
         )
     total = time.perf_counter() - started
     resumed = results.manifest.get("runs_resumed", 0)
@@ -165,11 +163,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             lines = execute_stress(
                 stress,
                 workers=workers,
-                executor=args.executor,
-                scheduler=args.scheduler,
-                resume=args.resume,
                 progress=progress,
-                plots=False if args.no_plots else None,
+                **execution_options(args),
             )
         say(f"stress test: {plan.out}/stress.csv")
         if not args.quiet:

@@ -24,6 +24,7 @@ __all__ = [
     "add_scenario_arguments",
     "capped_workers",
     "error",
+    "execution_options",
     "non_negative_int",
     "overrides_of",
     "positive_int",
@@ -38,19 +39,23 @@ EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
+def _whole_number(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number >= 1.
 
     >>> positive_int("3")
     3
     """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+    return _whole_number(text, 1)
 
 
 def non_negative_int(text: str) -> int:
@@ -59,13 +64,17 @@ def non_negative_int(text: str) -> int:
     >>> non_negative_int("0")
     0
     """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+    return _whole_number(text, 0)
+
+
+def execution_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Where and how runs execute, from the options every running command shares."""
+    return {
+        "executor": args.executor,
+        "scheduler": args.scheduler,
+        "resume": args.resume,
+        "plots": False if args.no_plots else None,
+    }
 
 
 def add_scenario_arguments(

@@ -21,6 +21,7 @@ from sim.cli.common import (
     Progress,
     add_scenario_arguments,
     capped_workers,
+    execution_options,
     overrides_of,
     positive_int,
     resume_hint,
@@ -133,12 +134,9 @@ def _execute(args: argparse.Namespace, plan: Plan) -> Any:
         return execute(
             plan,
             workers=workers,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            resume=args.resume,
             progress=progress,
             command_line=["marketsim", *sys.argv[1:]],
-            plots=False if args.no_plots else None,
+            **execution_options(args),
         )
 
 
