@@ -33,6 +33,13 @@ from tests.integration.experiment_helpers import (
 HANG = "hang:2:300"  # run 2 sleeps: the signal always lands while it runs
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as a terminal gives it. A pytest-xdist worker ignores SIGINT,
+    and an ignored signal stays ignored across exec, so without this the command would
+    never see the SIGINT the test sends (as a job started with SIGINT ignored should not)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tiny_scenario, out, workers: str = "2") -> tuple[subprocess.Popen, list[str]]:
     args = ["run", str(tiny_scenario), "--out", str(out), "--workers", workers, *NO_PICTURES]
     proc = subprocess.Popen(
@@ -40,6 +47,7 @@ def _start(tiny_scenario, out, workers: str = "2") -> tuple[subprocess.Popen, li
         cwd=ROOT,
         env=cli_env(HANG),
         start_new_session=True,
+        preexec_fn=_default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
