@@ -10,9 +10,11 @@ the outcome does not depend on the machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -348,6 +350,23 @@ def test_there_are_at_least_fifty_cases():
     assert len(CASES) >= 50
 
 
+@contextlib.contextmanager
+def _fails_if_it_hangs(name: str, limit_s: int = 300) -> Iterator[None]:
+    """A hang guard, not a timing: hostile input must be refused, never waited out (the
+    limit is far above any refusal; timings belong in benchmarks/)."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise AssertionError(f"{name}: still running after {limit_s} s (a hang)")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(limit_s)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_input_is_refused_with_a_message(name, tmp_path, capsys):
     case = CASES[name]
@@ -355,9 +374,8 @@ def test_hostile_input_is_refused_with_a_message(name, tmp_path, capsys):
     argv = ["validate", str(scenario)]
     for option in case.sets:
         argv += ["--set", option]
-    started = time.perf_counter()
-    code = main(argv)
-    elapsed = time.perf_counter() - started
+    with _fails_if_it_hangs(name):
+        code = main(argv)
     err = capsys.readouterr().err
     assert code == 2, err
     assert "Traceback" not in err and "internal error" not in err, err
@@ -366,7 +384,6 @@ def test_hostile_input_is_refused_with_a_message(name, tmp_path, capsys):
     for text in case.expected:
         assert text in err, f"{text!r} not in:\n{err}"
     assert len(err) < 8000, "a message for people, not a dump"
-    assert elapsed < 20, f"{name} took {elapsed:.1f} s"
 
 
 # --------------------------------------------------------------------------- accepted
