@@ -12,9 +12,10 @@ reads (a default, range, unit and meaning each), and it reads best as one refere
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.config.graph_files import FILE_GRAPH_KINDS, GraphKind
 from sim.config.keypaths import KeyPathError, UnknownKeyError, set_path, split_path
@@ -118,6 +119,13 @@ class SimulationSpec(Spec):
     step_length: Literal["day", "week", "month", "quarter"] = Field(
         "week", description="Length of one step; per-year rates are converted with it."
     )
+    start_date: str = Field(
+        "2025-01-01",
+        description=(
+            "Calendar date the first step starts on (ISO YYYY-MM-DD; a TOML date works too): "
+            "dates of the transaction log ([outputs] transactions) count from it."
+        ),
+    )
     seed: Annotated[int, Unit("")] = Field(
         12345, ge=0, description="Seed of the model's random generator (the only source of draws)."
     )
@@ -131,6 +139,20 @@ class SimulationSpec(Spec):
         "vectorized",
         description="'vectorized' (numpy arrays, fast) or 'agent' (per-customer Mesa reference).",
     )
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise ValueError(
+                    f"expected a date as YYYY-MM-DD (e.g. 2025-01-01), got {value!r}"
+                ) from None
+        return value
 
     @property
     def steps_per_year(self) -> int:
