@@ -673,6 +673,16 @@ class MarketSpec(Spec):
     discount_rate_per_year: Annotated[NonNegative, Unit("per year")] = Field(
         0.10, description="Discount rate for discounted profit and customer lifetime value."
     )
+    scale_with_size: bool = Field(
+        True,
+        description=(
+            "When an override changes n_customers (--set, a sweep, a sampled market), scale "
+            "every firm's and policy's budget and fixed cost and employees.per_firm by the "
+            "new size over this file's, so a bigger market is the same market, bigger; keys "
+            "set explicitly keep their value. false keeps the absolute amounts "
+            "(sim.config.scaling)."
+        ),
+    )
     heterogeneity: HeterogeneitySpec = Field(default_factory=HeterogeneitySpec)
     satisfaction: SatisfactionSpec = Field(default_factory=SatisfactionSpec)
     word_of_mouth: WordOfMouthSpec = Field(default_factory=WordOfMouthSpec)
@@ -763,6 +773,28 @@ class EmployeeSpec(Spec):
     per_firm: int = Field(12, ge=0, description="Employees per firm.")
     customers_per_employee: Annotated[Positive, Unit("customers")] = Field(
         200.0, description="Customers one employee serves without overload."
+    )
+    fixed_payroll_share: Probability = Field(
+        0.45,
+        description=(
+            "Share of the staff's payroll that is fixed (the core team); the rest follows the "
+            "customers served (hours, part-time and seasonal staff), so payroll is "
+            "wage x (share x per_firm + (1 - share) x customers / customers_per_employee). "
+            "0.45: selling, general and administrative costs rise 0.55% per 1% of activity "
+            "(Anderson, Banker & Janakiraman 2003, J. Accounting Research 41(1))."
+        ),
+    )
+    promotion_raise: Annotated[float, Unit("relative")] = Field(
+        0.10,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Pay rise of a promoted employee (0.10 = +10%); staff on a promotion path "
+            "(promotion_opportunity) earn it, so payroll is (1 + raise x opportunity) / "
+            "(1 + raise x 0.3) of the market's, 0.3 being par. About 10%: average promotional "
+            "increases in pay surveys (WorldatWork 2016, Promotional Guidelines) and Baker, "
+            "Gibbs & Holmstrom (1994, QJE 109(4)): promotions bring raises above ordinary ones."
+        ),
     )
     wage_per_year: Annotated[NonNegative, Unit("money per year")] = Field(
         30_000.0, description="Market wage per employee per year."
@@ -891,6 +923,14 @@ class FirmSpec(Spec):
     )
     fixed_cost_per_year: Annotated[NonNegative, Unit("money per year")] = Field(
         0.0, description="Fixed costs booked every step."
+    )
+    cost_per_customer_year: Annotated[NonNegative, Unit("money per year")] = Field(
+        0.0,
+        description=(
+            "Other costs per customer served per year (accounts, billing, systems), booked "
+            "each step on the customers at its start: the part of overheads that follows the "
+            "firm's size (staff have their own, employees.fixed_payroll_share)."
+        ),
     )
 
 
