@@ -3,7 +3,8 @@
 Skilled, happy staff give better service and personnel value (the service-profit
 chain, Heskett et al. 1994). Training raises skill; pay and promotion opportunities
 raise morale; overload lowers it; low morale makes staff quit, and quitters are
-replaced by unskilled hires who cost recruiting.
+replaced by unskilled hires who cost recruiting. Payroll is a fixed core plus labour
+that follows the customers served, and promotions cost raises (issue 10, item 4).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 from sim.config.schema import EmployeeSpec, Policy
 from sim.model.behaviour.staff import (
     morale_target,
+    paid_headcount,
+    promotion_pay_factor,
     quit_probability,
     skill_after_training,
     staff_quality,
@@ -34,6 +37,7 @@ class StaffReport:
     cost: float  # wages + training + recruiting this step
     mean_skill: float
     mean_morale: float
+    headcount: float = 0.0  # employees the payroll paid for this step (core + variable)
 
 
 class Staff:
@@ -97,7 +101,13 @@ class Staff:
             spec.on_the_job_per_year,
             spy,
         )
-        overload = n_customers / (n * spec.customers_per_employee) - 1.0
+        # the payroll buys the core team plus hours in proportion to the customers served;
+        # the workload is measured against what it pays for
+        headcount = paid_headcount(
+            n, n_customers, spec.customers_per_employee, spec.fixed_payroll_share
+        )
+        capacity = headcount * spec.customers_per_employee
+        overload = n_customers / capacity - 1.0 if capacity > 0 else 0.0
         target = morale_target(
             policy.pay_level,
             policy.promotion_opportunity,
@@ -118,7 +128,13 @@ class Staff:
         self.morale[quits] = target
         self.tenure[quits] = 0
         self.tenure += 1
-        pay = policy.pay_level * spec.wage_per_year / spy * n
+        pay = (
+            policy.pay_level
+            * promotion_pay_factor(policy.promotion_opportunity, spec.promotion_raise)
+            * spec.wage_per_year
+            / spy
+            * headcount
+        )
         training = policy.training_per_employee_year / spy * n
         quality = staff_quality(self.skill, self.morale, spec.skill_weight)
         attitude = staff_quality(self.skill, self.morale, 0.5)
@@ -129,6 +145,7 @@ class Staff:
             cost=pay + training + k * spec.recruiting_cost,
             mean_skill=float(self.skill.mean()),
             mean_morale=float(self.morale.mean()),
+            headcount=headcount,
         )
 
 

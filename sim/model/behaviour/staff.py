@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["morale_target", "quit_probability", "skill_after_training", "staff_quality"]
+__all__ = [
+    "PAR_PROMOTION_OPPORTUNITY",
+    "morale_target",
+    "paid_headcount",
+    "promotion_pay_factor",
+    "quit_probability",
+    "skill_after_training",
+    "staff_quality",
+]
+
+PAR_PROMOTION_OPPORTUNITY = 0.3
+"""The market's usual promotion opportunity: morale and the market wage are set at it."""
 
 
 def skill_after_training(
@@ -46,7 +57,7 @@ def morale_target(
     z = (
         baseline
         + pay_weight * (pay_level - 1.0)
-        + promotion_weight * (promotion_opportunity - 0.3)
+        + promotion_weight * (promotion_opportunity - PAR_PROMOTION_OPPORTUNITY)
         - overload_weight * max(overload, 0.0)
     )
     return float(1.0 / (1.0 + np.exp(-z)))
@@ -70,3 +81,35 @@ def staff_quality(skill: np.ndarray, morale: np.ndarray, skill_weight: float) ->
     if s.size == 0:
         return 0.0
     return float(skill_weight * s.mean() + (1.0 - skill_weight) * np.asarray(morale).mean())
+
+
+def paid_headcount(
+    n_staff: int, n_customers: float, customers_per_employee: float, fixed_share: float
+) -> float:
+    """Employees the payroll pays for: a fixed core plus hours that follow the customers served.
+
+    ``fixed_share`` of the team is paid whatever the workload; the rest of the labour is
+    bought in proportion to the customers served (part-time hours, seasonal staff), so staff
+    cost is a fixed part plus a cost per customer served and a firm that doubles with its
+    market doubles its payroll (Anderson, Banker & Janakiraman 2003: overheads rise about
+    0.55% per 1% of activity). At the team's capacity it is the team.
+
+    >>> paid_headcount(12, 2400, 200.0, 0.45), paid_headcount(12, 0, 200.0, 0.45)
+    (12.0, 5.4)
+    """
+    return fixed_share * n_staff + (1.0 - fixed_share) * n_customers / customers_per_employee
+
+
+def promotion_pay_factor(
+    opportunity: float, raise_per_promotion: float, par: float = PAR_PROMOTION_OPPORTUNITY
+) -> float:
+    """Payroll relative to the market's when a share ``opportunity`` of staff are promoted.
+
+    Promoted staff earn ``raise_per_promotion`` more; the market wage already pays for the
+    usual share ``par``, so promotion opportunity beyond it costs payroll (and below it
+    saves some): more promotions are not free morale.
+
+    >>> round(promotion_pay_factor(0.6, 0.1), 4), promotion_pay_factor(0.3, 0.1)
+    (1.0291, 1.0)
+    """
+    return (1.0 + raise_per_promotion * opportunity) / (1.0 + raise_per_promotion * par)
