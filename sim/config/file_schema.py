@@ -119,6 +119,30 @@ class OutputsSpec(Spec):
         ),
     )
 
+    transactions: bool = Field(
+        False,
+        description=(
+            "Write each run's transaction log (one row per purchase: customer_id, date, "
+            "amount, firm; the shape marketsim calibrate reads) as transactions.csv or "
+            ".parquet; off by default, as recording costs time and space."
+        ),
+    )
+    transactions_format: Literal["csv", "parquet"] = Field(
+        "csv", description="File format of the transaction log: 'csv' or 'parquet'."
+    )
+    transactions_firms: Literal["focal", "all"] = Field(
+        "focal", description="Whose purchases the log holds: the focal firm's or every firm's."
+    )
+    transactions_sample: Annotated[float, Unit("share")] = Field(
+        1.0,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Share of the market's people whose purchases are logged (the same people in "
+            "every run of a replication); 1 = everybody."
+        ),
+    )
+
     @field_validator("currency")
     @classmethod
     def _iso_code(cls, value: str | None) -> str | None:

@@ -77,12 +77,18 @@ def input_files(sf: ScenarioFile) -> dict[str, str]:
 
 def experiment_fingerprint(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]]) -> str:
     """What decides every run's content, hashed: the scenario (less what changes no run's
-    tables: the number of replications and the report settings), the variants, the
+    tables: the number of replications and the report settings; the hold-out runs of
+    ``incremental_calibration`` add calibration rows, so they count), the variants, the
     content of every input file (a graph file replaced at the same path is another
     experiment) and the code's version (:func:`code_version`)."""
     data = sf.model_dump(mode="json")
     data.get("simulation", {}).pop("replications", None)
-    data["outputs"] = {"network_sample": sf.outputs.network_sample}
+    out = sf.outputs
+    data["outputs"] = {"network_sample": out.network_sample}
+    if out.transactions:  # what the run files hold (the file format is the assembly's)
+        data["outputs"].update(
+            transactions_firms=out.transactions_firms, transactions_sample=out.transactions_sample
+        )
     data["inputs"] = input_files(sf)
     data["code"] = code_version()
     return fingerprint(data, [dict(v) for v in variants])

@@ -41,6 +41,7 @@ from sim.common.files import (
     storage_errors,
 )
 from sim.common.seeds import replication_seeds, run_seed
+from sim.config.file_schema import OutputsSpec
 from sim.config.scenario_file import ScenarioFile, apply_overrides
 from sim.config.schema import Policy, Scenario
 from sim.experiment.designs import Design, sampled_markets
@@ -51,6 +52,7 @@ from sim.experiment.executors import (
     sigterm_as_interrupt,
 )
 from sim.experiment.fingerprint import code_version, experiment_fingerprint
+from sim.experiment.holdout import holdout_rows
 from sim.experiment.plan import RunPlan, RunSpec, default_workers, plan_runs
 from sim.experiment.runstore import (
     DONE,
@@ -92,6 +94,9 @@ ProgressFn = Callable[[int, int], None]
 """Progress callback: ``(runs_finished, steps_done)`` increments since the last call."""
 
 _SNAPSHOT_KEY = 0x5EED_5A3F  # spawn key of the snapshot sampler's stream (not a model stream)
+_TRANSACTIONS_KEY = (
+    0x7A_5A3F  # spawn key of the transaction log's customer sample (not a model stream)
+)
 _REPORTS_PER_RUN = 25  # progress messages a run sends at most
 _GRAPHS_KEPT = 2  # built graphs a worker keeps for the next policy of the same replication
 
@@ -101,8 +106,10 @@ class RunOutput:
     """One run's tables, tagged with ``policy, scenario, replication``.
 
     ``timeseries``: ``MarketModel.results()``; ``cohorts``: ``cohort_clv()``;
-    ``calibration``: the model's calibration table (None if the engine has none);
-    ``nodes``/``edges``: the network snapshot (scenario 0, replication 0 only, else None).
+    ``calibration``: the model's calibration table (None if the engine has none), with
+    the incremental rows of hold-out runs when they were made (:mod:`sim.experiment.holdout`);
+    ``nodes``/``edges``: the network snapshot (scenario 0, replication 0 only, else None);
+    ``transactions``: the transaction log (``[outputs] transactions``, else None).
     """
 
     spec: RunSpec
@@ -112,6 +119,7 @@ class RunOutput:
     nodes: pd.DataFrame | None
     edges: pd.DataFrame | None
     wall_s: float
+    transactions: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- one run
@@ -148,6 +156,8 @@ def run_one(
     snapshot_size: int = 0,
     progress: Callable[[int], None] | None = None,
     policy: Policy | None = None,
+    outputs: OutputsSpec | None = None,
+    holdouts: bool = False,
 ) -> RunOutput:
     """Run one policy on one scenario variant and seed; return its tagged tables.
 
@@ -156,7 +166,11 @@ def run_one(
     steps done since the last call. The network snapshot is taken for scenario 0, replication 0 only. The social
     graph a model built is kept for the next run on the same seed and network settings
     (the next policy of the same replication: common random numbers make it the very
-    graph that run would build; graphs are read-only).
+    graph that run would build; graphs are read-only). With ``outputs.transactions`` the
+    run logs its purchases (:meth:`MarketModel.transactions`): the focal firm's or every
+    firm's, of everybody or of a sample of people drawn from a stream of the run's seed
+    (the same people for every policy of a replication). ``holdouts``: add the incremental
+    acquisition rows to the calibration table (four more runs of this seed).
     """
     started = time.perf_counter()
     net = scenario.network
@@ -175,6 +189,15 @@ def run_one(
             _graphs[key] = model.graph
             while len(_graphs) > _GRAPHS_KEPT:
                 _graphs.popitem(last=False)
+    logging = outputs is not None and outputs.transactions
+    if outputs is not None and logging:
+        keep = None
+        if outputs.transactions_sample < 1.0:
+            seq = np.random.SeedSequence(spec.seed, spawn_key=(_TRANSACTIONS_KEY,))
+            draws = np.random.default_rng(seq).random(scenario.market.n_customers)
+            keep = draws < outputs.transactions_sample
+        firms = np.array([0]) if outputs.transactions_firms == "focal" else None
+        model.record_transactions(keep, firms)
     sample = None
     nodes = []
     if snapshot_size > 0 and spec.replication == 0 and spec.scenario_index == 0:
@@ -196,6 +219,11 @@ def run_one(
         nodes.append(node_states(model, sample, "end"))
         edges = edges_among(model.graph, sample)
     calibration = model.calibration() if hasattr(model, "calibration") else None
+    if holdouts and calibration is not None:
+        extra = holdout_rows(
+            scenario, policy or spec.policy, spec.seed, model.results(), graph=model.graph
+        )
+        calibration = pd.concat([calibration, extra], ignore_index=True)
     return RunOutput(
         spec=spec,
         timeseries=_tag(model.results(), spec),
@@ -204,6 +232,7 @@ def run_one(
         nodes=_tag(pd.concat(nodes, ignore_index=True), spec) if nodes else None,
         edges=edges,
         wall_s=time.perf_counter() - started,
+        transactions=_tag(model.transactions(), spec) if logging else None,
     )
 
 
@@ -212,11 +241,16 @@ def run_one(
 
 @dataclass(frozen=True)
 class RunContext:
-    """What every worker needs once: the scenario file and how to run and record runs."""
+    """What every worker needs once: the scenario file and how to run and record runs.
+
+    ``holdouts``: make the hold-out runs of the incremental calibration rows (for the
+    baseline policy in the first replication of the first scenario variant).
+    """
 
     sf: ScenarioFile
     fingerprint: str
     snapshot_size: int
+    holdouts: bool = False
 
 
 _Variant = tuple[Scenario, tuple[Policy, ...]]
@@ -269,7 +303,16 @@ def execute_run(
     the assembled tables.
     """
     scenario, policies = _scenario_of(context, spec.scenario_index, variant)
-    out = run_one(scenario, spec, context.snapshot_size, report, policy=policies[spec.policy_index])
+    first = spec.replication == 0 and spec.scenario_index == 0 and spec.policy_index == 0
+    out = run_one(
+        scenario,
+        spec,
+        context.snapshot_size,
+        report,
+        policy=policies[spec.policy_index],
+        outputs=context.sf.outputs,
+        holdouts=context.holdouts and first,
+    )
     outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
     outcomes.insert(list(outcomes.columns).index("replication") + 1, "seed", spec.seed)
     tables = {"outcomes": _csv(outcomes), "timeseries": _csv(out.timeseries)}
@@ -280,6 +323,8 @@ def execute_run(
         tables["network_nodes"] = _csv(out.nodes)
     if out.edges is not None:
         tables["network_edges"] = _csv(out.edges)
+    if out.transactions is not None:
+        tables["transactions"] = _csv(out.transactions)
     meta = {
         "index": spec.index,
         "policy": spec.policy_name,
@@ -414,7 +459,9 @@ def _run_experiment(
     steps = sf.simulation.steps
     if index.resumed:
         tick(index.resumed, index.resumed * steps)
-    context = RunContext(sf, key, sf.outputs.network_sample)
+    wanted = [t for t in RESULT_TABLES if t in set(tables)]
+    holdouts = sf.outputs.incremental_calibration and "calibration" in wanted
+    context = RunContext(sf, key, sf.outputs.network_sample, holdouts)
     todo = [
         Task(r.index, (r, variants[r.scenario_index]), group=(r.scenario_index, r.replication))
         for r in runs
@@ -437,7 +484,6 @@ def _run_experiment(
         clear_caches()  # what runs in this process kept for the next run of the same cell
     if index.failed:
         raise RunsFailed(index)
-    wanted = [t for t in RESULT_TABLES if t in set(tables)]
     assembling = time.perf_counter()
     index.meta["rows"] = store.assemble(index, wanted)
     index.meta["assemble_s"] = round(time.perf_counter() - assembling, 3)

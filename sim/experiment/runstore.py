@@ -67,6 +67,7 @@ RESULT_TABLES = (
     "calibration",
     "network_nodes",
     "network_edges",
+    "transactions",
 )
 """Tables a run file may hold, in the order they are assembled (``<name>.csv`` members)."""
 

@@ -49,6 +49,7 @@ from sim.model.network import SocialGraph, build_graph
 from sim.model.population import CustomerPopulation
 from sim.model.records import close_step
 from sim.model.state import MarketState, poaching_rates
+from sim.model.transactions import PurchaseLog
 
 __all__ = ["CUSTOMER_REPORTERS", "FIRM_REPORTERS", "FOCAL_REPORTERS", "MarketModel"]
 
@@ -345,6 +346,24 @@ class MarketModel(mesa.Model):
         for key in self.records[0]:
             columns[key] = np.concatenate([r[key] for r in self.records])
         return pd.DataFrame(columns)
+
+    def record_transactions(
+        self, keep: np.ndarray | None = None, firms: np.ndarray | None = None
+    ) -> None:
+        """Log every purchase from now on (for :meth:`transactions`).
+
+        ``keep``: a boolean mask of the people to log (a sample; None = everybody);
+        ``firms``: indices of the firms whose purchases are logged (None = every firm).
+        Off unless called, so runs that write no log pay nothing.
+        """
+        self.state.purchase_log = PurchaseLog(keep, firms)
+
+    def transactions(self) -> pd.DataFrame:
+        """The purchases logged since :meth:`record_transactions`: customer_id, date,
+        amount (money), firm; dates from ``simulation.start_date`` and ``step_length``."""
+        log = self.state.purchase_log or PurchaseLog(None, np.empty(0, dtype=np.intp))
+        sim = self.params.simulation
+        return log.frame(self.firm_names, sim.start_date, sim.step_length)
 
     def calibration(self, burn_in_steps: int | None = None) -> pd.DataFrame:
         """The source facts measured on this run: name, measured, target, band, ok, method."""

@@ -26,6 +26,7 @@ from sim.model.behaviour.word_of_mouth import decay_per_step
 from sim.model.metrics import SATISFIED, TOP_BOX, CohortValue, Ledger
 from sim.model.network import SocialGraph
 from sim.model.population import NO_FIRM, CustomerPopulation
+from sim.model.transactions import PurchaseLog
 
 __all__ = [
     "NEW_CUSTOMER_SATISFACTION",
@@ -114,6 +115,8 @@ class MarketState:
     p_consider_ad: np.ndarray = field(default_factory=lambda: np.empty(0))
     supplier_failed: list[np.ndarray] = field(default_factory=list)
     poaching_rates: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # every purchase booked, when the run records its transaction log (None: not recorded)
+    purchase_log: PurchaseLog | None = None
 
     @classmethod
     def create(
@@ -329,6 +332,8 @@ class MarketState:
         self.cohorts.add_margin(
             firms, pop.acquired_step[idx].astype(np.intp), revenue - cogs, self.step
         )
+        if self.purchase_log is not None:
+            self.purchase_log.add(self.step, np.asarray(idx), firms, revenue)
 
     def book_sale(self, index: int, firm: int, units: float, repeat: bool, member: bool) -> None:
         """Book one purchase (the per-agent form of book_sales)."""

@@ -37,7 +37,7 @@ from sim.pipeline.plans import (
     plan_sensitivity,
     plan_sweep,
 )
-from sim.pipeline.results import Results, read_results
+from sim.pipeline.results import TRANSACTIONS, Results, read_results, transactions_to_parquet
 from sim.report import render_design_report, render_report
 from sim.report.data import load_results
 from sim.report.design_figures import draw_sensitivity_figure, draw_sweep_figures
@@ -115,8 +115,11 @@ def _execute(
         scheduler=scheduler,
         resume=resume,
         progress=progress,
-        tables=RESULT_TABLES if plan.kind == "run" else ("outcomes",),
+        tables=RESULT_TABLES if plan.kind == "run" else ("outcomes", TRANSACTIONS),
     )
+    if sf.outputs.transactions and sf.outputs.transactions_format == "parquet":
+        transactions_to_parquet(out)
+        experiment.meta.get("rows", {}).pop(TRANSACTIONS, None)  # no longer a CSV to check
     lines: list[str] = []
     # names as the tables hold them (a formula-like name is neutralised: docs/results.md)
     policies = [csv_text(p.name) for p in sf.policies]

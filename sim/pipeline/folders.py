@@ -39,7 +39,7 @@ SYSTEM_FOLDERS = tuple(
 )
 """Folders of the operating system: results never go there, or below them."""
 
-_RESULT_FILES = ("report.html", "scenario.resolved.toml")
+_RESULT_FILES = ("report.html", "scenario.resolved.toml", "transactions.parquet")
 _RESULT_DIRS = ("plots",)
 _MARKERS = ("manifest.json", "runs/index.json")
 

@@ -13,13 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
-from sim.common.files import read_table
+from sim.common.files import STORAGE_ERRNOS, DiskFullError, read_table
 from sim.pipeline.folders import check_output_folder, clear_earlier_results
 from sim.report import render_report
 from sim.report.redraw import read_manifest, redraw
 
-__all__ = ["Results", "read_results", "redraw"]
+__all__ = ["TRANSACTIONS", "Results", "read_results", "redraw", "transactions_to_parquet"]
+
+TRANSACTIONS = "transactions"
+"""The transaction log's table (``[outputs] transactions``): large, so read on demand."""
 
 # --------------------------------------------------------------------------- results
 
@@ -103,6 +109,15 @@ class Results:
         return self.tables.get("regret")
 
     @property
+    def transactions(self) -> pd.DataFrame | None:
+        """``transactions.csv`` or ``.parquet``: the runs' purchases (read when asked for)."""
+        parquet = self.folder / f"{TRANSACTIONS}.parquet"
+        if parquet.is_file():
+            return pd.read_parquet(parquet)
+        path = self.folder / f"{TRANSACTIONS}.csv"
+        return read_table(path) if path.is_file() else None
+
+    @property
     def policies(self) -> list[str]:
         """Policies in the order they were compared (the first is the baseline)."""
         return list(self.manifest.get("policies", []))
@@ -140,7 +155,7 @@ def read_results(folder: str | os.PathLike[str]) -> Results:
     """A results folder written by :func:`execute` (or ``marketsim run``) back in memory."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    tables = {p.stem: read_table(p) for p in sorted(folder.glob("*.csv"))}
+    tables = {p.stem: read_table(p) for p in sorted(folder.glob("*.csv")) if p.stem != TRANSACTIONS}
     return Results(folder, str(manifest.get("kind", "run")), tables, manifest)
 
 
@@ -149,3 +164,30 @@ def _draw(folder: Path, kind: str, *, plots: bool, report: bool) -> Path | None:
         path, _ = render_report(folder, plots=plots, report=report)
         return path
     return redraw(folder)[2]
+
+
+def transactions_to_parquet(folder: str | os.PathLike[str]) -> Path | None:
+    """Turn the folder's ``transactions.csv`` into ``transactions.parquet`` (atomically:
+    a temporary file moved into place, then the CSV removed); None if there is no log.
+
+    Read and written by pyarrow in column batches, so a log of millions of rows converts
+    in seconds; names stay text (a firm called "1" is not a number).
+    """
+    folder = Path(folder)
+    source = folder / f"{TRANSACTIONS}.csv"
+    if not source.is_file():
+        return None
+    target = folder / f"{TRANSACTIONS}.parquet"
+    text = {c: pa.string() for c in ("policy", "firm", "date")}
+    table = pa_csv.read_csv(source, convert_options=pa_csv.ConvertOptions(column_types=text))
+    tmp = folder / f".{target.name}.tmp"
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+            raise DiskFullError(target, exc) from None
+        raise
+    source.unlink()
+    return target
