@@ -3,7 +3,9 @@
 Firms care for their customers, run their loyalty programs, handle complaints and send
 promotions and sales visits. Each action spends from a lever's budget, changes the
 population in the :class:`sim.model.state.MarketState`, counts its events in the step's
-ledger and records what it spent in `spent` (one dict per firm, lever -> money).
+ledger and records what it spent in `spent` (one dict per firm, lever -> money); what a
+lever could not place (too few complaints, prospects, takers) it tells its firm
+(:meth:`~sim.model.agents.firms.Firm.place`), which passes it on to other levers.
 Why here and not in an engine: these are firm decisions over whole customer lists,
 identical whichever engine runs the customers.
 """
@@ -80,7 +82,7 @@ def care_for_customers(
         pop.unresolved_complaint[targets] = False
         state.ledger.care_contacts[f] = targets.size
         state.ledger.pushy_contacts[f] = np.count_nonzero(weeks < lev.care_min_interval_weeks)
-        spent[f]["care_contacts"] = paid * lev.care_contact
+        spent[f]["care_contacts"] = firm.place("care_contacts", k, paid, lev.care_contact)
 
 
 def run_loyalty_programs(
@@ -118,7 +120,9 @@ def run_loyalty_programs(
             accept = others[rng.random(others.size) < p_accept]
             pop.member[accept[: capacity - members.size]] = True
         n_members = int(np.count_nonzero(pop.member[mine]))
-        spent[f]["loyalty_program"] = n_members * cost_per_step
+        spent[f]["loyalty_program"] = firm.place(
+            "loyalty_program", capacity, n_members, cost_per_step
+        )
 
 
 def handle_complaints(
@@ -149,7 +153,9 @@ def handle_complaints(
         outcome[resolved] = 1
         state.ledger.complaints[f] = cases.size
         state.ledger.complaints_resolved[f] = resolved.size
-        spent[f]["complaint_handling"] = handled.size * lev.complaint_handling
+        spent[f]["complaint_handling"] = firm.place(
+            "complaint_handling", k, handled.size, lev.complaint_handling
+        )
     return outcome
 
 
@@ -172,7 +178,8 @@ def send_acquisition_offers(
         k = firm.capacity("promotions", lev.promotion_offer)
         offered = select_random(prospects, k, rng)
         aware = np.flatnonzero(prospect & pop.aware[:, f])
-        visited = select_random(aware, firm.capacity("sales_visits", lev.sales_visit), rng)
+        k_visits = firm.capacity("sales_visits", lev.sales_visit)
+        visited = select_random(aware, k_visits, rng)
         spy = state.steps_per_year
         offer_share = saturation_share(
             offered.size * spy / max(prospects.size, 1), lev.promotion_saturation_per_year
@@ -184,6 +191,8 @@ def send_acquisition_offers(
         visit_targets.append(visited[rng.random(visited.size) < visit_share])
         state.ledger.promotion_offers[f] = offered.size
         state.ledger.sales_visits[f] = visited.size
-        spent[f]["promotions"] = offered.size * lev.promotion_offer
-        spent[f]["sales_visits"] = visited.size * lev.sales_visit
+        spent[f]["promotions"] = firm.place("promotions", k, offered.size, lev.promotion_offer)
+        spent[f]["sales_visits"] = firm.place(
+            "sales_visits", k_visits, visited.size, lev.sales_visit
+        )
     return promotion_targets, visit_targets

@@ -11,6 +11,7 @@ import numpy as np
 from sim.config.schema import CompetitorSpec, FirmSpec, Policy, Scenario
 from sim.model.agents.employees import Staff, StaffReport
 from sim.model.agents.suppliers import Supplier
+from sim.model.behaviour.budget import reallocate_unplaced
 from sim.model.behaviour.levers import (
     draw_capacity,
     exposure_probability,
@@ -60,6 +61,14 @@ class Firm(mesa.Agent):
         self.price = self.base_price
         self.advertising_multiplier = 1.0
         self.spend: dict[str, float] = dict.fromkeys(ACQUISITION_LEVERS + RETENTION_LEVERS, 0.0)
+        # equal spend (issue 10, item 4): this step's plan before money passed on, what
+        # the levers could not place, and what goes to the next step's levers
+        self.planned: dict[str, float] = dict(self.spend)
+        self.unplaced: dict[str, float] = {}
+        self.short: set[str] = set()
+        self.carried: dict[str, float] = {}
+        self.carried_in = 0.0
+        self.customers_at_plan = 0
         self.cumulative_profit = 0.0
         self.discounted_profit = 0.0
         self.n_customers = 0
@@ -137,7 +146,11 @@ class Firm(mesa.Agent):
         )
 
     def plan(self) -> None:
-        """Split this step's budget over the levers (F6) and refresh the offer."""
+        """Split this step's budget over the levers (F6) and refresh the offer.
+
+        Money the levers could not place last step (:meth:`place`) is added to the levers
+        :func:`~sim.model.behaviour.budget.reallocate_unplaced` chose in :meth:`book`.
+        """
         spy = self.steps_per_year
         budget = self.budget_per_year / spy
         acq = budget * self.policy.acquisition_share
@@ -152,6 +165,12 @@ class Firm(mesa.Agent):
             "complaint_handling": ret * rmix.complaint_handling,
             "service_level": ret * rmix.service_level,
         }
+        self.planned = dict(self.spend)
+        for lever, money in self.carried.items():
+            self.spend[lever] = max(self.spend[lever] + money, 0.0)
+        self.carried_in = sum(self.carried.values())
+        self.carried, self.unplaced, self.short = {}, {}, set()
+        self.customers_at_plan = self.n_customers
         self.update_offer(self.n_customers)
 
     def update_offer(self, n_customers: int) -> None:
@@ -212,16 +231,44 @@ class Firm(mesa.Agent):
         """Units a lever's spend buys this step (offers, visits, contacts, members)."""
         return draw_capacity(self.spend[lever], unit_cost, self.model.rng)
 
+    def place(self, lever: str, capacity: int, placed: int, unit_cost: float) -> float:
+        """Money a lever placed: ``placed`` of the ``capacity`` whole units bought, at ``unit_cost``.
+
+        Placing fewer than bought (too few complaints, prospects, customers or takers) makes
+        the lever short and leaves the rest of its spend unplaced; :meth:`book` passes it on.
+        A lever that placed all it bought still differs from its spend by the rounding to
+        whole units (negative when it rounded up); that difference is passed on too, so over
+        a run the levers spend the budget to the unit.
+        """
+        money = placed * unit_cost
+        if placed < capacity:
+            self.short.add(lever)
+        rest = self.spend[lever] - money
+        if rest:
+            self.unplaced[lever] = self.unplaced.get(lever, 0.0) + rest
+        return money
+
     # -- books ---------------------------------------------------------------------------
     def book(self, revenue: float, cogs: float, spent: dict[str, float]) -> dict[str, float]:
-        """Book one step: revenue, cost of goods, each spend line, profit."""
+        """Book one step: revenue, cost of goods, each spend line, profit, the budget's use.
+
+        Money the levers could not place goes to the next step's levers
+        (:func:`~sim.model.behaviour.budget.reallocate_unplaced`); what none can take is
+        ``budget_unspent``, kept (and reported), never hidden in profit silently.
+        """
         spy = self.steps_per_year
         acquisition = sum(spent[k] for k in ACQUISITION_LEVERS)
         retention = sum(spent[k] for k in RETENTION_LEVERS)
         fixed = self.spec.fixed_cost_per_year / spy
+        customer_cost = self.spec.cost_per_customer_year / spy * self.customers_at_plan
         staff = self.staff_report.cost if self.staff_report is not None else 0.0
         partnership = self.policy.supplier_investment_per_year / spy if self.suppliers else 0.0
-        profit = revenue - cogs - acquisition - retention - fixed - staff - partnership
+        profit = (
+            revenue - cogs - acquisition - retention - fixed - customer_cost - staff - partnership
+        )
+        self.carried, unspent = reallocate_unplaced(
+            self.unplaced, self.planned, (ACQUISITION_LEVERS, RETENTION_LEVERS), self.short
+        )
         self.cumulative_profit += profit
         self.discounted_profit += profit * self.discount_factor**self.model.steps
         return {
@@ -230,11 +277,16 @@ class Firm(mesa.Agent):
             "acquisition_spend": acquisition,
             "retention_spend": retention,
             "fixed_cost": fixed,
+            "customer_cost": customer_cost,
             "staff_cost": staff,
             "supplier_investment": partnership,
             "profit": profit,
             "cumulative_profit": self.cumulative_profit,
             "discounted_profit": self.discounted_profit,
+            "marketing_budget": sum(self.planned.values()),
+            "budget_carried_in": self.carried_in,
+            "budget_unplaced": sum(self.unplaced.values()),
+            "budget_unspent": unspent,
             **{f"{k}_spend": v for k, v in spent.items()},
         }
 

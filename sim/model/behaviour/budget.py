@@ -14,7 +14,7 @@ reported (``budget_unspent`` in the timeseries, and the report's headline says s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 __all__ = ["reallocate_unplaced"]
 
@@ -23,14 +23,18 @@ def reallocate_unplaced(
     unplaced: Mapping[str, float],
     planned: Mapping[str, float],
     sides: Sequence[Sequence[str]],
+    short: Collection[str] | None = None,
 ) -> tuple[dict[str, float], float]:
     """Where money the lines could not place goes next: (extra per line, money left unspent).
 
-    ``unplaced``: money each line could not place this step (missing or 0: it placed all);
+    ``unplaced``: money each line could not place this step (missing or 0: none; negative:
+    it rounded up to a whole unit beyond its spend, which the takers give back);
     ``planned``: each line's planned spend this step, the weights (the policy's shares);
-    ``sides``: the lines of each side, e.g. (acquisition levers, retention levers). A
-    line takes money only if it placed all of its own and was planned some (a share of 0
-    stays 0: the policy chose not to use it). Each side's unplaced money goes to its own
+    ``sides``: the lines of each side, e.g. (acquisition levers, retention levers);
+    ``short``: the lines that could not place all they bought (default: those with
+    unplaced money; a line left with less than one unit's cost is not short). A line takes
+    money only if it is not short and was planned some (a share of 0 stays 0: the policy
+    chose not to use it). Each side's unplaced money goes to its own
     takers in proportion to their planned spend; a side without takers passes it to the
     other sides' takers, in proportion to theirs; with no taker anywhere it is unspent.
 
@@ -43,20 +47,21 @@ def reallocate_unplaced(
     >>> reallocate_unplaced({"ads": 1.0, "promo": 2.0, "care": 3.0, "complaints": 4.0},
     ...                     planned, sides)
     ({}, 10.0)
+    >>> reallocate_unplaced({"promo": 20.0, "care": 0.5}, planned, sides, short={"promo"})
+    ({'ads': 20.0, 'care': 0.375, 'complaints': 0.125}, 0.0)
     """
     extra: dict[str, float] = {}
     unspent = 0.0
+    shorts = {k for k, v in unplaced.items() if v > 0.0} if short is None else set(short)
 
     def takers(lines: Sequence[str]) -> dict[str, float]:
         return {
-            k: planned.get(k, 0.0)
-            for k in lines
-            if unplaced.get(k, 0.0) <= 0.0 and planned.get(k, 0.0) > 0.0
+            k: planned.get(k, 0.0) for k in lines if k not in shorts and planned.get(k, 0.0) > 0.0
         }
 
     for s, side in enumerate(sides):
-        money = sum(max(unplaced.get(k, 0.0), 0.0) for k in side)
-        if money <= 0.0:
+        money = sum(unplaced.get(k, 0.0) for k in side)
+        if money == 0.0:
             continue
         weights = takers(side)
         if not weights:
