@@ -63,6 +63,7 @@ from sim.config.reader import (
     strip_value_error,
     unknown_key,
 )
+from sim.config.scaling import scale_with_market
 from sim.config.schema import MAX_FIRMS, Policy, Scenario, degree_problem
 from sim.config.toml_writer import read_header, toml_text
 
@@ -275,7 +276,10 @@ def apply_overrides(sf: ScenarioFile, overrides: Mapping[str, Any]) -> ScenarioF
 
     Paths address list items by index: ``policies.1.price_change`` or
     ``policies[1].price_change``; ``competitors.*.price`` sets every competitor's.
-    Unknown keys are errors with a "did you mean".
+    Unknown keys are errors with a "did you mean". A new ``market.n_customers`` scales the
+    budgets, fixed costs and staff with the market (new size / the file's), unless
+    ``market.scale_with_size`` (in the file or the overrides) is false; the keys set
+    explicitly keep the value given (:mod:`sim.config.scaling`).
     """
     data = sf.model_dump(mode="python", exclude_none=True)
     sources = []
@@ -291,6 +295,7 @@ def apply_overrides(sf: ScenarioFile, overrides: Mapping[str, Any]) -> ScenarioF
         except ValueError as exc:
             raise ScenarioError(f"{source}: {exc}") from None
         items += [(source, concrete, value) for concrete in expanded]
+    data = _scaled_to_market(sf, data, items)
     for source, segments, value in items:
         try:
             set_path(data, segments, value, ScenarioFile)
@@ -305,6 +310,20 @@ def apply_overrides(sf: ScenarioFile, overrides: Mapping[str, Any]) -> ScenarioF
         problems = [describe(e, data) for e in exc.errors(include_url=False)]
         raise scenario_error(" ".join(sources), problems, None) from None
     return _check_files(new, " ".join(sources), None, Path("."))
+
+
+def _scaled_to_market(
+    sf: ScenarioFile, data: dict[str, Any], items: list[tuple[str, list[str | int], Any]]
+) -> dict[str, Any]:
+    """``data`` with its money and staff scaled to a new ``market.n_customers``, if any."""
+    given = {tuple(segments): value for _, segments, value in items}
+    size = given.get(("market", "n_customers"))
+    scale = given.get(("market", "scale_with_size"), sf.market.scale_with_size)
+    if scale is not True or isinstance(size, bool) or not isinstance(size, (int, float)):
+        return data  # switched off, or a size the validation below will refuse
+    if size <= 0 or size == sf.market.n_customers:
+        return data
+    return scale_with_market(data, size / sf.market.n_customers, keep=set(given))
 
 
 def value_problem(sf: ScenarioFile, path: str, value: float) -> str | None:
