@@ -38,21 +38,31 @@ import numpy.typing as npt
 import pandas as pd
 
 from sim.analysis.statistics import MeanCI, PairedCI, mean_ci, paired_difference_ci
+from sim.common.formatting import format_number, format_percent
 from sim.common.outcomes import OUTCOMES, outcome_label
 
 __all__ = [
     "MIN_SHARE_OF_REVENUE",
+    "UNSPENT_FLAG_SHARE",
     "Comparison",
     "compare_policies",
     "percent_reason",
     "ratio_ci",
     "run_revenue",
+    "unspent_budget",
+    "unspent_sentence",
 ]
 
 MIN_SHARE_OF_REVENUE = 0.05
 """A baseline profit under this share of its revenue is too small to be a denominator."""
 
 PAIR = ("scenario", "replication")
+
+UNSPENT_FLAG_SHARE = 0.005
+"""A policy that leaves more than this share of its marketing budget unplaced over a run is
+flagged: it was not compared at equal spend. The model passes money a lever cannot place
+to the others (sim.model.behaviour.budget), so what remains is money no lever could take
+plus the last step's carry-over, a few tenths of a percent at most otherwise."""
 
 
 def _plural(n: int) -> str:
@@ -213,4 +223,58 @@ def compare_policies(
         share_of_revenue=share,
         pct=pct,
         pct_reason=reason,
+    )
+
+
+def unspent_budget(timeseries: pd.DataFrame, firm: str) -> pd.DataFrame:
+    """Each policy's marketing budget, the spend placed and the unspent rest over a run.
+
+    One row per policy, means over its runs: ``budget`` (the sum of ``marketing_budget``),
+    ``placed`` (acquisition plus retention spend), ``unspent`` and ``unspent_share`` of
+    the budget. Empty for a timeseries without ``marketing_budget`` (an older model's).
+
+    >>> ts = pd.DataFrame({"policy": ["a", "a", "b", "b"], "firm": "f",
+    ...     "marketing_budget": 100.0, "acquisition_spend": [60.0, 60.0, 50.0, 30.0],
+    ...     "retention_spend": [40.0, 40.0, 20.0, 20.0]})
+    >>> unspent_budget(ts, "f")[["policy", "unspent", "unspent_share"]].values.tolist()
+    [['a', 0.0, 0.0], ['b', 80.0, 0.4]]
+    """
+    columns = ["policy", "budget", "placed", "unspent", "unspent_share"]
+    need = {"policy", "firm", "marketing_budget", "acquisition_spend", "retention_spend"}
+    if not need <= set(timeseries.columns):
+        return pd.DataFrame(columns=columns)
+    mine = timeseries[timeseries["firm"] == firm]
+    keys = [c for c in ("policy", *PAIR) if c in mine]
+    runs = mine.groupby(keys, sort=False)[
+        ["marketing_budget", "acquisition_spend", "retention_spend"]
+    ].sum()
+    runs["placed"] = runs["acquisition_spend"] + runs["retention_spend"]
+    runs["budget"] = runs["marketing_budget"]
+    out = runs.groupby(level="policy", sort=False)[["budget", "placed"]].mean().reset_index()
+    out["unspent"] = out["budget"] - out["placed"]
+    out["unspent_share"] = (out["unspent"] / out["budget"]).where(out["budget"] > 0)
+    return out[columns]
+
+
+def unspent_sentence(table: pd.DataFrame, unit: str = "") -> str | None:
+    """A sentence naming the policies that left over :data:`UNSPENT_FLAG_SHARE` unspent.
+
+    >>> t = pd.DataFrame({"policy": ["a", "b"], "budget": [100.0, 100.0],
+    ...     "placed": [100.0, 90.0], "unspent": [0.0, 10.0], "unspent_share": [0.0, 0.1]})
+    >>> unspent_sentence(t)
+    'Not at equal spend: b left 10 (10%) of its marketing budget unspent, money no lever could place; its profit includes that money, not spent rather than earned.'
+    """
+    flagged = table[table["unspent_share"] > UNSPENT_FLAG_SHARE]
+    if flagged.empty:
+        return None
+    parts = [
+        f"{r.policy} left {format_number(float(r.unspent), unit)} "
+        f"({format_percent(100.0 * float(r.unspent_share))})"
+        for r in flagged.itertuples()
+    ]
+    one = len(parts) == 1
+    return (
+        f"Not at equal spend: {', '.join(parts)} of {'its' if one else 'their'} marketing "
+        f"budget unspent, money no lever could place; {'its' if one else 'their'} profit "
+        "includes that money, not spent rather than earned."
     )
