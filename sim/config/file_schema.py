@@ -118,6 +118,17 @@ class OutputsSpec(Spec):
             "first replication of each policy); 0 = no snapshot."
         ),
     )
+    incremental_calibration: bool = Field(
+        True,
+        description=(
+            "Measure the calibration table's acquisition-cost and payback rows incrementally: "
+            "four hold-out runs of the baseline policy's first replication in the first "
+            "scenario variant, the same seed without the focal firm's acquisition spend "
+            "(all of it, then each channel), so the rows agree with what a sweep of the "
+            "spend shows (issue 10). Only for 'marketsim run' (sweeps and sensitivity write "
+            "no calibration table). Off: the attributed rows only, four runs fewer."
+        ),
+    )
 
     transactions: bool = Field(
         False,

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from sim.common.errors import ExperimentError, RunsFailed
 from sim.common.files import (
     atomic_write_bytes,
@@ -51,6 +52,7 @@ from sim.experiment.executors import (
     sigterm_as_interrupt,
 )
 from sim.experiment.fingerprint import code_version, experiment_fingerprint
+from sim.experiment.holdout import holdout_rows
 from sim.experiment.plan import RunPlan, RunSpec, default_workers, plan_runs
 from sim.experiment.runstore import (
     DONE,
@@ -104,7 +106,8 @@ class RunOutput:
     """One run's tables, tagged with ``policy, scenario, replication``.
 
     ``timeseries``: ``MarketModel.results()``; ``cohorts``: ``cohort_clv()``;
-    ``calibration``: the model's calibration table (None if the engine has none);
+    ``calibration``: the model's calibration table (None if the engine has none), with
+    the incremental rows of hold-out runs when they were made (:mod:`sim.experiment.holdout`);
     ``nodes``/``edges``: the network snapshot (scenario 0, replication 0 only, else None);
     ``transactions``: the transaction log (``[outputs] transactions``, else None).
     """
@@ -154,6 +157,7 @@ def run_one(
     progress: Callable[[int], None] | None = None,
     policy: Policy | None = None,
     outputs: OutputsSpec | None = None,
+    holdouts: bool = False,
 ) -> RunOutput:
     """Run one policy on one scenario variant and seed; return its tagged tables.
 
@@ -165,7 +169,8 @@ def run_one(
     graph that run would build; graphs are read-only). With ``outputs.transactions`` the
     run logs its purchases (:meth:`MarketModel.transactions`): the focal firm's or every
     firm's, of everybody or of a sample of people drawn from a stream of the run's seed
-    (the same people for every policy of a replication).
+    (the same people for every policy of a replication). ``holdouts``: add the incremental
+    acquisition rows to the calibration table (four more runs of this seed).
     """
     started = time.perf_counter()
     net = scenario.network
@@ -214,6 +219,11 @@ def run_one(
         nodes.append(node_states(model, sample, "end"))
         edges = edges_among(model.graph, sample)
     calibration = model.calibration() if hasattr(model, "calibration") else None
+    if holdouts and calibration is not None:
+        extra = holdout_rows(
+            scenario, policy or spec.policy, spec.seed, model.results(), graph=model.graph
+        )
+        calibration = pd.concat([calibration, extra], ignore_index=True)
     return RunOutput(
         spec=spec,
         timeseries=_tag(model.results(), spec),
@@ -231,11 +241,16 @@ def run_one(
 
 @dataclass(frozen=True)
 class RunContext:
-    """What every worker needs once: the scenario file and how to run and record runs."""
+    """What every worker needs once: the scenario file and how to run and record runs.
+
+    ``holdouts``: make the hold-out runs of the incremental calibration rows (for the
+    baseline policy in the first replication of the first scenario variant).
+    """
 
     sf: ScenarioFile
     fingerprint: str
     snapshot_size: int
+    holdouts: bool = False
 
 
 _Variant = tuple[Scenario, tuple[Policy, ...]]
@@ -288,6 +303,7 @@ def execute_run(
     the assembled tables.
     """
     scenario, policies = _scenario_of(context, spec.scenario_index, variant)
+    first = spec.replication == 0 and spec.scenario_index == 0 and spec.policy_index == 0
     out = run_one(
         scenario,
         spec,
@@ -295,6 +311,7 @@ def execute_run(
         report,
         policy=policies[spec.policy_index],
         outputs=context.sf.outputs,
+        holdouts=context.holdouts and first,
     )
     outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
     outcomes.insert(list(outcomes.columns).index("replication") + 1, "seed", spec.seed)
@@ -442,7 +459,9 @@ def _run_experiment(
     steps = sf.simulation.steps
     if index.resumed:
         tick(index.resumed, index.resumed * steps)
-    context = RunContext(sf, key, sf.outputs.network_sample)
+    wanted = [t for t in RESULT_TABLES if t in set(tables)]
+    holdouts = sf.outputs.incremental_calibration and "calibration" in wanted
+    context = RunContext(sf, key, sf.outputs.network_sample, holdouts)
     todo = [
         Task(r.index, (r, variants[r.scenario_index]), group=(r.scenario_index, r.replication))
         for r in runs
@@ -465,7 +484,6 @@ def _run_experiment(
         clear_caches()  # what runs in this process kept for the next run of the same cell
     if index.failed:
         raise RunsFailed(index)
-    wanted = [t for t in RESULT_TABLES if t in set(tables)]
     assembling = time.perf_counter()
     index.meta["rows"] = store.assemble(index, wanted)
     index.meta["assemble_s"] = round(time.perf_counter() - assembling, 3)

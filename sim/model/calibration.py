@@ -6,17 +6,38 @@ the member/non-member ratios (F6, Autobarn), the NPS band, the top-box share and
 satisfaction-loyalty convexity were added with issue 10, each with its source. The
 member ratios are *observed* ratios: in the model they emerge from who chooses to join
 (self-selection) plus a small causal effect, as in Leenheer et al. (2007).
+
+Acquisition cost and payback come twice. The *attributed* rows divide one run's
+acquisition spend by the customers its paid channels won (how a firm's books count them).
+The *incremental* rows (issue 10, item 5) compare the run with a hold-out run of the same
+seed in which the focal firm spends nothing on acquisition (:func:`holdout_policy`,
+:func:`incremental_table`): they count only the customers the spend actually added, net
+of the referral and organic customers it crowds out, so they agree with the marginal
+return a sweep of the spend shows. The hold-out runs need extra model runs, so the
+experiment layer makes them (``sim.experiment.holdout``); ``MarketModel.calibration()``
+has the attributed rows only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TARGETS", "CalibrationTarget", "calibration_table"]
+from sim.config.schema import Policy
+
+__all__ = [
+    "HOLDOUT_CHANNELS",
+    "INCREMENTAL_TARGETS",
+    "TARGETS",
+    "CalibrationTarget",
+    "calibration_table",
+    "holdout_policy",
+    "incremental_table",
+]
 
 
 @dataclass(frozen=True)
@@ -57,13 +78,14 @@ TARGETS = (
         "peer-deterred events / detractor episodes (a customer turning detractor)",
     ),
     CalibrationTarget(
-        "acquisition cost per new customer / retention cost per retained customer",
+        "acquisition cost per new customer / retention cost per retained customer (attributed)",
         5.0,
         4.0,
         6.0,
         "+/- 1",
-        "(acquisition spend / customers won by paid channels: advertising, promotions, sales "
-        "visits, poaching) / (retention spend / customer-years retained)",
+        "attributed, as a firm's books count it: (acquisition spend / customers won by paid "
+        "channels: advertising, promotions, sales visits, poaching) / (retention spend / "
+        "customer-years retained), pooled over firms",
     ),
     CalibrationTarget(
         "spend of loyal (3rd year+) / casual (1st year) customers",
@@ -90,12 +112,13 @@ TARGETS = (
         "churn events with reason insufficient_care / all churn events (switches included)",
     ),
     CalibrationTarget(
-        "payback time of an acquired customer (years)",
+        "payback time of an acquired customer (years, attributed)",
         1.0,
         0.75,
         1.5,
         "0.75-1.5 years",
-        "acquisition cost per paid new customer / first-year margin per customer-year",
+        "attributed: acquisition cost per paid new customer / first-year margin per "
+        "customer-year, pooled over firms",
     ),
     CalibrationTarget(
         "member / non-member purchases per customer-year",
@@ -144,6 +167,179 @@ TARGETS = (
         "to repurchase; Jones & Sasser 1995: loyalty is convex at the top)",
     ),
 )
+
+
+HOLDOUT_CHANNELS = ("all", "advertising", "promotions", "sales_visits")
+"""The focal firm's acquisition spend a hold-out run removes: all of it, or one channel."""
+
+_CHANNEL_LABEL = {
+    "all": "all acquisition",
+    "advertising": "advertising",
+    "promotions": "promotions",
+    "sales_visits": "sales visits",
+}
+
+INCREMENTAL_TARGETS = (
+    CalibrationTarget(
+        "acquisition cost per new customer / retention cost per retained customer",
+        5.0,
+        4.0,
+        6.0,
+        "+/- 1",
+        "incremental (F2, 5x): (focal acquisition spend / customers it won, each minus the "
+        "hold-out run of the same seed without acquisition spend; every channel counted, "
+        "referral and organic included) / (focal retention spend / customer-years retained)",
+    ),
+    CalibrationTarget(
+        "payback time of an acquired customer (years)",
+        1.0,
+        0.75,
+        1.5,
+        "0.75-1.5 years",
+        "incremental (F2, about a year): focal acquisition spend / customers won, each minus "
+        "the hold-out run's without acquisition spend, over the focal firm's first-year "
+        "margin per customer-year",
+    ),
+)
+"""The acquisition rows measured against a hold-out run (issue 10, item 5)."""
+
+
+def holdout_policy(policy: Policy, budget_per_year: float, channel: str) -> Policy:
+    """``policy`` with one acquisition channel's spend (or all of it) removed, every other
+    line's spend per year unchanged: the budget shrinks by exactly what the channel got.
+
+    Why not zero a share of the same budget: that would move the money to the other lines
+    and measure a reallocation, not the channel's incremental effect. ``budget_per_year``
+    is the policy's budget (the firm's own when the policy has none).
+
+    >>> p = holdout_policy(Policy(), 200_000.0, "advertising")
+    >>> p.budget_per_year, round(p.acquisition_share, 4), p.acquisition_mix.advertising
+    (150000.0, 0.3333, 0.0)
+    >>> round(p.budget_per_year * p.acquisition_share * p.acquisition_mix.promotions)
+    30000
+    >>> q = holdout_policy(Policy(), 200_000.0, "all")
+    >>> q.budget_per_year, q.acquisition_share
+    (100000.0, 0.0)
+    """
+    budget = policy.budget_per_year if policy.budget_per_year is not None else budget_per_year
+    acquisition = budget * policy.acquisition_share
+    mix = policy.acquisition_mix.model_dump()
+    if channel not in HOLDOUT_CHANNELS:
+        raise ValueError(f"unknown acquisition channel {channel!r}; expected {HOLDOUT_CHANNELS}")
+    share = 1.0 if channel == "all" else mix[channel]
+    if share >= 1.0 or acquisition <= 0.0:
+        return policy.model_copy(
+            update={"budget_per_year": budget - acquisition, "acquisition_share": 0.0}
+        )
+    kept = budget - acquisition * share
+    new_mix = {k: (0.0 if k == channel else v / (1.0 - share)) for k, v in mix.items()}
+    return policy.model_copy(
+        update={
+            "budget_per_year": kept,
+            "acquisition_share": acquisition * (1.0 - share) / kept if kept > 0 else 0.0,
+            "acquisition_mix": policy.acquisition_mix.model_copy(update=new_mix),
+        }
+    )
+
+
+def _focal_totals(results: pd.DataFrame) -> dict[str, float]:
+    """The focal firm's (first firm's) totals over the whole run."""
+    f = results[results["firm"] == results["firm"].iloc[0]]
+    return {
+        "spend": float(f["acquisition_spend"].sum()),
+        "won": float(f["new_customers"].sum()),
+        "profit": float(f["profit"].sum()),
+    }
+
+
+def incremental_table(
+    results: pd.DataFrame,
+    holdouts: Mapping[str, pd.DataFrame],
+    *,
+    steps_per_year: int,
+    burn_in_steps: int | None = None,
+) -> pd.DataFrame:
+    """The incremental acquisition rows: ``results`` (a run) against ``holdouts`` (channel ->
+    the same seed's run without that channel's spend, :func:`holdout_policy`).
+
+    Over the whole horizon, for the focal firm: incremental spend = spend - hold-out spend,
+    incremental customers = customers won - hold-out's (every channel: removing
+    advertising also changes referral and organic wins). With the ``all`` hold-out the two
+    targets of :data:`INCREMENTAL_TARGETS` (the retention cost and first-year margin are
+    the focal firm's after the burn-in, as in the attributed rows); for every hold-out two
+    diagnostic rows without
+    a target (no band, ``ok`` empty): the incremental cost per customer won and the profit
+    per unit of spend over the horizon (what a sweep of that spend shows; negative = the
+    channel loses money at this level). Rows the hold-outs cannot give are left out.
+    """
+    burn = steps_per_year // 2 if burn_in_steps is None else burn_in_steps
+    base = _focal_totals(results)
+    focal = results[(results["firm"] == results["firm"].iloc[0]) & (results["step"] > burn)]
+    retained_years = (focal["customers"].sum() - focal["churned"].sum()) / steps_per_year
+    retention_cost = _ratio(focal["retention_spend"].sum(), retained_years)
+    first_year_margin = _ratio(
+        focal["first_year_margin"].sum(), focal["first_year_customers"].sum() / steps_per_year
+    )
+    rows: list[dict[str, Any]] = []
+    for channel in HOLDOUT_CHANNELS:
+        if channel not in holdouts:
+            continue
+        held = _focal_totals(holdouts[channel])
+        spend = base["spend"] - held["spend"]
+        won = base["won"] - held["won"]
+        cac = _ratio(spend, won) if won > 0 else float("nan")
+        if channel == "all":
+            measured = (_ratio(cac, retention_cost), _ratio(cac, first_year_margin))
+            rows += [_row(t, m) for t, m in zip(INCREMENTAL_TARGETS, measured, strict=True)]
+        label = _CHANNEL_LABEL[channel]
+        rows.append(
+            _diagnostic(
+                f"incremental cost per customer won: {label}",
+                cac,
+                f"(focal {label} spend) / (customers won minus the hold-out run's without it), "
+                "whole horizon",
+            )
+        )
+        rows.append(
+            _diagnostic(
+                f"profit per unit of spend over the horizon, incremental: {label}",
+                _ratio(base["profit"] - held["profit"], spend),
+                f"(focal cumulative profit minus the hold-out run's without {label} spend) / "
+                "that spend; what a sweep of the spend shows (below 0: it loses money)",
+            )
+        )
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+_COLUMNS = ["name", "measured", "target", "tolerance", "low", "high", "ok", "method"]
+
+
+def _row(t: CalibrationTarget, measured: float) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "measured": measured,
+        "target": t.target,
+        "tolerance": t.tolerance,
+        "low": t.low,
+        "high": t.high,
+        "ok": bool(t.low <= measured <= t.high),
+        "method": t.method,
+    }
+
+
+def _diagnostic(name: str, measured: float, method: str) -> dict[str, Any]:
+    """A measured row without a target: no band, ``ok`` empty."""
+    nan = float("nan")
+    return {
+        "name": name,
+        "measured": measured,
+        "target": nan,
+        "tolerance": "diagnostic",
+        "low": nan,
+        "high": nan,
+        "ok": None,
+        "method": method,
+    }
 
 
 def _ratio(num: Any, den: Any) -> float:
@@ -226,20 +422,7 @@ def calibration_table(
         top_box,
         convexity,
     ]
-    rows = [
-        {
-            "name": t.name,
-            "measured": m,
-            "target": t.target,
-            "tolerance": t.tolerance,
-            "low": t.low,
-            "high": t.high,
-            "ok": bool(t.low <= m <= t.high),
-            "method": t.method,
-        }
-        for t, m in zip(TARGETS, measured, strict=True)
-    ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame([_row(t, m) for t, m in zip(TARGETS, measured, strict=True)])
 
 
 def _top_share(firm: np.ndarray, revenue: np.ndarray, share: float) -> float:

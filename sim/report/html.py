@@ -430,7 +430,10 @@ def _calibration_table(data: ResultsData) -> str:
             values = mine.loc[mine["policy"] == p, "measured"].astype(float)
             m = values.mean()
             ok = None
-            if {"low", "high"} <= set(mine.columns) and not math.isnan(m):
+            banded = {"low", "high"} <= set(mine.columns)
+            if banded and (pd.isna(first["low"]) or pd.isna(first["high"])):
+                pass  # a diagnostic row (incremental return per channel): no band to meet
+            elif banded and not math.isnan(m):
                 ok = bool(first["low"] <= m <= first["high"])
             elif "ok" in mine.columns:
                 ok = bool(mine.loc[mine["policy"] == p, "ok"].astype(str).eq("True").all())
