@@ -34,6 +34,7 @@ __all__ = [
     "CompetitorSpec",
     "ComplaintSpec",
     "EmployeeSpec",
+    "ExperienceSpec",
     "FirmSpec",
     "HeterogeneitySpec",
     "LeverCosts",
@@ -402,6 +403,41 @@ class AdvertisingSpec(Spec):
             "20(4); Blattberg & Deighton 1996)."
         ),
     )
+    awareness_half_life_weeks: Annotated[Positive, Unit("weeks")] | None = Field(
+        None,
+        description=(
+            "Half-life of a person's awareness of a firm they neither buy from nor left: the "
+            "awareness stock that advertising builds decays (Nerlove & Arrow 1962 goodwill; "
+            "forgetting as in Dodson & Muller 1978; half-life as in Broadbent's adstock, "
+            "7-12 weeks for an ad's carry-over in academic estimates, longer for knowing a "
+            "brand; market_maturity uses 26). Empty (the default, which the calibration "
+            "rows were set on): never forgotten."
+        ),
+    )
+
+
+class ExperienceSpec(Spec):
+    """Scale economies: the experience curve of each firm's unit cost of goods."""
+
+    learning_rate: Annotated[float, Unit("per doubling")] = Field(
+        0.95,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Unit cost of goods multiplies by this with each doubling of the firm's "
+            "cumulative volume (experience curve, Henderson 1968; Lieberman 1984; Dutton & "
+            "Thomas 1984 find 0.7-0.9 in most of 108 studies of total cost): 0.95, modest "
+            "because goods bought in learn less than a plant; 1 turns scale economies off."
+        ),
+    )
+    prior_years: Annotated[Positive, Unit("years")] = Field(
+        5.0,
+        description=(
+            "A firm's experience at the start, in years of its expected starting volume "
+            "(at least one average customer-year per year); its unit cost is the "
+            "scenario's there. 5: firms older than their customers' mean tenure (2 years)."
+        ),
+    )
 
 
 class LeverCosts(Spec):
@@ -689,6 +725,7 @@ class MarketSpec(Spec):
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
     complaints: ComplaintSpec = Field(default_factory=ComplaintSpec)
     advertising: AdvertisingSpec = Field(default_factory=AdvertisingSpec)
+    experience: ExperienceSpec = Field(default_factory=ExperienceSpec)
     levers: LeverCosts = Field(default_factory=LeverCosts)
 
 

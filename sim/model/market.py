@@ -2,8 +2,9 @@
 
 A step (one period) runs in this order, for both engines:
 
-1. firms operate (suppliers deliver, staff work) and plan: each splits its budget over
-   the levers and sets its offer;
+1. deterrence and the awareness of firms people neither buy from nor left fade (the
+   awareness stock decays); firms operate (suppliers deliver, staff work) and plan:
+   each splits its budget over the levers and sets its offer;
 2. firms care for customers (care contacts, loyalty enrolment);
 3. customers stay, leave (with a reason) or switch to a rival's better offer;
 4. customers buy, meet service failures and complain; firms handle complaints;
@@ -41,6 +42,7 @@ from sim.model.actions import (
 )
 from sim.model.agents.customers import Customer
 from sim.model.agents.firms import Competitor, Firm, introduce_rivals
+from sim.model.behaviour.economies import forget, forgetting_probability
 from sim.model.behaviour.spend import tenure_spend_multiplier
 from sim.model.calibration import calibration_table
 from sim.model.engines import Engine, make_engine
@@ -153,6 +155,9 @@ class MarketModel(mesa.Model):
         self.engine_name = engine or scenario.simulation.engine
         market = scenario.market
         self.steps_per_year = scenario.simulation.steps_per_year
+        self.p_forget = forgetting_probability(
+            market.advertising.awareness_half_life_weeks, self.steps_per_year
+        )
 
         # Separate, seeded streams so that the graph and the initial market are the same
         # for every policy run with this seed (common random numbers).
@@ -290,6 +295,7 @@ class MarketModel(mesa.Model):
         customers_of = customers_by_firm(pop.firm, state.n_firms)
         state.ledger.customers_at_start = np.array([c.size for c in customers_of], dtype=float)
         pop.deterred *= np.float32(state.deterrence_decay)
+        forget(pop.aware, pop.firm, pop.former_firm, self.p_forget, state.rng)
 
         pop.annual_revenue *= 1.0 - 1.0 / self.steps_per_year
         for firm, mine in zip(firms, customers_of, strict=True):

@@ -33,8 +33,8 @@ def close_step(
 ) -> dict[str, np.ndarray]:
     """Close the step's books and return its measures (over customers, not everybody).
 
-    Also updates what the step changes for good: each firm's customer count and books,
-    and every customer's pyramid tier.
+    Also updates what the step changes for good: each firm's customer count, books and
+    experience (cumulative volume), and every customer's pyramid tier.
     """
     led = state.ledger
     pop = state.population
@@ -62,6 +62,8 @@ def close_step(
         firm.book(led.revenue[f], led.cogs[f], {k: spent[f].get(k, 0.0) for k in firm.spend})
         for f, firm in enumerate(firms)
     ]
+    for f, firm in enumerate(firms):
+        firm.gain_experience(float(led.units[f]))  # scale economies: next step's unit cost
     new = sum(led.new.values())
     churned = sum(led.churn.values())
     with np.errstate(invalid="ignore", divide="ignore"):

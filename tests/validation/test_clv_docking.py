@@ -7,8 +7,8 @@ hazard alone (h = -steps_per_year ln r per year, every other hazard 0, no loyalt
 members since the retention budget is 0); and a constant margin m per period: basic
 spend 1 for everyone and one purchase per step (market.heterogeneity off, its mean rate
 r / alpha = steps_per_year and mean spend p * gamma / (q - 1) = 1), no tenure spend ramp
-(tenure_spend_gain = 0) and no supplier agents (so
-the unit cost stays the scenario's), giving m = price - unit_cost.
+(tenure_spend_gain = 0), no supplier agents and no experience curve (learning_rate 1), so
+the unit cost stays the scenario's, giving m = price - unit_cost.
 
 Timing convention. The start customers are acquired at step 0 (cohort 0). In every step
 churn is decided first (stay_or_leave), then the survivors buy; the margin earned in
@@ -68,6 +68,7 @@ def clv_scenario() -> Scenario:
                 "gamma": 1.0,
             },
             "tenure_spend_gain": 0.0,
+            "experience": {"learning_rate": 1.0},  # no scale economies: a constant margin
             "discount_rate_per_year": (1.0 + RATE) ** STEPS_PER_YEAR - 1.0,
             "word_of_mouth": {"referrals_per_year": 0.0, "peers_deterred_per_episode": 0.0},
             "churn": {

@@ -11,6 +11,7 @@ import numpy as np
 from sim.config.schema import CompetitorSpec, FirmSpec, Policy, Scenario
 from sim.model.agents.employees import Staff, StaffReport
 from sim.model.agents.suppliers import Supplier
+from sim.model.behaviour.economies import experience_cost_factor, prior_experience_units
 from sim.model.behaviour.budget import reallocate_unplaced
 from sim.model.behaviour.levers import (
     draw_capacity,
@@ -73,6 +74,9 @@ class Firm(mesa.Agent):
         self.discounted_profit = 0.0
         self.n_customers = 0
         self.unit_cost = spec.unit_cost
+        # scale economies: cumulative volume sold since the start, and before it
+        self.cumulative_units = 0.0
+        self.prior_units = self._prior_units(scenario, spec)
         self.staff: Staff | None = None
         self.staff_report: StaffReport | None = None
         self.suppliers: mesa.agentset.AgentSet[Supplier] = mesa.agentset.AgentSet(
@@ -104,12 +108,38 @@ class Firm(mesa.Agent):
         if self.suppliers and deliver:
             self.suppliers.do("step")
             self.supplier_failed = np.array([s.failed for s in self.suppliers])
-        if self.suppliers:
-            self.unit_cost = self.spec.unit_cost * float(
-                np.mean([s.cost_factor for s in self.suppliers])
-            )
+        supplied = (
+            float(np.mean([s.cost_factor for s in self.suppliers])) if self.suppliers else 1.0
+        )
+        self.unit_cost = self.spec.unit_cost * supplied * self.experience_factor
         if self.staff is not None and deliver:
             self.staff_report = self.staff.work(self.n_customers)
+
+    # -- scale economies -------------------------------------------------------------------
+    @staticmethod
+    def _prior_units(scenario: Scenario, spec: FirmSpec) -> float:
+        """Experience at the start: `prior_years` of the firm's expected starting volume.
+
+        Expected, not drawn: the firm's share of the penetrated market times the mean
+        purchase rate and units per purchase; at least one average customer-year a year.
+        """
+        m = scenario.market
+        shares = scenario.firm.initial_share + sum(c.initial_share for c in scenario.competitors)
+        customers = m.n_customers * m.initial_penetration * spec.initial_share / max(shares, 1e-12)
+        customer_year = m.heterogeneity.mean_rate * m.heterogeneity.mean_spend
+        years = m.experience.prior_years
+        return prior_experience_units(customers * customer_year, years, customer_year * years)
+
+    @property
+    def experience_factor(self) -> float:
+        """Unit cost relative to the start from the experience curve (1 with no sales)."""
+        return experience_cost_factor(
+            self.cumulative_units, self.prior_units, self.params.market.experience.learning_rate
+        )
+
+    def gain_experience(self, units: float) -> None:
+        """Add a step's volume sold; the next step's unit cost follows the curve."""
+        self.cumulative_units += units
 
     # -- policy -> spend and offer ---------------------------------------------------------
     @property
