@@ -546,6 +546,44 @@ class LeverCosts(Spec):
     service_max_gain: Probability = Field(
         0.3, description="Most the service-level lever can raise service quality."
     )
+    upgrade_contact: Annotated[Positive, Unit("money")] = Field(
+        25.0,
+        description=(
+            "Cost of one cross-/up-selling contact: a personal call or mailing with an offer "
+            "picked for the customer from the database (more than a care contact, far less "
+            "than a field sales visit)."
+        ),
+    )
+    upgrade_success: Probability = Field(
+        0.1,
+        description=(
+            "Chance an upgrade offer to a customer just below the next tier succeeds at low "
+            "intensity: targeted offers to existing customers draw about 10% (F6: Autobarn's "
+            "member-only promotions >10%; next-product-to-buy targeting, Knott, Hayes & "
+            "Neslin 2002, J. Interactive Marketing 16(3); Kamakura et al. 2003, IJRM 20(1))."
+        ),
+    )
+    upgrade_spend_gain: Annotated[NonNegative, Unit("relative")] = Field(
+        0.5,
+        description=(
+            "Durable rise of an upgraded customer's spend per purchase with the firm (share "
+            "of wallet: one more product line; Kumar, George & Pancras 2008, J. Retailing "
+            "84(1): cross-buying raises revenue). +50% lifts a customer in the upper third of "
+            "a tier into the next (tier entry revenues are 2-3 times apart)."
+        ),
+    )
+    upgrade_saturation_per_year: Annotated[Positive, Unit("per year")] = Field(
+        0.5,
+        description=(
+            "Upgrade offers per customer per year at which their success saturates: of x "
+            "offers per customer-year a share s(1 - exp(-x/s))/x lands (the exponential "
+            "response of Blattberg & Deighton 1996, as for the other levers)."
+        ),
+    )
+    upgrade_interval_weeks: Annotated[NonNegative, Unit("weeks")] = Field(
+        26.0,
+        description="Weeks before a customer who declined an upgrade offer is offered again.",
+    )
 
 
 class HeterogeneitySpec(Spec):
@@ -749,6 +787,13 @@ class RetentionMix(Spec):
     loyalty_program: Probability = Field(0.2, description="Share for the loyalty program.")
     complaint_handling: Probability = Field(0.2, description="Share for complaint handling.")
     service_level: Probability = Field(0.2, description="Share for raising service quality.")
+    upgrades: Probability = Field(
+        0.0,
+        description=(
+            "Share for cross-/up-selling contacts that move customers up the customer "
+            "pyramid (Curry, F3); 0 by default so the presets' verdicts keep their meaning."
+        ),
+    )
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> Self:

@@ -19,10 +19,13 @@ import numpy as np
 from sim.model.agents.firms import Firm
 from sim.model.behaviour.levers import (
     care_effect,
+    closeness_to_next_tier,
     enrolment_probability,
     saturation_share,
     select_longest_waiting,
     select_random,
+    upgrade_eligible,
+    upgrade_success_probability,
 )
 from sim.model.state import MarketState
 
@@ -30,6 +33,7 @@ __all__ = [
     "care_for_customers",
     "handle_complaints",
     "run_loyalty_programs",
+    "sell_upgrades",
     "send_acquisition_offers",
 ]
 
@@ -123,6 +127,50 @@ def run_loyalty_programs(
         spent[f]["loyalty_program"] = firm.place(
             "loyalty_program", capacity, n_members, cost_per_step
         )
+
+
+def sell_upgrades(
+    state: MarketState, firms: Sequence[Firm], customers_of: list[np.ndarray], spent: Spent
+) -> None:
+    """Each firm spends its upgrade budget on cross-/up-selling offers (Curry's pyramid, F3).
+
+    Offers go to the eligible customers (a tier below the top, not yet upgraded in this
+    relationship, not offered one lately) nearest the entry of the tier above, nearest
+    first. An offer succeeds with the base success rate times the share that lands at
+    this many offers per customer-year (the saturating response); a success raises the
+    customer's spend per purchase durably by `upgrade_spend_gain`, so over the following
+    year their revenue, and with it their tier, moves up. Offers bought beyond the eligible
+    customers are not placed (:meth:`~sim.model.agents.firms.Firm.place`).
+    """
+    pop, rng, now = state.population, state.rng, state.step
+    lev = state.scenario.market.levers
+    interval = lev.upgrade_interval_weeks * state.steps_per_year / 52.0
+    for f, firm in enumerate(firms):
+        if firm.spend["upgrades"] <= 0.0:
+            continue
+        mine = customers_of[f]
+        k = firm.capacity("upgrades", lev.upgrade_contact)
+        ok = upgrade_eligible(
+            pop.tier[mine],
+            pop.upgraded_step[mine],
+            pop.upgrade_offered_step[mine],
+            pop.acquired_step[mine],
+            now,
+            interval,
+        )
+        eligible = mine[ok]
+        near = closeness_to_next_tier(pop.annual_revenue[mine], pop.tier[mine])[ok]
+        offered = select_longest_waiting(eligible, near, k, rng)
+        per_year = offered.size * state.steps_per_year / max(mine.size, 1)
+        p = upgrade_success_probability(
+            per_year, lev.upgrade_success, lev.upgrade_saturation_per_year
+        )
+        won = offered[rng.random(offered.size) < p]
+        pop.upgrade_offered_step[offered] = now
+        pop.upgraded_step[won] = now
+        state.ledger.upgrade_offers[f] = offered.size
+        state.ledger.upgrades[f] = won.size
+        spent[f]["upgrades"] = firm.place("upgrades", k, offered.size, lev.upgrade_contact)
 
 
 def handle_complaints(

@@ -5,7 +5,7 @@ A step (one period) runs in this order, for both engines:
 1. deterrence and the awareness of firms people neither buy from nor left fade (the
    awareness stock decays); firms operate (suppliers deliver, staff work) and plan:
    each splits its budget over the levers and sets its offer;
-2. firms care for customers (care contacts, loyalty enrolment);
+2. firms care for customers (care contacts, loyalty enrolment, upgrade offers);
 3. customers stay, leave (with a reason) or switch to a rival's better offer;
 4. customers buy, meet service failures and complain; firms handle complaints;
 5. customers update satisfaction (expectation-disconfirmation) and their 0-10 score;
@@ -38,6 +38,7 @@ from sim.model.actions import (
     care_for_customers,
     handle_complaints,
     run_loyalty_programs,
+    sell_upgrades,
     send_acquisition_offers,
 )
 from sim.model.agents.customers import Customer
@@ -311,6 +312,7 @@ class MarketModel(mesa.Model):
 
         care_for_customers(state, firms, customers_of, self.spent)
         run_loyalty_programs(state, firms, customers_of, self.spent)
+        sell_upgrades(state, firms, customers_of, self.spent)
         self.engine.stay_or_leave()
         buyers, failed, complained, supply_failed = self.engine.buy()
         outcome = handle_complaints(state, firms, buyers, complained, self.spent)

@@ -27,6 +27,7 @@ __all__ = [
     "pyramid_counts",
     "state_measures",
     "tier_moves",
+    "tier_revenue",
 ]
 
 ACQUISITION_CHANNELS = (
@@ -81,6 +82,8 @@ class Ledger:
     supply_failures: np.ndarray = field(init=False)
     churned_top_box: np.ndarray = field(init=False)
     churned_satisfied: np.ndarray = field(init=False)
+    upgrade_offers: np.ndarray = field(init=False)
+    upgrades: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -313,3 +316,20 @@ def pyramid_counts(
         counts[5, f] = aware_f - mine.size - counts[4, f]
         counts[6, f] = aware.shape[0] - aware_f
     return {f"tier_{name}": counts[k] for k, name in enumerate(TIERS)}
+
+
+def tier_revenue(
+    customers_of: list[np.ndarray], tier: np.ndarray, annual_revenue: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Revenue over about the last year of each active tier of each firm's pyramid.
+
+    >>> tier_revenue([np.array([0, 1, 2])], np.array([0, 3, 3]), np.array([5.0, 1.0, 2.0]))
+    {'tier_revenue_top': array([5.]), 'tier_revenue_big': array([0.]), \
+'tier_revenue_medium': array([0.]), 'tier_revenue_small': array([3.])}
+    """
+    out = np.zeros((4, len(customers_of)))
+    for f, mine in enumerate(customers_of):
+        t = tier[mine]
+        ok = t >= 0
+        out[:, f] = np.bincount(t[ok], weights=annual_revenue[mine][ok], minlength=4)[:4]
+    return {f"tier_revenue_{name}": out[k] for k, name in enumerate(TIERS[:4])}

@@ -56,6 +56,8 @@ class CustomerPopulation:
     annual_revenue: np.ndarray  # float: revenue over about the last year (exponential window)
     revenue_with_firm: np.ndarray  # float: revenue since the current firm won them
     tier: np.ndarray  # int8: pyramid tier with the current firm (see sim.model.metrics.TIERS)
+    upgrade_offered_step: np.ndarray  # int32: step of the last upgrade offer (NEVER if none)
+    upgraded_step: np.ndarray  # int32: step of the last successful upgrade (NEVER if none)
 
     @property
     def n(self) -> int:
@@ -136,6 +138,8 @@ class CustomerPopulation:
             annual_revenue=np.zeros(n),
             revenue_with_firm=np.zeros(n),
             tier=np.full(n, -1, dtype=np.int8),
+            upgrade_offered_step=np.full(n, NEVER, dtype=np.int32),
+            upgraded_step=np.full(n, NEVER, dtype=np.int32),
         )
 
     def field_names(self) -> list[str]:

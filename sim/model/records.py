@@ -19,6 +19,7 @@ from sim.model.metrics import (
     pyramid_counts,
     state_measures,
     tier_moves,
+    tier_revenue,
 )
 from sim.model.state import MarketState
 
@@ -107,6 +108,9 @@ def close_step(
             "personnel_quality": np.array([f.offer[2] for f in firms]),
             "unit_cost": np.array([f.unit_cost for f in firms]),
             **tiers,
+            **tier_revenue(customers_of, pop.tier, pop.annual_revenue),
+            "upgrade_offers": led.upgrade_offers,
+            "upgrades": led.upgrades,
             "tier_upgrades": upgrades,
             "churned_top_tiers": led.churned_top_tiers,
             "tier_downgrades": downgrades,

@@ -24,6 +24,7 @@ from sim.model.behaviour.churn import (
     draw_churn,
     switch_probability,
 )
+from sim.model.behaviour.levers import upgrade_multiplier
 from sim.model.behaviour.satisfaction import (
     likelihood_to_recommend,
     transaction_satisfaction,
@@ -93,6 +94,7 @@ class Customer(mesa.Agent):
     unresolved_complaint = _row_attribute("unresolved_complaint", "Has an unresolved complaint.")
     in_detractor_episode = _row_attribute("in_detractor_episode", "Has vented, not recovered.")
     has_purchased = _row_attribute("has_purchased", "Bought from the current firm before.")
+    upgraded_step = _row_attribute("upgraded_step", "Step of the last successful upgrade.")
 
     def __init__(self, model: mesa.Model, state: MarketState, index: int) -> None:
         super().__init__(model)
@@ -188,6 +190,11 @@ class Customer(mesa.Agent):
             float(drawn[0])
             * float(tenure_spend_multiplier(state.years(self.tenure), *state.spend_ramp))
             * (levers.member_basket_multiplier if self.member else 1.0)
+            * float(
+                upgrade_multiplier(
+                    self.upgraded_step, self.acquired_step, levers.upgrade_spend_gain
+                )
+            )
         )
         state.book_sale(self.index, f, units, repeat=self.has_purchased, member=self.member)
         self.has_purchased = True

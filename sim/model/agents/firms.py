@@ -32,7 +32,13 @@ __all__ = [
 ]
 
 ACQUISITION_LEVERS = ("advertising", "promotions", "sales_visits")
-RETENTION_LEVERS = ("care_contacts", "loyalty_program", "complaint_handling", "service_level")
+RETENTION_LEVERS = (
+    "care_contacts",
+    "loyalty_program",
+    "complaint_handling",
+    "service_level",
+    "upgrades",
+)
 
 
 class Firm(mesa.Agent):
@@ -194,6 +200,7 @@ class Firm(mesa.Agent):
             "loyalty_program": ret * rmix.loyalty_program,
             "complaint_handling": ret * rmix.complaint_handling,
             "service_level": ret * rmix.service_level,
+            "upgrades": ret * rmix.upgrades,
         }
         self.planned = dict(self.spend)
         for lever, money in self.carried.items():

@@ -7,6 +7,7 @@ import numpy as np
 __all__ = [
     "bernoulli_successes",
     "care_effect",
+    "closeness_to_next_tier",
     "draw_capacity",
     "enrolment_probability",
     "exposure_probability",
@@ -15,6 +16,9 @@ __all__ = [
     "select_longest_waiting",
     "select_random",
     "service_gain",
+    "upgrade_eligible",
+    "upgrade_multiplier",
+    "upgrade_success_probability",
 ]
 
 
@@ -148,3 +152,77 @@ def care_effect(
     s = np.asarray(satisfaction, dtype=float)
     helpful = np.asarray(weeks_since_care) >= min_interval_weeks
     return np.where(helpful, s + boost * (1.0 - s), np.maximum(s - spam_penalty, 0.0))
+
+
+def closeness_to_next_tier(revenue: np.ndarray, tier: np.ndarray) -> np.ndarray:
+    """How near each customer of one firm is to the next tier up of Curry's pyramid.
+
+    Revenue over the entry revenue of the tier above (the lowest revenue in it), so 1 is
+    at the threshold; 0 for the top tier, untiered customers and below an empty tier.
+    Cross-/up-selling aims at the customers just below the next tier (F3): the same
+    extra spend moves them up, where it would leave a customer deep in a tier where it is.
+
+    >>> closeness_to_next_tier(np.array([90.0, 40.0, 30.0, 20.0, 15.0]),
+    ...                        np.array([0, 1, 2, 2, 3])).round(2).tolist()
+    [0.0, 0.44, 0.75, 0.5, 0.75]
+    """
+    revenue = np.asarray(revenue, dtype=float)
+    tier = np.asarray(tier)
+    out = np.zeros(revenue.shape)
+    for t in (1, 2, 3):
+        above = revenue[tier == t - 1]
+        here = tier == t
+        if above.size and here.any():
+            entry = float(above.min())
+            out[here] = revenue[here] / entry if entry > 0 else 0.0
+    return out
+
+
+def upgrade_eligible(
+    tier: np.ndarray,
+    upgraded_step: np.ndarray,
+    offered_step: np.ndarray,
+    acquired_step: np.ndarray,
+    now: int,
+    interval_steps: float,
+) -> np.ndarray:
+    """Who may receive an upgrade offer: a tier below the top, not yet upgraded in this
+    relationship, and not offered one within the interval (offers from an earlier
+    relationship do not count).
+
+    >>> upgrade_eligible(np.array([0, 1, 2, 3, 3, -1]), np.array([-9, -9, 5, -9, -9, -9]),
+    ...     np.array([-9, -9, -9, 8, 1, -9]), np.zeros(6, int), now=10,
+    ...     interval_steps=4).tolist()
+    [False, True, False, False, True, False]
+    """
+    tier = np.asarray(tier)
+    acquired = np.asarray(acquired_step)
+    offered = np.asarray(offered_step)
+    waited = (offered <= acquired) | (now - offered >= interval_steps)
+    return (tier >= 1) & (tier <= 3) & (np.asarray(upgraded_step) <= acquired) & waited
+
+
+def upgrade_success_probability(
+    offers_per_customer_year: float, success: float, saturation_per_year: float
+) -> float:
+    """Chance one upgrade offer succeeds: the base success rate times the share of offers
+    that still land at this intensity (the saturating response of every lever).
+
+    >>> upgrade_success_probability(0.0, 0.1, 0.5)
+    0.1
+    >>> round(upgrade_success_probability(0.5, 0.1, 0.5), 4)
+    0.0632
+    """
+    return success * saturation_share(offers_per_customer_year, saturation_per_year)
+
+
+def upgrade_multiplier(
+    upgraded_step: np.ndarray, acquired_step: np.ndarray, gain: float
+) -> np.ndarray:
+    """Spend per purchase relative to before an upgrade: 1 + gain for customers upgraded
+    since their current firm won them (a durable rise in share of wallet), else 1.
+
+    >>> upgrade_multiplier(np.array([5, -9, 2]), np.array([0, 0, 2]), 0.5).tolist()
+    [1.5, 1.0, 1.0]
+    """
+    return np.where(np.asarray(upgraded_step) > np.asarray(acquired_step), 1.0 + gain, 1.0)

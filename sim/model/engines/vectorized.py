@@ -18,7 +18,7 @@ from sim.model.behaviour.churn import (
     draw_churn,
     switch_probability,
 )
-from sim.model.behaviour.levers import bernoulli_successes
+from sim.model.behaviour.levers import bernoulli_successes, upgrade_multiplier
 from sim.model.behaviour.satisfaction import (
     likelihood_to_recommend,
     transaction_satisfaction,
@@ -129,6 +129,9 @@ class VectorizedEngine:
             )
             * tenure_spend_multiplier(state.years(pop.tenure[buyers]), *state.spend_ramp)
             * np.where(member[bought], lev.member_basket_multiplier, 1.0)
+            * upgrade_multiplier(
+                pop.upgraded_step[buyers], pop.acquired_step[buyers], lev.upgrade_spend_gain
+            )
         )
         state.book_sales(buyers, firm, units, pop.has_purchased[buyers], member[bought])
         pop.has_purchased[buyers] = True
