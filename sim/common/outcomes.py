@@ -76,8 +76,17 @@ _ALL = (
     Outcome(
         "clv",
         "lifetime value of customers won",
-        "lifetime value realised by customers won during the run (money per customer, "
-        "cohorts weighted by size)",
+        "expected lifetime value of the customers won during the run: discounted margin "
+        "realised within the horizon plus the survivors' expected discounted margin after "
+        "it, at the firm's measured retention (money per customer, cohorts weighted by size)",
+        "money per customer",
+        can_be_negative=True,
+    ),
+    Outcome(
+        "realised_value",
+        "value realised by customers won",
+        "discounted margin the customers won during the run realised within the horizon "
+        "(money per customer; cut off at the horizon, so late cohorts count little)",
         "money per customer",
         can_be_negative=True,
     ),

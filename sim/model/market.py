@@ -47,7 +47,7 @@ from sim.model.behaviour.economies import forget, forgetting_probability
 from sim.model.behaviour.spend import tenure_spend_multiplier
 from sim.model.calibration import calibration_table
 from sim.model.engines import Engine, make_engine
-from sim.model.metrics import Ledger, customers_by_firm
+from sim.model.metrics import Ledger, customers_by_firm, margin_per_step
 from sim.model.network import SocialGraph, build_graph
 from sim.model.population import CustomerPopulation
 from sim.model.records import close_step
@@ -387,5 +387,26 @@ class MarketModel(mesa.Model):
         )
 
     def cohort_clv(self) -> pd.DataFrame:
-        """Customer lifetime value realised so far by each acquisition cohort and firm."""
-        return self.state.cohorts.table(self.firm_names, self.steps)
+        """Each acquisition cohort's value per firm: realised within the horizon, and its
+        expected lifetime value ``clv`` (realised plus the survivors' expected remaining
+        margin: their current margin per step, kept at the firm's retention per step
+        measured over the last year, discounted; :meth:`CohortValue.remaining`)."""
+        state, pop = self.state, self.state.population
+        recent = [r["retention_rate"] for r in self.records[-self.steps_per_year :]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rates = np.clip(np.array(recent, dtype=float), 1e-12, 1.0)
+            retention = np.exp(np.log(rates).mean(axis=0)) if recent else np.zeros(state.n_firms)
+            share = np.where(state.prices > 0, 1.0 - state.unit_costs / state.prices, 0.0)
+        active = np.flatnonzero(pop.firm >= 0)
+        firm = pop.firm[active].astype(np.intp)
+        margin = margin_per_step(
+            pop.tenure[active],
+            pop.annual_revenue[active],
+            pop.revenue_with_firm[active],
+            share[firm] if share.size else np.zeros(firm.size),
+            self.steps_per_year,
+        )
+        remaining = state.cohorts.remaining(
+            firm, pop.acquired_step[active], margin, retention, self.steps
+        )
+        return state.cohorts.table(self.firm_names, self.steps, remaining)

@@ -16,6 +16,7 @@ from sim.model.behaviour.churn import CHURN_REASONS
 
 __all__ = [
     "ACQUISITION_CHANNELS",
+    "COHORT_COLUMNS",
     "METRICS",
     "SATISFIED",
     "TIERS",
@@ -24,6 +25,7 @@ __all__ = [
     "Ledger",
     "assign_active_tiers",
     "customers_by_firm",
+    "margin_per_step",
     "pyramid_counts",
     "state_measures",
     "tier_moves",
@@ -182,7 +184,9 @@ class CohortValue:
     """Realised discounted margin of each acquisition cohort, per firm.
 
     A cohort is the customers a firm won in one step; cohort 0 is the customers it
-    had at the start (their remaining value). Each margin earned at step t by a member
+    had at the start (their remaining value). The value realised within the horizon is
+    a lower bound of a lifetime value; :meth:`remaining` adds the survivors' expected
+    margin after it (issue 10, item 7). Each margin earned at step t by a member
     of cohort c is discounted to the cohort's step: margin / (1 + i)^(t - c), so the
     first margin of a new customer comes one period after acquisition (the timing of
     Gupta & Lehmann's CLV = m r / (1 + i - r)).
@@ -218,34 +222,107 @@ class CohortValue:
         )
         self.value += flat.reshape(self.n_firms, width)
 
-    def table(self, firm_names: tuple[str, ...], last_step: int) -> pd.DataFrame:
-        """One row per (firm, cohort) with members, realised value and CLV so far."""
+    def remaining(
+        self,
+        firm: np.ndarray,
+        cohort: np.ndarray,
+        margin_per_step: np.ndarray,
+        retention: np.ndarray,
+        last_step: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Survivors and expected remaining margin of each (firm, cohort) at ``last_step``.
+
+        ``firm``, ``cohort``, ``margin_per_step``: the active customers' firm, cohort and
+        current margin per step; ``retention``: each firm's measured retention per step.
+        Each survivor is expected to earn its margin per step for as long as it stays,
+        retained with probability r each step: sum_{k>=1} m (r d)^k = m r d / (1 - r d)
+        with d = 1 / (1 + i), i.e. Gupta & Lehmann's m r / (1 + i - r), first margin one
+        step after ``last_step``; then discounted to the cohort's step like the realised
+        margins (d^(last_step - c)).
+        """
+        self._ensure(last_step)
+        width = self.size.shape[1]
+        rd = np.clip(np.nan_to_num(retention, nan=0.0), 0.0, 1.0) * self.discount_factor
+        factor = np.divide(rd, 1.0 - rd, out=np.zeros_like(rd), where=rd < 1.0)
+        cohort = np.maximum(cohort.astype(np.intp), 0)
+        value = margin_per_step * factor[firm] * self.discount_factor ** (last_step - cohort)
+        key = firm.astype(np.intp) * width + cohort
+        size = self.n_firms * width
+        survivors = np.bincount(key, minlength=size).reshape(self.n_firms, width)
+        expected = np.bincount(key, weights=value, minlength=size).reshape(self.n_firms, width)
+        return survivors.astype(float), expected
+
+    def table(
+        self,
+        firm_names: tuple[str, ...],
+        last_step: int,
+        remaining: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
+        """One row per (firm, cohort): members won, survivors, realised and expected value.
+
+        ``realised_value``: discounted margin realised so far per customer won (cut off at
+        the horizon); ``remaining_margin``: the survivors' expected discounted margin after
+        the horizon (:meth:`remaining`; 0 without it); ``clv``: the two together per
+        customer won, the expected lifetime value.
+        """
+        survivors, expected = remaining if remaining is not None else (None, None)
         rows = []
         for f, name in enumerate(firm_names):
             for c in range(min(last_step + 1, self.size.shape[1])):
                 n = self.size[f, c]
                 if n > 0:
+                    tail = float(expected[f, c]) if expected is not None else 0.0
                     rows.append(
                         {
                             "firm": name,
                             "cohort_step": c,
                             "customers_won": int(n),
+                            "survivors": int(survivors[f, c]) if survivors is not None else 0,
                             "discounted_margin": self.value[f, c],
-                            "clv": self.value[f, c] / n,
+                            "remaining_margin": tail,
+                            "realised_value": self.value[f, c] / n,
+                            "clv": (self.value[f, c] + tail) / n,
                             "steps_observed": last_step - c,
                         }
                     )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "firm",
-                "cohort_step",
-                "customers_won",
-                "discounted_margin",
-                "clv",
-                "steps_observed",
-            ],
-        )
+        return pd.DataFrame(rows, columns=COHORT_COLUMNS)
+
+
+COHORT_COLUMNS = (
+    "firm",
+    "cohort_step",
+    "customers_won",
+    "survivors",
+    "discounted_margin",
+    "remaining_margin",
+    "realised_value",
+    "clv",
+    "steps_observed",
+)
+"""The columns of the cohort table (cohorts.csv)."""
+
+
+def margin_per_step(
+    tenure: np.ndarray,
+    annual_revenue: np.ndarray,
+    revenue_with_firm: np.ndarray,
+    margin_share: np.ndarray,
+    steps_per_year: int,
+) -> np.ndarray:
+    """Each customer's current margin per step: revenue per step over the last year (the
+    time with the firm when shorter) times the firm's margin share of revenue.
+
+    >>> margin_per_step(np.array([104, 26]), np.array([520.0, 0.0]), np.array([0.0, 130.0]),
+    ...                 np.array([0.4, 0.5]), 52)
+    array([4. , 2.5])
+    """
+    short = tenure < steps_per_year
+    per_step = np.where(
+        short,
+        revenue_with_firm / np.maximum(tenure, 1),
+        annual_revenue / steps_per_year,
+    )
+    return per_step * margin_share
 
 
 TIERS = ("top", "big", "medium", "small", "inactive", "prospects", "suspects")

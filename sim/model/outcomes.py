@@ -15,8 +15,12 @@ def outcomes_of_run(
 
     ``retention_rate`` is the share of customers kept over the last year: the product
     of the per-step retention rates of the last ``steps_per_year`` steps (annualised
-    when the run is shorter). ``clv`` is the discounted margin realised so far by the
-    cohorts won during the run (cohort step >= 1) per customer won.
+    when the run is shorter). ``clv`` is the expected lifetime value of the customers won
+    during the run (cohort step >= 1): the discounted margin they realised within the
+    horizon plus the survivors' expected remaining margin (``remaining_margin`` of the
+    cohort table), per customer won; ``realised_value`` is the realised part alone, the
+    horizon-truncated value (equal to ``clv`` for a cohort table without
+    ``remaining_margin``).
     """
     keys = [c for c in ("policy", "scenario", "replication") if c in timeseries] + ["firm"]
     last_step = timeseries["step"].max()
@@ -33,7 +37,12 @@ def outcomes_of_run(
     else:
         out["retention_rate"] = np.nan
     won = cohorts[cohorts["cohort_step"] >= 1]
-    totals = won.groupby(keys, sort=False)[["discounted_margin", "customers_won"]].sum()
-    clv = totals["discounted_margin"] / totals["customers_won"]
-    out["clv"] = clv.reindex(out.index)
+    if "remaining_margin" not in won:
+        won = won.assign(remaining_margin=0.0)
+    columns = ["discounted_margin", "remaining_margin", "customers_won"]
+    totals = won.groupby(keys, sort=False)[columns].sum()
+    realised = totals["discounted_margin"] / totals["customers_won"]
+    remaining = totals["remaining_margin"] / totals["customers_won"]
+    out["clv"] = (realised + remaining).reindex(out.index)
+    out["realised_value"] = realised.reindex(out.index)
     return out.reset_index()

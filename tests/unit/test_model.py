@@ -305,7 +305,10 @@ def test_cohort_clv(finished_run) -> None:
         "firm",
         "cohort_step",
         "customers_won",
+        "survivors",
         "discounted_margin",
+        "remaining_margin",
+        "realised_value",
         "clv",
         "steps_observed",
     ]
@@ -313,7 +316,22 @@ def test_cohort_clv(finished_run) -> None:
     assert cohorts["cohort_step"].between(0, last).all()
     np.testing.assert_array_equal(cohorts["steps_observed"], last - cohorts["cohort_step"])
     np.testing.assert_allclose(
-        cohorts["clv"], cohorts["discounted_margin"] / cohorts["customers_won"]
+        cohorts["realised_value"], cohorts["discounted_margin"] / cohorts["customers_won"]
+    )
+    # clv = realised + the survivors' expected remaining margin, per customer won
+    np.testing.assert_allclose(
+        cohorts["clv"],
+        (cohorts["discounted_margin"] + cohorts["remaining_margin"]) / cohorts["customers_won"],
+    )
+    assert (cohorts["survivors"] <= cohorts["customers_won"]).all()
+    assert (cohorts.loc[cohorts["survivors"] == 0, "remaining_margin"] == 0).all()
+    assert (cohorts["remaining_margin"] >= 0).all()  # 0 for one won too late to buy yet
+    assert cohorts.loc[cohorts["survivors"] > 0, "remaining_margin"].sum() > 0
+    # the survivors are the firms' customers at the end
+    end = df[df["step"] == last].set_index("firm")["customers"]
+    np.testing.assert_array_equal(
+        cohorts.groupby("firm")["survivors"].sum().reindex(firms := list(model.firm_names)),
+        end.reindex(firms),
     )
     assert not cohorts.duplicated(["firm", "cohort_step"]).any()
     firms = list(model.firm_names)

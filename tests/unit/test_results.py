@@ -102,7 +102,8 @@ def _run_frames(steps=10, spy=4, retention=0.9):
             "cohort_step": [0, 1, 5, 0],
             "customers_won": [100, 10, 30, 50],
             "discounted_margin": [1e6, 100.0, 500.0, 1e5],
-            "clv": [1e4, 10.0, 16.7, 2e3],
+            "remaining_margin": [5e5, 40.0, 160.0, 1e4],
+            "clv": [1.5e4, 14.0, 22.0, 2.2e3],
             "steps_observed": [10, 9, 5, 10],
         }
     )
@@ -114,7 +115,9 @@ def test_outcomes_of_run_headlines():
     out = outcomes_of_run(ts, cohorts, spy).set_index("firm")
     assert out.loc["focal", "customers"] == 18.0  # the last step's state
     assert out.loc["focal", "retention_rate"] == pytest.approx(0.9**4)  # kept over a year
-    assert out.loc["focal", "clv"] == pytest.approx(600.0 / 40)  # cohorts >= 1, by size
+    # cohorts >= 1, by size: realised 600 plus expected remaining 200 over 40 won
+    assert out.loc["focal", "realised_value"] == pytest.approx(600.0 / 40)
+    assert out.loc["focal", "clv"] == pytest.approx(800.0 / 40)
     assert np.isnan(out.loc["rival", "clv"])  # it won nobody during the run
     assert list(out.columns[:2]) == ["policy", "replication"]
 

@@ -179,3 +179,34 @@ def test_discounted_profit_equals_cohort_value_without_costs(runs):
         assert run["discounted_profit"] == pytest.approx(run["discounted_margin"], rel=1e-9)
         # every survivor of a step's churn buys exactly once in it
         assert run["purchases"] == run["survivor_steps"]
+
+
+SHORT = 24  # two years: the realised value misses (r / (1 + i))^24 = 23% of the CLV
+
+
+def test_expected_clv_docks_with_gupta_lehmann_on_a_short_horizon():
+    """``clv`` (realised + the survivors' expected remaining margin) is a lifetime value:
+    on a two-year horizon it docks with m r / (1 + i - r), while the realised value alone
+    falls short by the untaken tail.
+
+    Error budget: the realised part has the sd of :func:`value_moments` over 24 periods;
+    the tail (about 23% of the CLV) scales r d / (1 - r d) with r estimated from the
+    last year's churn of about 3,500 customers a step (se of r about 0.001 per seed, about
+    2% of the tail per seed, under 1% of the CLV pooled over four seeds), so a 2% band is
+    several standard errors wide.
+    """
+    scenario = clv_scenario().with_updates({"simulation.steps": SHORT})
+    won = realised = remaining = 0.0
+    for seed in SEEDS:
+        cohorts = MarketModel(scenario, policy=NO_MARKETING, seed=seed).run(SHORT).cohort_clv()
+        start = cohorts[cohorts["cohort_step"] == 0].iloc[0]
+        won += float(start["customers_won"])
+        realised += float(start["discounted_margin"])
+        remaining += float(start["remaining_margin"])
+    closed = clv_closed_form(MARGIN, R, RATE, first_margin="next_period")
+    clv, realised_value = (realised + remaining) / won, realised / won
+    print(f"CLV expected {clv:.2f}, realised {realised_value:.2f}, closed form {closed:.2f}")
+    assert abs(clv - closed) < 0.02 * closed
+    truncated, _ = value_moments(MARGIN, R, RATE, SHORT)
+    assert realised_value == pytest.approx(truncated, rel=0.02)
+    assert realised_value < 0.85 * closed  # the horizon cuts the realised value short
