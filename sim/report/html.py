@@ -20,7 +20,13 @@ from html import escape
 
 import pandas as pd
 
-from sim.analysis.comparison import Comparison, compare_policies, run_revenue
+from sim.analysis.comparison import (
+    Comparison,
+    compare_policies,
+    run_revenue,
+    unspent_budget,
+    unspent_sentence,
+)
 from sim.analysis.discovery import discovery_sentence
 from sim.analysis.robustness import headline as robust_headline
 from sim.analysis.robustness import leading_pair
@@ -206,7 +212,8 @@ def headline(data: ResultsData, outcome: str = "cumulative_profit") -> list[str]
     the outcome's unit, its 95% interval, per year and as a share of the baseline's
     revenue, and how many replications agree; a percentage change follows only where
     :func:`sim.analysis.comparison.percent_reason` allows one, else the reason it is not
-    shown. Then one sentence per other policy.
+    shown; a policy that left part of its budget unspent is named (not at equal spend).
+    Then one sentence per other policy.
     """
     s = data.summary
     policies = data.policies
@@ -265,6 +272,9 @@ def headline(data: ResultsData, outcome: str = "cumulative_profit") -> list[str]
             f"{base}{_interval(o, currency)}{pct}, better in {o.diff.n_a_better} of "
             f"{o.n} {'replication' if o.n == 1 else 'replications'}."
         )
+    unspent = unspent_sentence(unspent_budget(data.timeseries, focal))
+    if unspent:  # not compared at equal spend: say so where the verdict is read
+        out[0] += " " + unspent
     return out
 
 
