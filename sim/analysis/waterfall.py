@@ -2,8 +2,8 @@
 
 Why: "policy B makes 1.5M more" invites "from what?". The focal firm's profit over a run
 is its gross margin less its spend lines (sim.model books ``profit = revenue - cogs -
-each lever's spend - fixed_cost - staff_cost - supplier_investment`` every step), and
-its gross margin factors exactly as
+each lever's spend - fixed_cost - customer_cost - staff_cost - supplier_investment``
+every step), and its gross margin factors exactly as
 
     margin = customer-steps x units per customer-step x margin per unit,
 
@@ -61,6 +61,7 @@ SOURCE_GROUPS = ("customers won", "customers kept", "customers", "per customer",
 
 _STAFF_AND_SUPPLIERS = (
     ("fixed_cost", "fixed costs"),
+    ("customer_cost", "costs per customer"),
     ("staff_cost", "staff costs"),
     ("supplier_investment", "supplier partnership"),
 )
