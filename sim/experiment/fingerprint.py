@@ -78,7 +78,7 @@ def input_files(sf: ScenarioFile) -> dict[str, str]:
 def experiment_fingerprint(sf: ScenarioFile, variants: Sequence[Mapping[str, Any]]) -> str:
     """What decides every run's content, hashed: the scenario (less what changes no run's
     tables: the number of replications and the report settings; the hold-out runs of
-    ``incremental_calibration`` add calibration rows, so they count), the variants, the
+    ``incremental_replications`` add calibration rows, so they count), the variants, the
     content of every input file (a graph file replaced at the same path is another
     experiment) and the code's version (:func:`code_version`)."""
     data = sf.model_dump(mode="json")
@@ -86,7 +86,7 @@ def experiment_fingerprint(sf: ScenarioFile, variants: Sequence[Mapping[str, Any
     out = sf.outputs
     data["outputs"] = {
         "network_sample": out.network_sample,
-        "incremental_calibration": out.incremental_calibration,
+        "incremental_replications": out.incremental_replications,
     }
     if out.transactions:  # what the run files hold (the file format is the assembly's)
         data["outputs"].update(

@@ -243,14 +243,14 @@ def run_one(
 class RunContext:
     """What every worker needs once: the scenario file and how to run and record runs.
 
-    ``holdouts``: make the hold-out runs of the incremental calibration rows (for the
-    baseline policy in the first replication of the first scenario variant).
+    ``holdout_replications``: make the hold-out runs of the incremental calibration rows
+    for the baseline policy in this many first replications of the first scenario variant.
     """
 
     sf: ScenarioFile
     fingerprint: str
     snapshot_size: int
-    holdouts: bool = False
+    holdout_replications: int = 0
 
 
 _Variant = tuple[Scenario, tuple[Policy, ...]]
@@ -303,7 +303,7 @@ def execute_run(
     the assembled tables.
     """
     scenario, policies = _scenario_of(context, spec.scenario_index, variant)
-    first = spec.replication == 0 and spec.scenario_index == 0 and spec.policy_index == 0
+    first = spec.scenario_index == 0 and spec.policy_index == 0
     out = run_one(
         scenario,
         spec,
@@ -311,7 +311,7 @@ def execute_run(
         report,
         policy=policies[spec.policy_index],
         outputs=context.sf.outputs,
-        holdouts=context.holdouts and first,
+        holdouts=first and spec.replication < context.holdout_replications,
     )
     outcomes = outcomes_of_run(out.timeseries, out.cohorts, scenario.simulation.steps_per_year)
     outcomes.insert(list(outcomes.columns).index("replication") + 1, "seed", spec.seed)
@@ -460,7 +460,7 @@ def _run_experiment(
     if index.resumed:
         tick(index.resumed, index.resumed * steps)
     wanted = [t for t in RESULT_TABLES if t in set(tables)]
-    holdouts = sf.outputs.incremental_calibration and "calibration" in wanted
+    holdouts = sf.outputs.incremental_replications if "calibration" in wanted else 0
     context = RunContext(sf, key, sf.outputs.network_sample, holdouts)
     todo = [
         Task(r.index, (r, variants[r.scenario_index]), group=(r.scenario_index, r.replication))

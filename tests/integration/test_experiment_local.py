@@ -27,6 +27,7 @@ from sim.experiment.runner import (
     run_seed,
 )
 from sim.experiment.runstore import RESULT_TABLES, RunStore, decode_run
+from sim.model.calibration import INCREMENTAL_TARGETS
 from sim.report import render_report
 from tests.integration.faults import FaultyRun
 
@@ -133,6 +134,12 @@ def test_run_files_index_and_tables(small, serial):
     assert list(scenarios.columns) == ["scenario", "market.value_sensitivity", "network.rewire_p"]
     assert scenarios["market.value_sensitivity"].tolist()[1] == 2.5
     assert np.isnan(scenarios["market.value_sensitivity"].tolist()[0])  # not varied there
+    # the incremental (hold-out) rows: the baseline policy, scenario 0, replication 0 only
+    cal = pd.read_csv(out / "calibration.csv")
+    incremental = cal[cal["name"].isin([t.name for t in INCREMENTAL_TARGETS])]
+    where = {tuple(r) for r in incremental[["policy", "scenario", "replication"]].to_numpy()}
+    assert where == {(small.policies[0].name, 0, 0)}
+    assert len(incremental) == len(INCREMENTAL_TARGETS)
     # the network snapshot: scenario 0, replication 0 of each policy only
     nodes = pd.read_csv(out / "network_nodes.csv", keep_default_na=False, na_values=[""])
     assert set(zip(nodes["scenario"], nodes["replication"], strict=True)) == {(0, 0)}
