@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim import __version__
+from sim.cli.calibrate import add_command as add_calibrate_command
 from sim.cli.common import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -339,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     view.set_defaults(func=cmd_view)
 
     add_experiment_commands(sub)  # sweep, sensitivity
+    add_calibrate_command(sub)  # calibrate (imports PyMC only when it runs)
     return parser
 
 

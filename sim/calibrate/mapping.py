@@ -1,0 +1,88 @@
+"""Fitted customer-base parameters -> the scenario's ``[market.heterogeneity]``.
+
+Why the conversion needs care: pymc-marketing's parameters are per time unit of the
+summary (weeks by default), the scenario's are per year and in units at the list price.
+
+- Purchase rate lambda ~ Gamma(r, alpha_u) per time unit u. A year has
+  ``STEPS_PER_YEAR[u]`` of them in the model (52 weeks, 365 days: the model's own
+  calendar, the one its transaction log uses), so lambda per year = lambda_u * k ~
+  Gamma(r, alpha_u / k): **alpha_years = alpha_u / k**, r unchanged.
+- Dropout p ~ Beta(a, b): no unit, unchanged (BG/NBD only; Pareto/NBD's exponential
+  lifetimes have no slot in the scenario and are reported in the header).
+- Spend: money per purchase ~ Gamma(p, nu_money), nu_money ~ Gamma(q, v). Units at price
+  P are money / P, so nu_units = P * nu_money ~ Gamma(q, v / P): **gamma = v / P**, p and
+  q unchanged.
+
+>>> round(heterogeneity_values({"r": 0.75, "alpha": 3.25, "a": 2.0, "b": 6.0,
+...     "p": 6.25, "q": 2.3, "v": 15.6}, "week", 50.0)["alpha"], 6)
+0.0625
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.common.files import atomic_write_text
+from sim.config.scenario_file import parse_scenario
+from sim.config.schema import STEPS_PER_YEAR
+from sim.config.toml_writer import toml_text
+
+__all__ = ["heterogeneity_values", "scenario_text", "write_scenario"]
+
+
+def heterogeneity_values(
+    estimates: Mapping[str, float], time_unit: str, price: float
+) -> dict[str, float]:
+    """The scenario's heterogeneity keys from fitted estimates (see the module's rules)."""
+    k = STEPS_PER_YEAR[time_unit]
+    values = {"r": estimates["r"], "alpha": estimates["alpha"] / k}
+    if "a" in estimates and "b" in estimates:
+        values.update(a=estimates["a"], b=estimates["b"])
+    values.update(p=estimates["p"], q=estimates["q"], gamma=estimates["v"] / price)
+    return {key: float(f"{v:.6g}") for key, v in values.items()}
+
+
+def scenario_text(
+    *,
+    name: str,
+    estimates: Mapping[str, float],
+    time_unit: str,
+    price: float,
+    n_customers: int,
+    start_date: dt.date,
+    steps: int,
+    header: list[str],
+) -> str:
+    """The scenario file of a fitted market (validated by parsing it back)."""
+    het: dict[str, Any] = heterogeneity_values(estimates, time_unit, price)
+    # BG/NBD and Pareto/NBD take purchase rate and dropout as independent: no link of
+    # churn to spend in the fitted market, and no tenure ramp (Gamma-Gamma has none).
+    het["engagement_churn_elasticity"] = 0.0
+    data: dict[str, Any] = {
+        "name": name,
+        "simulation": {
+            "step_length": time_unit,
+            "start_date": start_date.isoformat(),
+            "steps": steps,
+        },
+        "market": {
+            "n_customers": n_customers,
+            "tenure_spend_gain": 0.0,
+            "heterogeneity": het,
+        },
+        "firm": {"price": price},
+    }
+    text = toml_text(data, header="\n".join(header))
+    parse_scenario(text, source="<fitted scenario>")  # a file marketsim run accepts
+    return text
+
+
+def write_scenario(path: str | Path, text: str) -> Path:
+    """Write the scenario file atomically."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, text)
+    return target

@@ -1,0 +1,144 @@
+"""``marketsim calibrate`` from start to end: log -> fit -> scenario (-> hold-out page).
+
+The command line only parses and prints; this is the whole job, callable from Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from sim.calibrate.fit import Fit, fit_log, summarise
+from sim.calibrate.holdout import Holdout, run_holdout
+from sim.calibrate.logs import Columns, LogError, read_log
+from sim.calibrate.mapping import scenario_text, write_scenario
+from sim.calibrate.page import draw_histogram, draw_tracking, write_page
+from sim.common.files import atomic_write_bytes, csv_bytes
+from sim.config.schema import STEPS_PER_YEAR, FirmSpec, MarketSpec
+
+__all__ = ["Calibration", "calibrate"]
+
+_MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD"}
+
+
+@dataclass
+class Calibration:
+    """What a calibration wrote and found."""
+
+    scenario: Path
+    fit: Fit
+    holdout: Holdout | None
+    folder: Path | None
+    lines: list[str]
+
+
+def calibrate(
+    log_path: str | Path,
+    out: str | Path,
+    *,
+    columns: Columns | None = None,
+    model: Literal["bgnbd", "paretonbd"] = "bgnbd",
+    method: Literal["map", "mcmc"] = "map",
+    time_unit: Literal["day", "week"] = "week",
+    holdout_periods: int = 0,
+    replications: int = 5,
+    report_dir: str | Path | None = None,
+    seed: int = 0,
+) -> Calibration:
+    """Fit a log and write the fitted market's scenario (and, with a hold-out, the check)."""
+    log = read_log(log_path, columns)
+    unit_days = 7 if time_unit == "week" else 1
+    cal_end = log.end - pd.Timedelta(days=holdout_periods * unit_days)
+    if holdout_periods and cal_end <= log.start:
+        raise LogError(
+            f"{log.path}: a hold-out of {holdout_periods} {time_unit}s is as long as the whole "
+            f"log ({log.start.date()} to {log.end.date()}); give a shorter --holdout-weeks"
+        )
+    rfm = summarise(log, cal_end, time_unit)
+    fit = fit_log(rfm, model=model, method=method, time_unit=time_unit, seed=seed)
+    price = float(FirmSpec().price)
+    estimates = dict(zip(fit.parameters["name"], fit.parameters["estimate"], strict=True))
+    alive = fit.purchase.expected_probability_alive(
+        data=rfm[["customer_id", "frequency", "recency", "T"]]
+    )
+    expected_alive = float(alive.mean(("chain", "draw")).sum())
+    first = log.frame.groupby("customer_id")["date"].min()
+    span = max((cal_end - log.start).days / 7, 1.0)
+    new_per_week = float((first <= cal_end).sum()) / span
+    name = _MODEL_NAMES[model]
+    held_out = (
+        [f"hold-out: {holdout_periods} {time_unit}s after {cal_end.date()} (not fitted)"]
+        if holdout_periods
+        else []
+    )
+    header = [
+        f"Fitted by marketsim calibrate to {log.path.name}",
+        f"period: {log.start.date()} to {cal_end.date()} ({len(rfm):,} customers, "
+        f"{int((log.frame['date'] <= cal_end).sum()):,} purchases)",
+        *held_out,
+        f"model: {name} + Gamma-Gamma (pymc-marketing, fit {method}, time unit {time_unit})",
+        "set from the fit: market.heterogeneity r, alpha (per year = per "
+        f"{time_unit} / {STEPS_PER_YEAR[time_unit]}), "
+        + ("a, b, " if model == "bgnbd" else "")
+        + f"p, q, gamma (= v / price {price:g})",
+        f"market.n_customers: the {expected_alive:,.0f} customers expected alive at the end, "
+        "over the default penetration and focal share",
+        f"first purchases in the log: {new_per_week:.1f} new customers a week (not a "
+        "scenario key: acquisition is the policies' doing; compare with the runs' new customers)",
+        "left at defaults: churn reasons (the model's hazards scale with each person's "
+        "dropout), competitors, policies, word of mouth, satisfaction, staff, suppliers",
+    ]
+    if model == "paretonbd":
+        header.append(
+            f"Pareto/NBD dropout: s = {estimates['s']:.4g}, beta = {estimates['beta']:.4g} "
+            f"{time_unit}s (no scenario key; heterogeneity a, b left at defaults)"
+        )
+    focal_share = MarketSpec().initial_penetration * FirmSpec().initial_share
+    sf_people = max(round(expected_alive / focal_share), 100)
+    text = scenario_text(
+        name=f"fitted to {log.path.name}",
+        estimates=estimates,
+        time_unit=time_unit,
+        price=price,
+        n_customers=sf_people,
+        start_date=(cal_end + pd.Timedelta(days=1)).date(),
+        steps=holdout_periods or STEPS_PER_YEAR[time_unit],
+        header=header,
+    )
+    scenario = write_scenario(out, text)
+    lines = [
+        f"{p.name} = {p.estimate:.4g} (sd {p.sd:.3g}; 95% {p.lower:.4g} to {p.upper:.4g})"
+        + (f" per {time_unit}" if p.unit.endswith("s") and p.unit != "money" else "")
+        for p in fit.parameters.itertuples()
+    ]
+    holdout = None
+    folder = None
+    if holdout_periods:
+        holdout = run_holdout(
+            log, fit, cal_end, holdout_periods, price=price, replications=replications, seed=seed
+        )
+        folder = Path(report_dir) if report_dir else scenario.with_suffix("")
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder / "calibration_fit.csv", csv_bytes(holdout.table))
+        atomic_write_bytes(folder / "holdout_histogram.csv", csv_bytes(holdout.histogram))
+        atomic_write_bytes(folder / "parameters.csv", csv_bytes(fit.parameters))
+        figures = [
+            draw_tracking(holdout, name, time_unit, folder / "tracking.png"),
+            draw_histogram(holdout, folder / "holdout_histogram.png"),
+        ]
+        lines.append(
+            f"hold-out MAPE of cumulative repeat transactions: simulated market "
+            f"{holdout.mape_simulated:.1f}%, {name} {holdout.mape_model:.1f}%"
+        )
+        write_page(
+            folder,
+            log_name=log.path.name,
+            parameters=fit.parameters,
+            holdout=holdout,
+            figures=figures,
+            lines=header,
+        )
+    return Calibration(scenario, fit, holdout, folder, lines)
