@@ -6,6 +6,9 @@ Symbols follow the literature they come from:
   cumulative adoption share ``F(t)``.
 * Gupta & Lehmann (2003) customer lifetime value: margin ``m``, retention ``r``,
   discount rate ``i`` (all per period).
+* Blattberg & Deighton (1996) customer equity and its optimal acquisition and retention
+  spend: ceilings ``ceiling_a``, ``ceiling_r``, response rates ``k1``, ``k2``, margin
+  ``m``, discount rate ``d`` (per period).
 * Per-step conversions of annual probabilities, rates and discount rates.
 * Net Promoter Score (Reichheld 2003).
 * Replication statistics for simulation output: Student-t intervals, paired
@@ -27,17 +30,20 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 __all__ = [
     "BassFit",
     "BassPeak",
+    "EquityOptimum",
     "MeanCI",
     "PairedCI",
     "agree_within",
     "bass_cdf",
     "bass_peak",
     "clv_closed_form",
+    "customer_equity",
+    "customer_equity_optimum",
     "fit_bass",
     "mean_ci",
     "net_promoter_score",
@@ -302,6 +308,158 @@ def clv_closed_form(
     if first_margin == "immediate":
         return m * (1.0 + i) / (1.0 + i - r)
     raise ValueError(f"first_margin must be 'next_period' or 'immediate', got {first_margin!r}")
+
+
+# --------------------------------------------------------------------------- customer equity
+
+
+def _check_equity_inputs(m: float, d: float, first_margin: str) -> tuple[float, float]:
+    m = _finite_scalar("m", m)
+    d = _finite_scalar("d", d)
+    if d <= -1.0:
+        raise ValueError(f"discount rate d must be > -1, got {d}")
+    if first_margin not in ("immediate", "next_period"):
+        raise ValueError(f"first_margin must be 'immediate' or 'next_period', got {first_margin!r}")
+    return m, d
+
+
+def customer_equity(
+    a: float,
+    r: float,
+    m: float,
+    acquisition_spend: float,
+    retention_spend: float,
+    d: float,
+    *,
+    first_margin: Literal["immediate", "next_period"] = "immediate",
+) -> float:
+    """Customer equity per prospect (Blattberg & Deighton 1996).
+
+    A prospect costs ``acquisition_spend`` A and becomes a customer with probability
+    ``a``; a customer costs ``retention_spend`` R per period and stays each period with
+    probability ``r``, earning margin ``m`` per period; ``d`` discounts per period:
+
+        CE = a m - A + a (m - R / r) r' / (1 - r'),  r' = r / (1 + d),
+
+    which is a m - A + a (m r - R) / (1 + d - r). With ``first_margin="next_period"``
+    a new customer earns nothing in the period it is won (it first buys after surviving
+    one retention decision, the simulator's timing), and the a m term drops.
+
+    Source: Blattberg, R. C. & Deighton, J. (1996), "Manage marketing by the customer
+    equity test", Harvard Business Review 74(4), 136-144.
+
+    >>> round(customer_equity(0.2, 0.6, 100.0, 5.0, 10.0, 0.1), 4)
+    35.0
+    >>> round(customer_equity(0.2, 0.6, 100.0, 5.0, 10.0, 0.1, first_margin="next_period"), 4)
+    15.0
+    """
+    m, d = _check_equity_inputs(m, d, first_margin)
+    a = _finite_scalar("a", a)
+    r = _finite_scalar("r", r)
+    if not (0.0 <= a <= 1.0 and 0.0 <= r <= 1.0):
+        raise ValueError(f"a and r must be probabilities, got a={a}, r={r}")
+    if not r < 1.0 + d:
+        raise ValueError(f"need r < 1 + d for a finite equity, got r={r}, d={d}")
+    first = m if first_margin == "immediate" else 0.0
+    value = first + (m * r - retention_spend) / (1.0 + d - r)
+    return a * value - acquisition_spend
+
+
+@dataclass(frozen=True)
+class EquityOptimum:
+    """The spend that maximises customer equity, and what it buys."""
+
+    acquisition_spend: float  # A* per prospect
+    retention_spend: float  # R* per customer per period
+    acquisition_rate: float  # a(A*)
+    retention_rate: float  # r(R*)
+    customer_value: float  # value of a customer when won (margins less retention spend)
+    customer_equity: float  # per prospect, at the optimum
+
+
+def _w_of_exp(log_z: float) -> float:
+    """Lambert W0(z) for z = exp(log_z) > 0: the x > 0 with x + ln x = log_z (x e^x = z),
+    by Newton's method on that equation (no overflow for large z)."""
+    if log_z < 700.0:
+        from_scipy = float(np.real(special.lambertw(math.exp(log_z))))
+        return from_scipy
+    x = log_z - math.log(log_z)
+    for _ in range(50):
+        step = (x + math.log(x) - log_z) / (1.0 + 1.0 / x)
+        x -= step
+        if abs(step) < 1e-14 * x:
+            break
+    return x
+
+
+def customer_equity_optimum(
+    ceiling_a: float,
+    k1: float,
+    ceiling_r: float,
+    k2: float,
+    m: float,
+    d: float,
+    *,
+    first_margin: Literal["immediate", "next_period"] = "immediate",
+) -> EquityOptimum:
+    """Closed-form optimum of Blattberg & Deighton's customer equity.
+
+    Responses: a(A) = ceiling_a (1 - e^{-k1 A}) per prospect, r(R) = ceiling_r
+    (1 - e^{-k2 R}) per customer and period. Equity is a(A) V(R) - A with V(R) the value of
+    a customer when won, V = m [immediate] + (m r - R) / (1 + d - r) (see
+    :func:`customer_equity`), so R* maximises V alone and A* follows from V(R*).
+
+    Retention: dV/dR = 0 gives r'(R) (m (1 + d) - R) = 1 + d - r with r' = k2 ceiling_r
+    e^{-k2 R}. With u = e^{-k2 R} and c = k2 m (1 + d) - 1 this is ceiling_r u (c + ln u)
+    = 1 + d - ceiling_r, so x = c + ln u solves x e^x = (1 + d - ceiling_r) e^c /
+    ceiling_r, x = W0(...) (Lambert W), and
+
+        R* = (c - W0(((1 + d - ceiling_r) / ceiling_r) e^c)) / k2   (0 if negative).
+
+    Acquisition: dCE/dA = ceiling_a k1 e^{-k1 A} V* - 1 = 0 gives
+
+        A* = ln(ceiling_a k1 V*) / k1   (0 if ceiling_a k1 V* <= 1).
+
+    CE is concave in A, and V has a single stationary point in R (a maximum), so these
+    are the global optimum (the tests check against a grid).
+
+    >>> opt = customer_equity_optimum(0.5, 0.2, 0.9, 0.1, 100.0, 0.1)
+    >>> round(opt.retention_spend, 3), round(opt.acquisition_spend, 3)
+    (33.923, 17.488)
+    >>> round(opt.customer_equity, 3) == round(customer_equity(opt.acquisition_rate,
+    ...     opt.retention_rate, 100.0, opt.acquisition_spend, opt.retention_spend, 0.1), 3)
+    True
+    >>> customer_equity_optimum(0.5, 0.2, 0.9, 0.1, 1.0, 0.1).acquisition_spend
+    0.0
+    """
+    m, d = _check_equity_inputs(m, d, first_margin)
+    ceiling_a = _finite_scalar("ceiling_a", ceiling_a)
+    ceiling_r = _finite_scalar("ceiling_r", ceiling_r)
+    k1 = _finite_scalar("k1", k1)
+    k2 = _finite_scalar("k2", k2)
+    if not (0.0 < ceiling_a <= 1.0 and 0.0 < ceiling_r <= 1.0):
+        raise ValueError(f"ceilings must be in (0, 1], got {ceiling_a}, {ceiling_r}")
+    if k1 <= 0.0 or k2 <= 0.0:
+        raise ValueError(f"response rates k1, k2 must be > 0, got {k1}, {k2}")
+    if not ceiling_r < 1.0 + d:
+        raise ValueError(f"need ceiling_r < 1 + d for a finite equity, got {ceiling_r}, {d}")
+    c = k2 * m * (1.0 + d) - 1.0
+    x = _w_of_exp(math.log((1.0 + d - ceiling_r) / ceiling_r) + c)
+    retention_spend = max((c - x) / k2, 0.0)
+    r = ceiling_r * -math.expm1(-k2 * retention_spend)
+    first = m if first_margin == "immediate" else 0.0
+    value = first + (m * r - retention_spend) / (1.0 + d - r)
+    push = ceiling_a * k1 * value
+    acquisition_spend = math.log(push) / k1 if push > 1.0 else 0.0
+    a = ceiling_a * -math.expm1(-k1 * acquisition_spend)
+    return EquityOptimum(
+        acquisition_spend=acquisition_spend,
+        retention_spend=retention_spend,
+        acquisition_rate=a,
+        retention_rate=r,
+        customer_value=value,
+        customer_equity=a * value - acquisition_spend,
+    )
 
 
 # --------------------------------------------------------------------------- per-step conversions
