@@ -268,9 +268,13 @@ def unspent_sentence(table: pd.DataFrame, unit: str = "") -> str | None:
     if flagged.empty:
         return None
     parts = [
-        f"{r.policy} left {format_number(float(r.unspent), unit)} "
-        f"({format_percent(100.0 * float(r.unspent_share))})"
-        for r in flagged.itertuples()
+        f"{policy} left {format_number(unspent, unit)} ({format_percent(100.0 * share)})"
+        for policy, unspent, share in zip(
+            flagged["policy"].astype(str),
+            flagged["unspent"].astype(float),
+            flagged["unspent_share"].astype(float),
+            strict=True,
+        )
     ]
     one = len(parts) == 1
     return (
