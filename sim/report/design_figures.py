@@ -7,6 +7,7 @@ colour vision (Nuñez, Anderton & Renslow 2018).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from sim.report.labels import (
     format_outcome_axis,
     is_money,
     outcome_axis,
-    parameter_label,
+    parameter_axis,
+    parameter_name,
 )
 from sim.report.style import (
     MONEY,
@@ -63,14 +65,13 @@ def fig_sweep_lines(
             ax.fill_between(
                 x, mine["ci_low"], mine["ci_high"], color=colors[policy], alpha=0.18, lw=0
             )
-    ax.set_xlabel(parameter_label(parameter))
+    ax.set_xlabel(parameter_axis(parameter, wrap=70))
     ax.set_ylabel(outcome_axis(outcome))
     format_outcome_axis(ax, outcome)
     ax.legend(loc="best")
+    title = f"{outcome_label(outcome)} as one parameter varies: {parameter_name(parameter)}"
     ax.set_title(
-        f"{outcome_label(outcome)} as {parameter} varies\n(mean over replications, band: 95% "
-        "interval)",
-        loc="left",
+        textwrap.fill(title, 70) + "\n(mean over replications, band: 95% interval)", loc="left"
     )
     return fig
 
@@ -104,8 +105,8 @@ def fig_sweep_heatmaps(
     for k, (ax, policy) in enumerate(zip(axes, policies, strict=False)):
         mesh = ax.pcolormesh(ex, ey, grids[policy], cmap="cividis", vmin=vmin, vmax=vmax)
         ax.set_title(policy)
-        ax.set_xlabel(parameter_label(px, wrap=True))
-        ax.set_ylabel(parameter_label(py, wrap=True) if k % 3 == 0 else "")
+        ax.set_xlabel(parameter_axis(px, wrap=True))
+        ax.set_ylabel(parameter_axis(py, wrap=True) if k % 3 == 0 else "")
         ax.grid(False)
     if mesh is not None:
         bar = fig.colorbar(mesh, ax=list(axes[: len(policies)]), shrink=0.9)
@@ -122,14 +123,19 @@ def fig_sweep_heatmaps(
     norm = BoundaryNorm(np.arange(len(policies) + 1) - 0.5, len(policies))
     ax.pcolormesh(ex, ey, winner, cmap=cmap, norm=norm)
     ax.set_title("best policy at each grid point")
-    ax.set_xlabel(parameter_label(px, wrap=True))
-    ax.set_ylabel(parameter_label(py, wrap=True) if len(policies) % 3 == 0 else "")
+    ax.set_xlabel(parameter_axis(px, wrap=True))
+    ax.set_ylabel(parameter_axis(py, wrap=True) if len(policies) % 3 == 0 else "")
     ax.grid(False)
     handles = [
         Patch(color=palette[k], label=p) for k, p in enumerate(policies) if np.any(winner == k)
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.suptitle(f"{outcome_label(outcome)} over {px} and {py}", fontweight="bold")
+    fig.suptitle(
+        f"{outcome_label(outcome)} over two parameters\n"
+        f"across: {textwrap.shorten(parameter_name(px), 90)}\n"
+        f"up: {textwrap.shorten(parameter_name(py), 90)}",
+        fontweight="bold",
+    )
     return fig
 
 
@@ -183,7 +189,7 @@ def fig_sensitivity(sensitivity: pd.DataFrame, outcome: str) -> Figure:
         key = "ST" if method == "sobol" else "mu_star"
         block = block.sort_values(key, ascending=True, na_position="first")
         y = np.arange(len(block))
-        names = [parameter_label(p) for p in block["parameter"]]
+        names = [parameter_axis(p, wrap=44) for p in block["parameter"]]
         floor = block["parameter"].to_numpy() == NOISE_FLOOR
         if method == "sobol":
             ax.barh(
@@ -238,7 +244,7 @@ def fig_sensitivity(sensitivity: pd.DataFrame, outcome: str) -> Figure:
     for ax in axes[:-1]:
         ax.set_xlabel("")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncol=len(handles))
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(handles))
     name = "Sobol'" if method == "sobol" else "Morris"
     fig.suptitle(
         f"What drives {outcome_label(outcome)}: {name} indices of the uncertain parameters",

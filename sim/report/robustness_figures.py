@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 
 from sim.analysis.robustness import leading_pair, rank_parameters
 from sim.common.files import read_table
-from sim.report.labels import format_outcome_axis, outcome_axis, parameter_label
+from sim.report.labels import format_outcome_axis, outcome_axis, parameter_axis
 from sim.report.style import (
     NEUTRAL,
     grid_figure,
@@ -159,7 +159,7 @@ def fig_outcome_by_parameter(
             ax.scatter(x, y, s=12, color=colors[policy], alpha=0.55, lw=0)
             bx, by = _binned(x, y, bins)
             ax.plot(bx, by, color=colors[policy], lw=1.8)
-        ax.set_xlabel(parameter_label(p, wrap=True))
+        ax.set_xlabel(parameter_axis(p, wrap=True))
         ax.set_ylabel(outcome_axis(outcome))
         format_outcome_axis(ax, outcome)
     policy_legend(fig, policies)
@@ -190,7 +190,7 @@ def fig_winner_map(
     if len(parameters) >= 2:
         y_param = parameters[1]
         y_values = table[y_param].to_numpy(float)
-        ax.set_ylabel(parameter_label(y_param))
+        ax.set_ylabel(parameter_axis(y_param, wrap=50))
     else:
         second = regret[~regret["is_best"]].groupby("scenario")["mean"].max().rename("runner_up")
         table = table.join(best[["best_mean"]]).join(second)
@@ -211,7 +211,7 @@ def fig_winner_map(
                 edgecolors="white",
                 label=f"{policy} wins ({int(hit.sum())})",
             )
-    ax.set_xlabel(parameter_label(x_param))
+    ax.set_xlabel(parameter_axis(x_param, wrap=60))
     fig.legend(loc="outside upper center", ncol=min(3, len(policies)))
     return fig
 
@@ -241,7 +241,7 @@ def fig_discovery(
     if len(numeric) >= 2:
         y_param = str(numeric["parameter"].iloc[1])
         y = table[y_param].to_numpy(float)
-        ax.set_ylabel(parameter_label(y_param))
+        ax.set_ylabel(parameter_axis(y_param, wrap=50))
         y_low, y_high = low[y_param], high[y_param]
     else:
         y = table["regret"].to_numpy(float)
@@ -257,7 +257,7 @@ def fig_discovery(
             (x_low, y_low), x_high - x_low, y_high - y_low, fill=False, ls="--", lw=1.4, zorder=4
         )
     )
-    ax.set_xlabel(parameter_label(x_param))
+    ax.set_xlabel(parameter_axis(x_param, wrap=60))
     fig.legend(loc="outside upper center", ncol=2)
     return fig
 
