@@ -18,7 +18,12 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.config.schema import Policy, Scenario
-from sim.model.calibration import HOLDOUT_CHANNELS, holdout_policy, incremental_table
+from sim.model.calibration import (
+    HOLDOUT_CHANNELS,
+    holdout_policy,
+    incremental_table,
+    serving_cost_per_customer_year,
+)
 from sim.model.market import MarketModel
 from sim.model.network import SocialGraph
 
@@ -43,7 +48,12 @@ def holdout_rows(
         model = MarketModel(scenario, policy=held, seed=seed, graph=graph)
         holdouts[channel] = model.run(steps).results()
         graph = model.graph
-    return incremental_table(results, holdouts, steps_per_year=scenario.simulation.steps_per_year)
+    return incremental_table(
+        results,
+        holdouts,
+        steps_per_year=scenario.simulation.steps_per_year,
+        serving_cost=serving_cost_per_customer_year(scenario),
+    )
 
 
 def calibration_with_holdouts(

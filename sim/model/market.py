@@ -45,7 +45,7 @@ from sim.model.agents.customers import Customer
 from sim.model.agents.firms import Competitor, Firm, introduce_rivals
 from sim.model.behaviour.economies import forget, forgetting_probability
 from sim.model.behaviour.spend import tenure_spend_multiplier
-from sim.model.calibration import calibration_table
+from sim.model.calibration import calibration_table, serving_cost_per_customer_year
 from sim.model.engines import Engine, make_engine
 from sim.model.metrics import Ledger, customers_by_firm, margin_per_step
 from sim.model.network import SocialGraph, build_graph
@@ -384,6 +384,7 @@ class MarketModel(mesa.Model):
             annual_revenue=pop.annual_revenue,
             revenue_with_firm=pop.revenue_with_firm,
             burn_in_steps=burn_in_steps,
+            serving_cost=serving_cost_per_customer_year(self.params),
         )
 
     def cohort_clv(self) -> pd.DataFrame:

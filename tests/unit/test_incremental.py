@@ -80,7 +80,14 @@ def test_incremental_rows_are_differences_against_the_holdout():
     first_year_margin = 60.0 / 40.0
     ratio, payback = (t.name for t in INCREMENTAL_TARGETS)
     assert table.loc[ratio, "measured"] == pytest.approx(cac / retention_cost)
-    assert table.loc[payback, "measured"] == pytest.approx(cac / first_year_margin)
+    assert table.loc[payback, "measured"] == pytest.approx(
+        cac / (first_year_margin - retention_cost)
+    )
+    served = incremental_table(
+        base, holdouts, steps_per_year=1, burn_in_steps=0, serving_cost=0.5
+    ).set_index("name")
+    contribution = first_year_margin - retention_cost - 0.5  # less the cost of serving
+    assert served.loc[payback, "measured"] == pytest.approx(cac / contribution)
     assert table.loc["incremental cost per customer won: advertising", "measured"] == 80.0
     name = "profit per unit of spend over the horizon, incremental: advertising"
     assert table.loc[name, "measured"] == pytest.approx(50.0 / 400.0)
