@@ -11,8 +11,8 @@ import numpy as np
 from sim.config.schema import CompetitorSpec, FirmSpec, Policy, Scenario
 from sim.model.agents.employees import Staff, StaffReport
 from sim.model.agents.suppliers import Supplier
-from sim.model.behaviour.economies import experience_cost_factor, prior_experience_units
 from sim.model.behaviour.budget import reallocate_unplaced
+from sim.model.behaviour.economies import experience_cost_factor, prior_experience_units
 from sim.model.behaviour.levers import (
     draw_capacity,
     exposure_probability,
