@@ -12,6 +12,7 @@ the fit's uncertainty. The pure BG/NBD (or Pareto/NBD) forecast stands beside it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ def _model_forecast(fit: Fit, periods: int) -> np.ndarray:
 
 
 def _simulate(
-    fit: Fit, draw: int, price: float, periods: int, seed: int
+    fit: Fit, draw: int, price: float, periods: int, seed: int, churn: Mapping[str, float]
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """One replication: the fitted market (parameter draw ``draw``) from the customers."""
     rfm = fit.rfm
@@ -95,8 +96,9 @@ def _simulate(
         start_date=pd.Timestamp(_SIM_START).date(),
         steps=periods,
         header=[],
+        churn=churn,
     )
-    scenario = parse_scenario(text).to_scenario().with_updates({"competitors": []})
+    scenario = parse_scenario(text).to_scenario()
     model = MarketModel(scenario, seed=seed)
     rng = np.random.default_rng(seed)
     x = rfm["frequency"].to_numpy(dtype=float)
@@ -144,6 +146,7 @@ def run_holdout(
     periods: int,
     *,
     price: float,
+    churn: Mapping[str, float] | None = None,
     replications: int = 5,
     seed: int = 0,
 ) -> Holdout:
@@ -152,7 +155,7 @@ def run_holdout(
     model_weekly = _model_forecast(fit, periods)
     n_draws = len(next(iter(fit.draws.values())))
     sims = [
-        _simulate(fit, (rep * 7919) % n_draws, price, periods, seed + rep)
+        _simulate(fit, (rep * 7919) % n_draws, price, periods, seed + rep, churn or {})
         for rep in range(replications)
     ]
     sim_weekly = np.array([s[0] for s in sims])

@@ -12,6 +12,12 @@ summary (weeks by default), the scenario's are per year and in units at the list
 - Spend: money per purchase ~ Gamma(p, nu_money), nu_money ~ Gamma(q, v). Units at price
   P are money / P, so nu_units = P * nu_money ~ Gamma(q, v / P): **gamma = v / P**, p and
   q unchanged.
+- Churn level: BG/NBD's dropout per unit of time is lambda * p (a purchase, then dropout
+  with chance p), on average E[lambda] E[p] = (r / alpha) a / (a + b) per year (Pareto/NBD:
+  s / beta). The model's churn reasons (neglect, dissatisfaction, price, background) and
+  its rivals' poaching offers are all multiplied by one factor so that the fitted market's
+  customers leave (or switch) at that rate (:func:`churn_scale`, measured on a short run),
+  so the levers keep their effect.
 
 >>> round(heterogeneity_values({"r": 0.75, "alpha": 3.25, "a": 2.0, "b": 6.0,
 ...     "p": 6.25, "q": 2.3, "v": 15.6}, "week", 50.0)["alpha"], 6)
@@ -29,8 +35,65 @@ from sim.common.files import atomic_write_text
 from sim.config.scenario_file import parse_scenario
 from sim.config.schema import STEPS_PER_YEAR
 from sim.config.toml_writer import toml_text
+from sim.model.market import MarketModel
 
-__all__ = ["heterogeneity_values", "scenario_text", "write_scenario"]
+__all__ = [
+    "CHURN_RATES",
+    "churn_scale",
+    "dropout_per_year",
+    "heterogeneity_values",
+    "scenario_text",
+    "write_scenario",
+]
+
+CHURN_RATES = (
+    "base_per_year",
+    "dissatisfaction_per_year",
+    "neglect_per_year",
+    "unresolved_complaint_per_year",
+    "price_per_year",
+)
+"""The model's own churn hazards (per year), scaled together to the fitted dropout."""
+
+_CHURN_PROBE_PEOPLE = 4000  # people in the short run that measures the churn level
+
+
+def dropout_per_year(estimates: Mapping[str, float], time_unit: str) -> float:
+    """Mean dropout hazard per year the fit implies (BG/NBD or Pareto/NBD).
+
+    >>> round(dropout_per_year({"r": 1.0, "alpha": 52.0, "a": 1.0, "b": 3.0}, "week"), 6)
+    0.25
+    """
+    k = STEPS_PER_YEAR[time_unit]
+    if "a" in estimates:
+        rate = estimates["r"] / estimates["alpha"] * k
+        return rate * estimates["a"] / (estimates["a"] + estimates["b"])
+    return estimates["s"] / estimates["beta"] * k
+
+
+def churn_scale(text: str, target_per_year: float, seed: int = 0) -> dict[str, float]:
+    """The ``market.*`` keys that make the scenario ``text``'s focal firm lose its customers
+    at ``target_per_year``: every churn reason and the rivals' poaching offers times one
+    factor, measured on half a year of a market of a few thousand people (churn here
+    includes switching to a rival)."""
+    sf = parse_scenario(text, source="<fitted scenario>")
+    spy = sf.simulation.steps_per_year
+    scenario = sf.to_scenario()
+    people = min(scenario.market.n_customers, _CHURN_PROBE_PEOPLE)
+    scenario = scenario.with_updates({"market.n_customers": people, "simulation.steps": spy // 2})
+    model = MarketModel(scenario, seed=seed)
+    for _ in range(spy // 2):
+        model.step()
+    res = model.results()
+    focal = res[res["firm"] == scenario.firm.name]
+    years = len(focal) / spy
+    customers = max(float(focal["customers"].mean()), 1.0)
+    measured = float(focal["churned"].sum()) / customers / years
+    factor = target_per_year / measured if measured > 0 else 1.0
+    market = scenario.market
+    keys = {f"churn.{name}": getattr(market.churn, name) * factor for name in CHURN_RATES}
+    keys["poaching_offers_per_year"] = market.poaching_offers_per_year * factor
+    return {k: float(f"{v:.6g}") for k, v in keys.items()}
 
 
 def heterogeneity_values(
@@ -55,6 +118,7 @@ def scenario_text(
     start_date: dt.date,
     steps: int,
     header: list[str],
+    churn: Mapping[str, float] | None = None,
 ) -> str:
     """The scenario file of a fitted market (validated by parsing it back)."""
     het: dict[str, Any] = heterogeneity_values(estimates, time_unit, price)
@@ -75,6 +139,12 @@ def scenario_text(
         },
         "firm": {"price": price},
     }
+    for key, value in (churn or {}).items():  # "churn.neglect_per_year" -> [market.churn]
+        *tables, last = key.split(".")
+        target = data["market"]
+        for t in tables:
+            target = target.setdefault(t, {})
+        target[last] = value
     text = toml_text(data, header="\n".join(header))
     parse_scenario(text, source="<fitted scenario>")  # a file marketsim run accepts
     return text

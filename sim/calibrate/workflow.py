@@ -14,7 +14,7 @@ import pandas as pd
 from sim.calibrate.fit import Fit, fit_log, summarise
 from sim.calibrate.holdout import Holdout, run_holdout
 from sim.calibrate.logs import Columns, LogError, read_log
-from sim.calibrate.mapping import scenario_text, write_scenario
+from sim.calibrate.mapping import churn_scale, dropout_per_year, scenario_text, write_scenario
 from sim.calibrate.page import draw_histogram, draw_tracking, write_page
 from sim.common.files import atomic_write_bytes, csv_bytes
 from sim.config.schema import STEPS_PER_YEAR, FirmSpec, MarketSpec
@@ -43,18 +43,18 @@ def calibrate(
     model: Literal["bgnbd", "paretonbd"] = "bgnbd",
     method: Literal["map", "mcmc"] = "map",
     time_unit: Literal["day", "week"] = "week",
-    holdout_periods: int = 0,
+    holdout_weeks: int = 0,
     replications: int = 5,
     report_dir: str | Path | None = None,
     seed: int = 0,
 ) -> Calibration:
     """Fit a log and write the fitted market's scenario (and, with a hold-out, the check)."""
     log = read_log(log_path, columns)
-    unit_days = 7 if time_unit == "week" else 1
-    cal_end = log.end - pd.Timedelta(days=holdout_periods * unit_days)
-    if holdout_periods and cal_end <= log.start:
+    cal_end = log.end - pd.Timedelta(weeks=holdout_weeks)
+    holdout_periods = holdout_weeks * (7 if time_unit == "day" else 1)
+    if holdout_weeks and cal_end <= log.start:
         raise LogError(
-            f"{log.path}: a hold-out of {holdout_periods} {time_unit}s is as long as the whole "
+            f"{log.path}: a hold-out of {holdout_weeks} weeks is as long as the whole "
             f"log ({log.start.date()} to {log.end.date()}); give a shorter --holdout-weeks"
         )
     rfm = summarise(log, cal_end, time_unit)
@@ -88,8 +88,12 @@ def calibrate(
         "over the default penetration and focal share",
         f"first purchases in the log: {new_per_week:.1f} new customers a week (not a "
         "scenario key: acquisition is the policies' doing; compare with the runs' new customers)",
-        "left at defaults: churn reasons (the model's hazards scale with each person's "
-        "dropout), competitors, policies, word of mouth, satisfaction, staff, suppliers",
+        "market.churn and poaching_offers_per_year: scaled by one factor so customers "
+        f"leave or switch at the fitted {dropout_per_year(estimates, time_unit):.3g} a year "
+        "(the model's hazards scale with each person's dropout; the fit's lambda * p link "
+        "is not kept)",
+        "left at defaults: competitors, policies, word of mouth, satisfaction, staff, "
+        "suppliers, prices",
     ]
     if model == "paretonbd":
         header.append(
@@ -98,16 +102,18 @@ def calibrate(
         )
     focal_share = MarketSpec().initial_penetration * FirmSpec().initial_share
     sf_people = max(round(expected_alive / focal_share), 100)
-    text = scenario_text(
-        name=f"fitted to {log.path.name}",
-        estimates=estimates,
-        time_unit=time_unit,
-        price=price,
-        n_customers=sf_people,
-        start_date=(cal_end + pd.Timedelta(days=1)).date(),
-        steps=holdout_periods or STEPS_PER_YEAR[time_unit],
-        header=header,
-    )
+    settings = {
+        "name": f"fitted to {log.path.name}",
+        "estimates": estimates,
+        "time_unit": time_unit,
+        "price": price,
+        "n_customers": sf_people,
+        "start_date": (cal_end + pd.Timedelta(days=1)).date(),
+        "steps": holdout_periods or STEPS_PER_YEAR[time_unit],
+        "header": header,
+    }
+    churn = churn_scale(scenario_text(**settings), dropout_per_year(estimates, time_unit), seed)
+    text = scenario_text(**settings, churn=churn)
     scenario = write_scenario(out, text)
     lines = [
         f"{p.name} = {p.estimate:.4g} (sd {p.sd:.3g}; 95% {p.lower:.4g} to {p.upper:.4g})"
@@ -118,7 +124,14 @@ def calibrate(
     folder = None
     if holdout_periods:
         holdout = run_holdout(
-            log, fit, cal_end, holdout_periods, price=price, replications=replications, seed=seed
+            log,
+            fit,
+            cal_end,
+            holdout_periods,
+            price=price,
+            churn=churn,
+            replications=replications,
+            seed=seed,
         )
         folder = Path(report_dir) if report_dir else scenario.with_suffix("")
         folder.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         model=args.model,
         method=args.fit_method,
         time_unit=args.time_unit,
-        holdout_periods=args.holdout_weeks or 0,
+        holdout_weeks=args.holdout_weeks or 0,
         replications=args.replications,
         report_dir=args.report_dir,
         seed=args.seed,
@@ -71,7 +71,7 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--holdout-weeks",
         type=positive_int,
         metavar="N",
-        help="fit on all but the last N periods and check the forecast on them",
+        help="fit on all but the last N weeks and check the forecast on them",
     )
     cal.add_argument("--replications", type=positive_int, default=5, metavar="N")
     cal.add_argument("--report-dir", metavar="DIR", help="hold-out folder (default: next to --out)")
