@@ -334,3 +334,18 @@ def test_sweep_finds_bd_acquisition_spend_and_equity(sweeps):
     assert abs(fit.maximum - equity) < 0.02 * equity
     assert abs(exact.vertex - star) + N_SE * fit.vertex_se < 0.10 * star
     assert abs(exact.maximum - equity) + N_SE * fit.maximum_se < 0.02 * equity
+
+
+def test_every_sweep_point_has_bd_equity(sweeps):
+    # each point's customer equity against B&D's at the spend it realised, within N_SE of
+    # a point's noise (the residual sd of the quadratic fits, which also holds any misfit)
+    for points, fit in (
+        (sweeps["r_points"], sweeps["r_fit"]),
+        (sweeps["a_points"], sweeps["a_fit"]),
+    ):
+        for p in points:
+            exact = exact_equity(p.acquisition_spend, p.retention_spend)
+            print(
+                f"A {p.acquisition_spend:.3f} R {p.retention_spend:.3f}: CE {p.equity:.4f} vs {exact:.4f}"
+            )
+            assert abs(p.equity - exact) < N_SE * fit.residual_sd, p
