@@ -555,8 +555,8 @@ class LeverCosts(Spec):
         25.0,
         description=(
             "Cost of one cross-/up-selling contact: a personal call or mailing with an offer "
-            "picked for the customer from the database (more than a care contact, far less "
-            "than a field sales visit)."
+            "picked for the customer from the database. An assumption placed between a care "
+            "contact (15) and a field sales visit (72), the most expensive contact (F6)."
         ),
     )
     upgrade_success: Probability = Field(
@@ -582,12 +582,16 @@ class LeverCosts(Spec):
         description=(
             "Upgrade offers per customer per year at which their success saturates: of x "
             "offers per customer-year a share s(1 - exp(-x/s))/x lands (the exponential "
-            "response of Blattberg & Deighton 1996, as for the other levers)."
+            "response of Blattberg & Deighton 1996, as for the other levers). 0.5 is an "
+            "assumption: about one customer in two is a cross-selling prospect in a year."
         ),
     )
     upgrade_interval_weeks: Annotated[NonNegative, Unit("weeks")] = Field(
         26.0,
-        description="Weeks before a customer who declined an upgrade offer is offered again.",
+        description=(
+            "Weeks before a customer who declined an upgrade offer is offered again: at most "
+            "twice a year, an assumption that keeps offers from turning into spam (F1)."
+        ),
     )
 
 
