@@ -1,0 +1,141 @@
+"""marketsim calibrate on a log the simulator made (tests/data/calibration_log.csv, from
+tools/make_calibration_log.py): the round trip recovers the market's parameters, the
+mapping to the scenario's units is exact, the hold-out outputs are the log's own counts,
+and `marketsim run` accepts the scenario written (issue 11)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("pymc_marketing")
+
+from sim.calibrate.fit import fit_log, summarise
+from sim.calibrate.logs import read_log
+from sim.calibrate.mapping import heterogeneity_values
+from sim.calibrate.workflow import calibrate
+from sim.cli.commands import main
+from sim.config.scenario_file import load_scenario
+from sim.config.schema import STEPS_PER_YEAR
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG = ROOT / "tests" / "data" / "calibration_log.csv"
+PRICE = 50.0
+
+
+def _known() -> dict[str, float]:
+    spec = importlib.util.spec_from_file_location(
+        "make_log", ROOT / "tools" / "make_calibration_log.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_log"] = module
+    spec.loader.exec_module(module)
+    return {k.rsplit(".", 1)[1]: v for k, v in module.KNOWN.items() if ".heterogeneity." in k}
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    log = read_log(LOG)
+    return fit_log(summarise(log, log.end, "day"), time_unit="day")
+
+
+def test_round_trip_recovers_the_known_market(fitted) -> None:
+    known = _known()
+    days = STEPS_PER_YEAR["day"]
+    # the known market in the fit's units: alpha per day, v in money at the list price
+    truth = {
+        "r": known["r"],
+        "alpha": known["alpha"] * days,
+        "p": known["p"],
+        "q": known["q"],
+        "v": known["gamma"] * PRICE,
+    }
+    params = fitted.parameters.set_index("name")
+    for name, value in truth.items():
+        est, sd = params.loc[name, "estimate"], params.loc[name, "sd"]
+        # 3 standard errors of the fit (Laplace): a correct fit misses by more with
+        # chance 0.3% per parameter; the log is fixed, so the outcome is too
+        assert abs(est - value) <= 3 * sd, (name, est, sd, value)
+        assert params.loc[name, "lower"] < est < params.loc[name, "upper"]
+
+
+def test_mapping_to_the_scenario_units_is_exact() -> None:
+    known = _known()
+    days, weeks = STEPS_PER_YEAR["day"], STEPS_PER_YEAR["week"]
+    for unit, k in (("day", days), ("week", weeks)):
+        fit_units = {
+            "r": known["r"],
+            "alpha": known["alpha"] * k,
+            "a": known["a"],
+            "b": known["b"],
+            "p": known["p"],
+            "q": known["q"],
+            "v": known["gamma"] * PRICE,
+        }
+        back = heterogeneity_values(fit_units, unit, PRICE)
+        for name in ("r", "alpha", "a", "b", "p", "q", "gamma"):
+            assert back[name] == pytest.approx(known[name], rel=1e-5), (unit, name)
+
+
+def test_holdout_outputs_and_the_scenario_runs(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "my_market.toml"
+    result = calibrate(LOG, out, time_unit="week", holdout_weeks=13, replications=2, seed=1)
+    folder = result.folder
+    assert folder is not None
+    for name in (
+        "calibration_fit.csv",
+        "tracking.png",
+        "holdout_histogram.png",
+        "calibration.html",
+    ):
+        assert (folder / name).is_file(), name
+    table = pd.read_csv(folder / "calibration_fit.csv")
+    assert list(table["period"]) == list(range(1, 14))
+    # the actual column is the log's own count: distinct (customer, week) purchases after
+    # the calibration period by the customers fitted
+    log = read_log(LOG).frame
+    cal_end = log["date"].max() - pd.Timedelta(weeks=13)
+    seen = result.fit.rfm["customer_id"]  # the customers fitted (first week before the end)
+    later = log[(log["date"] > cal_end) & log["customer_id"].isin(seen)]
+    weeks = later["date"].dt.to_period("W").array.asi8 - cal_end.to_period("W").ordinal
+    counted = later.assign(w=weeks).drop_duplicates(["customer_id", "w"])
+    assert table["actual"].sum() == len(counted[(counted["w"] >= 1) & (counted["w"] <= 13)])
+    assert np.all(np.diff(table["cumulative_simulated"]) >= 0)
+    assert np.all(table["cumulative_simulated_low"] <= table["cumulative_simulated_high"])
+    hist = pd.read_csv(folder / "holdout_histogram.csv")
+    assert hist["actual"].sum() == pytest.approx(hist["simulated"].sum())  # both: every customer
+    assert result.holdout is not None and np.isfinite(result.holdout.mape_simulated)
+    page = (folder / "calibration.html").read_text(encoding="utf-8")
+    assert "MAPE" in page and "<script" not in page
+    # the scenario is valid and carries its provenance; marketsim run accepts it
+    sf = load_scenario(out)
+    assert sf.simulation.step_length == "week"
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Fitted by marketsim calibrate to calibration_log.csv")
+    assert "left at defaults" in text
+    code = main(
+        [
+            "run",
+            str(out),
+            "--out",
+            str(tmp_path / "run"),
+            "--workers",
+            "1",
+            "--quiet",
+            "--set",
+            "simulation.steps=4",
+            "--set",
+            "simulation.replications=1",
+            "--set",
+            "market.n_customers=500",
+            "--set",
+            "outputs.plots=false",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
