@@ -404,14 +404,13 @@ class AdvertisingSpec(Spec):
         ),
     )
     awareness_half_life_weeks: Annotated[Positive, Unit("weeks")] | None = Field(
-        None,
+        26.0,
         description=(
             "Half-life of a person's awareness of a firm they neither buy from nor left: the "
             "awareness stock that advertising builds decays (Nerlove & Arrow 1962 goodwill; "
-            "forgetting as in Dodson & Muller 1978; half-life as in Broadbent's adstock, "
-            "7-12 weeks for an ad's carry-over in academic estimates, longer for knowing a "
-            "brand; market_maturity uses 26). Empty (the default, which the calibration "
-            "rows were set on): never forgotten."
+            "forgetting as in Dodson & Muller 1978; half-life as in Broadbent's adstock). "
+            "Academic estimates of an ad's carry-over are 7-12 weeks; knowing a firm lasts "
+            "longer, so half a year. Empty: never forgotten."
         ),
     )
 
@@ -420,14 +419,14 @@ class ExperienceSpec(Spec):
     """Scale economies: the experience curve of each firm's unit cost of goods."""
 
     learning_rate: Annotated[float, Unit("per doubling")] = Field(
-        0.95,
+        0.9,
         gt=0.0,
         le=1.0,
         description=(
             "Unit cost of goods multiplies by this with each doubling of the firm's "
             "cumulative volume (experience curve, Henderson 1968; Lieberman 1984; Dutton & "
-            "Thomas 1984 find 0.7-0.9 in most of 108 studies of total cost): 0.95, modest "
-            "because goods bought in learn less than a plant; 1 turns scale economies off."
+            "Thomas 1984 find 0.7-0.9 in most of 108 studies): 0.9, the modest end; 1 turns "
+            "scale economies off."
         ),
     )
     prior_years: Annotated[Positive, Unit("years")] = Field(
