@@ -6,6 +6,7 @@ The command line only parses and prints; this is the whole job, callable from Py
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -102,23 +103,24 @@ def calibrate(
         )
     focal_share = MarketSpec().initial_penetration * FirmSpec().initial_share
     sf_people = max(round(expected_alive / focal_share), 100)
-    settings = {
-        "name": f"fitted to {log.path.name}",
-        "estimates": estimates,
-        "time_unit": time_unit,
-        "price": price,
-        "n_customers": sf_people,
-        "start_date": (cal_end + pd.Timedelta(days=1)).date(),
-        "steps": holdout_periods or STEPS_PER_YEAR[time_unit],
-        "header": header,
-    }
-    churn = churn_scale(scenario_text(**settings), dropout_per_year(estimates, time_unit), seed)
-    text = scenario_text(**settings, churn=churn)
+    fitted = partial(
+        scenario_text,
+        name=f"fitted to {log.path.name}",
+        estimates=estimates,
+        time_unit=time_unit,
+        price=price,
+        n_customers=sf_people,
+        start_date=(cal_end + pd.Timedelta(days=1)).date(),
+        steps=holdout_periods or STEPS_PER_YEAR[time_unit],
+        header=header,
+    )
+    churn = churn_scale(fitted(), dropout_per_year(estimates, time_unit), seed)
+    text = fitted(churn=churn)
     scenario = write_scenario(out, text)
     lines = [
-        f"{p.name} = {p.estimate:.4g} (sd {p.sd:.3g}; 95% {p.lower:.4g} to {p.upper:.4g})"
-        + (f" per {time_unit}" if p.unit.endswith("s") and p.unit != "money" else "")
-        for p in fit.parameters.itertuples()
+        f"{row['name']} = {row['estimate']:.4g} (sd {row['sd']:.3g}; 95% {row['lower']:.4g} "
+        f"to {row['upper']:.4g})" + (f" {row['unit']}" if row["unit"] else "")
+        for row in fit.parameters.to_dict("records")
     ]
     holdout = None
     folder = None
