@@ -403,14 +403,14 @@ class AdvertisingSpec(Spec):
             "20(4); Blattberg & Deighton 1996)."
         ),
     )
-    awareness_half_life_weeks: Annotated[Positive, Unit("weeks")] | None = Field(
+    awareness_half_life_weeks: Annotated[NonNegative, Unit("weeks")] = Field(
         26.0,
         description=(
             "Half-life of a person's awareness of a firm they neither buy from nor left: the "
             "awareness stock that advertising builds decays (Nerlove & Arrow 1962 goodwill; "
             "forgetting as in Dodson & Muller 1978; half-life as in Broadbent's adstock). "
             "Academic estimates of an ad's carry-over are 7-12 weeks; knowing a firm lasts "
-            "longer, so half a year. Empty: never forgotten."
+            "longer, so half a year. 0: never forgotten (no decay)."
         ),
     )
 

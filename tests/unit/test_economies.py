@@ -61,7 +61,7 @@ def test_forgetting_halves_awareness_over_the_half_life():
         p = forgetting_probability(half_life, spy)
         steps = half_life * spy / 52
         assert (1.0 - p) ** steps == pytest.approx(0.5)
-    assert forgetting_probability(None, 52) == 0.0
+    assert forgetting_probability(0.0, 52) == 0.0  # 0 turns forgetting off
 
 
 def test_customers_and_former_customers_never_forget_their_firm():

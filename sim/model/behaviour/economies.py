@@ -86,15 +86,15 @@ def prior_experience_units(yearly_units: float, prior_years: float, floor_units:
     return float(max(yearly_units * prior_years, floor_units))
 
 
-def forgetting_probability(half_life_weeks: float | None, steps_per_year: int) -> float:
-    """Chance per step that a person forgets a firm they do not buy from (None: never).
+def forgetting_probability(half_life_weeks: float, steps_per_year: int) -> float:
+    """Chance per step that a person forgets a firm they do not buy from (0 weeks: never).
 
     >>> forgetting_probability(1.0, 52)
     0.5
-    >>> forgetting_probability(None, 52)
+    >>> forgetting_probability(0.0, 52)
     0.0
     """
-    if half_life_weeks is None:
+    if half_life_weeks <= 0.0:
         return 0.0
     return 1.0 - decay_per_step(half_life_weeks, steps_per_year)
 
