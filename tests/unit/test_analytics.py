@@ -482,3 +482,87 @@ def test_bass_invalid_t_and_fit_inputs() -> None:
         fit_bass(t, np.full(5, math.nan))
     with pytest.raises(ValueError):
         fit_bass(t, bass_cdf(t, P, Q), p0=0.0)
+
+
+# -- customer equity (Blattberg & Deighton 1996) ------------------------------------------
+
+
+def _brute_force_equity(a, r, m, A, R, d, first: int, periods: int = 4000) -> float:
+    """a x (the margins and retention spend of one customer, period by period) - A."""
+    t = np.arange(1, periods)
+    later = np.sum(r ** (t - 1) * (m * r - R) / (1.0 + d) ** t)
+    return a * (m * (first == 0) + later) - A
+
+
+@pytest.mark.parametrize(
+    ("a", "r", "m", "A", "R", "d"),
+    [
+        (0.2, 0.6, 100.0, 5.0, 10.0, 0.1),
+        (0.9, 0.95, 20.0, 1.0, 0.5, 0.01),
+        (0.5, 0.0, 10.0, 1.0, 2.0, 0.1),
+    ],
+)
+def test_customer_equity_equals_brute_force_sum(a, r, m, A, R, d) -> None:
+    for first, timing in ((0, "immediate"), (1, "next_period")):
+        assert analytics.customer_equity(a, r, m, A, R, d, first_margin=timing) == pytest.approx(
+            _brute_force_equity(a, r, m, A, R, d, first), rel=1e-9, abs=1e-9
+        )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        (0.5, 0.2, 0.9, 0.1, 100.0, 0.1),
+        (0.3, 1.0, 0.4, 0.2, 72.0, 0.024),
+        (0.8, 0.05, 0.95, 0.02, 500.0, 0.05),
+        (0.5, 0.2, 0.9, 0.1, 2_000.0, 0.1),  # a huge Lambert W argument (e^c overflows)
+    ],
+)
+@pytest.mark.parametrize("timing", ["immediate", "next_period"])
+def test_customer_equity_optimum_beats_a_dense_grid(params, timing) -> None:
+    ca, k1, cr, k2, m, d = params
+    opt = analytics.customer_equity_optimum(ca, k1, cr, k2, m, d, first_margin=timing)
+
+    def equity(A, R):
+        a = ca * -np.expm1(-k1 * A)
+        r = cr * -np.expm1(-k2 * R)
+        first = m if timing == "immediate" else 0.0
+        return a * (first + (m * r - R) / (1.0 + d - r)) - A
+
+    A = np.linspace(0.0, 4.0 * opt.acquisition_spend + 1.0, 801)
+    R = np.linspace(0.0, 4.0 * opt.retention_spend + 1.0, 801)
+    grid = equity(A[:, None], R[None, :])
+    assert opt.customer_equity >= grid.max() - 1e-9 * abs(grid.max())
+    assert opt.customer_equity == pytest.approx(equity(opt.acquisition_spend, opt.retention_spend))
+    i, j = np.unravel_index(grid.argmax(), grid.shape)
+    assert abs(A[i] - opt.acquisition_spend) <= A[1] and abs(R[j] - opt.retention_spend) <= R[1]
+
+
+def test_customer_equity_optimum_spends_nothing_when_it_does_not_pay() -> None:
+    # margin below what one unit of retention response is worth: keep nobody, win nobody
+    opt = analytics.customer_equity_optimum(0.5, 0.2, 0.9, 0.1, 1.0, 0.1)
+    assert opt.retention_spend == 0.0 and opt.acquisition_spend == 0.0
+    assert opt.retention_rate == 0.0 and opt.customer_equity == 0.0
+    # retention pays but winning customers does not (a weak acquisition response)
+    opt = analytics.customer_equity_optimum(0.01, 0.001, 0.9, 0.1, 100.0, 0.1)
+    assert opt.retention_spend > 0.0 and opt.acquisition_spend == 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"ceiling_a": 0.0},
+        {"ceiling_r": 1.5},
+        {"k1": 0.0},
+        {"k2": -1.0},
+        {"d": -1.0},
+        {"m": float("nan")},
+        {"first_margin": "later"},
+    ],
+)
+def test_customer_equity_optimum_invalid(kwargs) -> None:
+    args = {"ceiling_a": 0.5, "k1": 0.2, "ceiling_r": 0.9, "k2": 0.1, "m": 100.0, "d": 0.1}
+    first = kwargs.pop("first_margin", "immediate")
+    args |= kwargs
+    with pytest.raises(ValueError):
+        analytics.customer_equity_optimum(**args, first_margin=first)
