@@ -17,7 +17,7 @@ Symbols follow the literature they come from:
 Every function is pure (no state, no I/O) and validates its inputs, raising
 ``ValueError`` on values outside the model's domain.
 
-Why one module of about 520 lines: the functions are short, each with its source and
+Why one module of about 690 lines: the functions are short, each with its source and
 doctests, and share the input checks at the top; the validation tests dock the model
 against them by these names.
 """
