@@ -29,7 +29,6 @@ __all__ = [
     "pyramid_counts",
     "state_measures",
     "tier_moves",
-    "tier_revenue",
 ]
 
 ACQUISITION_CHANNELS = (
@@ -336,23 +335,33 @@ def assign_active_tiers(
     annual_revenue: np.ndarray,
     n_people: int,
     shares: tuple[float, ...] = TIER_SHARES,
+    tier_revenue: np.ndarray | None = None,
 ) -> np.ndarray:
     """Tier index (0 top ... 3 small) of each active customer by revenue rank within its firm.
 
     Inactive people get -1. Ranks use quantiles of the firm's customers' revenue over
-    about the last year (an O(n) partition, not a sort).
+    about the last year (an O(n) partition, not a sort). If `tier_revenue` (shape
+    (len(shares) + 1, firms)) is given, it receives each tier's revenue per firm, summed
+    here from the revenue already gathered rather than in a second pass over the customers.
+
+    >>> out = np.zeros((4, 1))
+    >>> assign_active_tiers([np.array([0, 1, 2])], np.array([5.0, 1.0, 2.0]), 4,
+    ...                     (0.34, 0.0, 0.0), out).tolist(), out[:, 0].tolist()
+    ([0, 3, 3, -1], [5.0, 0.0, 0.0, 3.0])
     """
     tier = np.full(n_people, -1, dtype=np.int8)
     cut = np.cumsum(shares)
-    for mine in customers_of:
+    for f, mine in enumerate(customers_of):
         if mine.size == 0:
             continue
         rev = annual_revenue[mine]
         thresholds = np.quantile(rev, 1.0 - cut)  # top, big, medium lower bounds
-        t = np.full(mine.size, 3, dtype=np.int8)
+        t = np.full(mine.size, len(shares), dtype=np.int8)
         for k in range(len(shares) - 1, -1, -1):
             t[rev >= thresholds[k]] = k
         tier[mine] = t
+        if tier_revenue is not None:
+            tier_revenue[:, f] = np.bincount(t, weights=rev, minlength=len(shares) + 1)
     return tier
 
 
@@ -393,20 +402,3 @@ def pyramid_counts(
         counts[5, f] = aware_f - mine.size - counts[4, f]
         counts[6, f] = aware.shape[0] - aware_f
     return {f"tier_{name}": counts[k] for k, name in enumerate(TIERS)}
-
-
-def tier_revenue(
-    customers_of: list[np.ndarray], tier: np.ndarray, annual_revenue: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Revenue over about the last year of each active tier of each firm's pyramid.
-
-    >>> tier_revenue([np.array([0, 1, 2])], np.array([0, 3, 3]), np.array([5.0, 1.0, 2.0]))
-    {'tier_revenue_top': array([5.]), 'tier_revenue_big': array([0.]), \
-'tier_revenue_medium': array([0.]), 'tier_revenue_small': array([3.])}
-    """
-    out = np.zeros((4, len(customers_of)))
-    for f, mine in enumerate(customers_of):
-        t = tier[mine]
-        ok = t >= 0
-        out[:, f] = np.bincount(t[ok], weights=annual_revenue[mine][ok], minlength=4)[:4]
-    return {f"tier_revenue_{name}": out[k] for k, name in enumerate(TIERS[:4])}

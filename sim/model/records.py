@@ -15,11 +15,11 @@ from sim.model.agents.firms import Firm
 from sim.model.behaviour.churn import CHURN_REASONS, REASON_COMPETITOR
 from sim.model.metrics import (
     ACQUISITION_CHANNELS,
+    TIERS,
     assign_active_tiers,
     pyramid_counts,
     state_measures,
     tier_moves,
-    tier_revenue,
 )
 from sim.model.state import MarketState
 
@@ -51,7 +51,10 @@ def close_step(
     for firm, n in zip(firms, measures["customers"], strict=True):
         firm.n_customers = int(n)
     old_tier = pop.tier
-    pop.tier = assign_active_tiers(customers_of, pop.annual_revenue, pop.n)
+    tier_revenue = np.zeros((4, len(customers_of)))  # top, big, medium, small
+    pop.tier = assign_active_tiers(
+        customers_of, pop.annual_revenue, pop.n, tier_revenue=tier_revenue
+    )
     upgrades, downgrades = tier_moves(customers_of, old_tier, pop.tier)
     tiers = pyramid_counts(customers_of, pop.tier, pop.former_firm, pop.aware)
     first_year = np.array(
@@ -108,7 +111,7 @@ def close_step(
             "personnel_quality": np.array([f.offer[2] for f in firms]),
             "unit_cost": np.array([f.unit_cost for f in firms]),
             **tiers,
-            **tier_revenue(customers_of, pop.tier, pop.annual_revenue),
+            **{f"tier_revenue_{t}": tier_revenue[k] for k, t in enumerate(TIERS[:4])},
             "upgrade_offers": led.upgrade_offers,
             "upgrades": led.upgrades,
             "tier_upgrades": upgrades,
