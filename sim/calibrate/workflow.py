@@ -5,7 +5,8 @@ The command line only parses and prints; this is the whole job, callable from Py
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -34,6 +35,7 @@ class Calibration:
     holdout: Holdout | None
     folder: Path | None
     lines: list[str]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
 def calibrate(
@@ -50,7 +52,17 @@ def calibrate(
     seed: int = 0,
 ) -> Calibration:
     """Fit a log and write the fitted market's scenario (and, with a hold-out, the check)."""
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
     log = read_log(log_path, columns)
+    lap("read")
     cal_end = log.end - pd.Timedelta(weeks=holdout_weeks)
     holdout_periods = holdout_weeks * (7 if time_unit == "day" else 1)
     if holdout_weeks and cal_end <= log.start:
@@ -59,7 +71,9 @@ def calibrate(
             f"log ({log.start.date()} to {log.end.date()}); give a shorter --holdout-weeks"
         )
     rfm = summarise(log, cal_end, time_unit)
+    lap("summarise")
     fit = fit_log(rfm, model=model, method=method, time_unit=time_unit, seed=seed)
+    lap("fit")
     price = float(FirmSpec().price)
     estimates = dict(zip(fit.parameters["name"], fit.parameters["estimate"], strict=True))
     alive = fit.purchase.expected_probability_alive(
@@ -117,6 +131,7 @@ def calibrate(
     churn = churn_scale(fitted(), dropout_per_year(estimates, time_unit), seed)
     text = fitted(churn=churn)
     scenario = write_scenario(out, text)
+    lap("scenario")
     lines = [
         f"{row['name']} = {row['estimate']:.4g} (sd {row['sd']:.3g}; 95% {row['lower']:.4g} "
         f"to {row['upper']:.4g})" + (f" {row['unit']}" if row["unit"] else "")
@@ -156,4 +171,5 @@ def calibrate(
             figures=figures,
             lines=header,
         )
-    return Calibration(scenario, fit, holdout, folder, lines)
+        lap("holdout")
+    return Calibration(scenario, fit, holdout, folder, lines, timings)
