@@ -15,7 +15,7 @@ from sim.config.schema import AcquisitionMix, Policy, RetentionMix, Scenario
 from sim.model.agents.customers import Customer
 from sim.model.behaviour.churn import CHURN_REASONS
 from sim.model.market import MarketModel
-from sim.model.metrics import ACQUISITION_CHANNELS, METRICS
+from sim.model.metrics import ACQUISITION_CHANNELS, METRICS, CohortValue
 
 # -------------------------------------------------------------------------- the API
 
@@ -344,6 +344,23 @@ def test_cohort_clv(finished_run) -> None:
     margin = (df["revenue"] - df["cogs"]).groupby(df["firm"]).sum()
     booked = cohorts.groupby("firm")["discounted_margin"].sum()
     np.testing.assert_allclose(booked.reindex(firms), margin.reindex(firms), rtol=1e-9)
+
+
+def test_remaining_value_is_the_survivors_discounted_expected_margin() -> None:
+    """m r d / (1 - r d) per survivor, discounted back to the cohort's step."""
+    d = 1 / 1.01
+    ledger = CohortValue(n_firms=2, discount_factor=d)
+    firm = np.array([0, 0, 1])
+    cohort = np.array([3, 5, 5])
+    margin = np.array([10.0, 20.0, 5.0])
+    retention = np.array([0.9, 0.0])  # firm 1 keeps nobody: no remaining value
+    survivors, expected = ledger.remaining(firm, cohort, margin, retention, last_step=5)
+    tail = 0.9 * d / (1 - 0.9 * d)
+    assert expected[0, 3] == pytest.approx(10.0 * tail * d**2)
+    assert expected[0, 5] == pytest.approx(20.0 * tail)
+    assert expected[1, 5] == 0.0
+    assert survivors[0, 3] == survivors[0, 5] == survivors[1, 5] == 1
+    assert survivors.sum() == 3
 
 
 def test_cohort_value_is_discounted(make_small_scenario) -> None:
