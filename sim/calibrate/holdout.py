@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.calibrate.fit import TIME_UNITS, Fit
+from sim.calibrate.fit import Fit
 from sim.calibrate.logs import TransactionLog
 from sim.calibrate.mapping import scenario_text
 from sim.config.scenario_file import parse_scenario
@@ -49,18 +49,14 @@ class Holdout:
     revenue_high: float
 
 
-def _period_index(dates: pd.Series, start: pd.Timestamp, unit: str) -> np.ndarray:
-    code = TIME_UNITS[unit]
-    ordinal = dates.dt.to_period(code).array.asi8
-    return np.asarray(ordinal - start.to_period(code).ordinal, dtype=np.int64)
-
-
 def _actual(
     log: TransactionLog, rfm: pd.DataFrame, cal_end: pd.Timestamp, periods: int, unit: str
 ) -> tuple[np.ndarray, np.ndarray, float]:
     frame = log.frame
     later = frame[(frame["date"] > cal_end) & frame["customer_id"].isin(rfm["customer_id"])]
-    k = _period_index(later["date"], cal_end, unit)
+    # whole periods after the calibration's last day: days 1-7 after it are week 1
+    days = (later["date"] - cal_end).dt.days.to_numpy()
+    k = (days - 1) // (7 if unit == "week" else 1) + 1
     later = later.assign(period=k)[(k >= 1) & (k <= periods)]
     # one repeat transaction per customer and period, as the RFM summary counts them
     distinct = later.drop_duplicates(["customer_id", "period"])
