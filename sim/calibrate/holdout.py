@@ -47,6 +47,7 @@ class Holdout:
     revenue_simulated: float
     revenue_low: float
     revenue_high: float
+    cumulative: np.ndarray  # (replications, periods): each replication's cumulative repeats
 
 
 def _actual(
@@ -196,4 +197,5 @@ def run_holdout(
         float(revenues.mean()),
         float(np.quantile(revenues, 0.025)),
         float(np.quantile(revenues, 0.975)),
+        sim_cum,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 pytest.importorskip("pymc_marketing")
 
@@ -85,7 +86,7 @@ def test_mapping_to_the_scenario_units_is_exact() -> None:
 
 def test_holdout_outputs_and_the_scenario_runs(tmp_path: Path, capsys) -> None:
     out = tmp_path / "my_market.toml"
-    result = calibrate(LOG, out, time_unit="week", holdout_weeks=13, replications=2, seed=1)
+    result = calibrate(LOG, out, time_unit="week", holdout_weeks=13, replications=5, seed=1)
     folder = result.folder
     assert folder is not None
     for name in (
@@ -111,6 +112,14 @@ def test_holdout_outputs_and_the_scenario_runs(tmp_path: Path, capsys) -> None:
     hist = pd.read_csv(folder / "holdout_histogram.csv")
     assert hist["actual"].sum() == pytest.approx(hist["simulated"].sum())  # both: every customer
     assert result.holdout is not None and np.isfinite(result.holdout.mape_simulated)
+    # the hold-out's actual repeat transactions fall inside the interval the fitted market
+    # implies: a 95% prediction interval for one more replication (each replication has
+    # its own draw of the fitted parameters and its own purchases), from the replications'
+    # mean and sd with Student's t (R - 1 degrees of freedom), sqrt(1 + 1 / R) for a new draw
+    final = result.holdout.cumulative[:, -1]
+    reps = len(final)
+    half = stats.t.ppf(0.975, reps - 1) * final.std(ddof=1) * np.sqrt(1 + 1 / reps)
+    assert abs(table["cumulative_actual"].iloc[-1] - final.mean()) <= half, (final, table.iloc[-1])
     page = (folder / "calibration.html").read_text(encoding="utf-8")
     assert "MAPE" in page and "<script" not in page
     # the scenario is valid and carries its provenance; marketsim run accepts it
