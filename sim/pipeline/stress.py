@@ -12,7 +12,8 @@ into ``stress/`` below the results folder, writes ``stress.csv`` and redraws the
 which gains a tornado figure and a section "Which assumptions could reverse the verdict".
 
 The stress runs use the nominal market: a scenario's ``[uncertainties]`` are not sampled
-(their ranges serve as the assumptions' ranges instead), and no network snapshot is taken.
+(their ranges serve as the assumptions' ranges instead), and no network snapshot or
+transaction log is taken.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def plan_stress(
     data = sf.model_dump()
     data["policies"] = [entries[other].model_dump(), entries[leader].model_dump()]
     data["uncertainties"] = {}
-    data["outputs"] = {**data["outputs"], "network_sample": 0}
+    data["outputs"] = {**data["outputs"], "network_sample": 0, "transactions": False}
     stressed = ScenarioFile.model_validate(data)
     points = stress_points(
         sf.to_scenario().model_dump(mode="json"),
