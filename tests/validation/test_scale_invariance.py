@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sim.config.scenario_file import load_scenario
 from sim.model.market import MarketModel
@@ -47,6 +48,7 @@ def _z(a: np.ndarray, b: np.ndarray) -> float:
     return float(abs(a.mean() - b.mean()) / se)
 
 
+@pytest.mark.slow
 def test_doubling_the_market_with_scaling_keeps_profit_per_person(tmp_path):
     path = tmp_path / "scale.toml"
     path.write_text(FILE, encoding="utf-8")
