@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ AMOUNT_GUESSES = ("amount", "monetary_value", "value", "revenue", "sales", "spen
 """Column names tried for the money a purchase brought."""
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+_EMPTY = "{path}: the file is empty (expected a header line and one row per purchase)"
 
 
 class LogError(UserError):
@@ -75,26 +77,12 @@ class TransactionLog:
         return pd.Timestamp(self.frame["date"].max())
 
 
-def _raw(path: Path) -> tuple[pd.DataFrame, int]:
-    """The file's table as text columns, and the offset from a row index to its row number."""
-    if not path.is_file():
-        raise LogError(f"{path}: no such file")
-    if os.path.getsize(path) == 0:
-        raise LogError(
-            f"{path}: the file is empty (expected a header line and one row per purchase)"
-        )
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        try:
-            table = pq.read_table(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise LogError(f"{path}: not a readable Parquet file ({exc})") from None
-        return table.to_pandas(), 1
+def _csv(path: Path, **options: Any) -> pd.DataFrame:
+    """pandas' C reader with every read failure as one :class:`LogError` naming the file."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        df: pd.DataFrame = pd.read_csv(path, keep_default_na=False, na_values=[""], **options)
     except pd.errors.EmptyDataError:
-        raise LogError(
-            f"{path}: the file is empty (expected a header line and one row per purchase)"
-        ) from None
+        raise LogError(_EMPTY.format(path=path)) from None
     except pd.errors.ParserError as exc:
         raise LogError(f"{path}: not a readable CSV file: {exc}") from None
     except UnicodeDecodeError as exc:
@@ -102,7 +90,40 @@ def _raw(path: Path) -> tuple[pd.DataFrame, int]:
             f"{path}: not UTF-8 text at byte {exc.start} (is it a spreadsheet or a "
             "binary file? export it as CSV in UTF-8)"
         ) from None
-    return df, 2
+    return df
+
+
+def _read(path: Path, cols: Columns) -> tuple[pd.DataFrame, int, tuple[str, str, str]]:
+    """The log's three columns, the offset from a row index to its row number, and the
+    file's names of the columns. A CSV file's header is read first (to pick the columns),
+    then the file, amounts parsed as numbers by the C reader (fast); only a log whose
+    amounts are not all numbers is parsed again as text to find the bad row."""
+    if not path.is_file():
+        raise LogError(f"{path}: no such file")
+    if os.path.getsize(path) == 0:
+        raise LogError(_EMPTY.format(path=path))
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        try:
+            df = pq.read_table(path).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise LogError(f"{path}: not a readable Parquet file ({exc})") from None
+        return df, 1, _columns(df, cols, path)
+    header = _csv(path, nrows=0, dtype=str)
+    names = _columns(header, cols, path)
+    if len(set(names)) < 3:
+        raise LogError(f"{path}: one column cannot hold two of customer, date and amount")
+    customer, date, _ = names
+    # every column read (not usecols): a line with too many fields is then an error
+    df = _csv(path, dtype={customer: str, date: str})
+    return df[list(names)], 2, names
+
+
+def _columns(df: pd.DataFrame, cols: Columns, path: Path) -> tuple[str, str, str]:
+    return (
+        _pick(df, cols.customer, CUSTOMER_GUESSES, "customer", path),
+        _pick(df, cols.date, DATE_GUESSES, "date", path),
+        _pick(df, cols.amount, AMOUNT_GUESSES, "amount", path),
+    )
 
 
 def _pick(
@@ -137,12 +158,9 @@ def read_log(path: str | os.PathLike[str], columns: Columns | None = None) -> Tr
     """Read and check a transaction log; raise :class:`LogError` naming what is wrong."""
     path = Path(path)
     cols = columns or Columns()
-    df, offset = _raw(path)
+    df, offset, (c_col, d_col, a_col) = _read(path, cols)
     if df.empty:
         raise LogError(f"{path}: the log has a header but no purchases")
-    c_col = _pick(df, cols.customer, CUSTOMER_GUESSES, "customer", path)
-    d_col = _pick(df, cols.date, DATE_GUESSES, "date", path)
-    a_col = _pick(df, cols.amount, AMOUNT_GUESSES, "amount", path)
 
     ids = df[c_col]
     missing = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
@@ -180,7 +198,8 @@ def read_log(path: str | os.PathLike[str], columns: Columns | None = None) -> Tr
     if raw_amount.isna().any():
         i = _first(raw_amount.isna().to_numpy())
         raise LogError(f"{_where(path, i, offset, a_col)}: the amount is missing")
-    amount = pd.to_numeric(raw_amount, errors="coerce")
+    numeric = pd.api.types.is_numeric_dtype(raw_amount)
+    amount = raw_amount if numeric else pd.to_numeric(raw_amount, errors="coerce")
     bad = amount.isna().to_numpy()
     if bad.any():
         i = _first(bad)
