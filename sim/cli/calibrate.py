@@ -59,22 +59,39 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     cal.add_argument("--date-col", metavar="NAME", help="date column (default: guessed)")
     cal.add_argument("--amount-col", metavar="NAME", help="amount column (default: guessed)")
     cal.add_argument("--date-format", metavar="FMT", help="strftime format, e.g. %%d/%%m/%%Y")
-    cal.add_argument("--model", choices=("bgnbd", "paretonbd"), default="bgnbd")
+    cal.add_argument(
+        "--model",
+        choices=("bgnbd", "paretonbd"),
+        default="bgnbd",
+        help="purchase and dropout model: BG/NBD (default) or Pareto/NBD",
+    )
     cal.add_argument(
         "--fit-method",
         choices=("map", "mcmc"),
         default="map",
         help="map: maximum likelihood with Laplace uncertainty (default); mcmc: full posterior",
     )
-    cal.add_argument("--time-unit", choices=("week", "day"), default="week")
+    cal.add_argument(
+        "--time-unit",
+        choices=("week", "day"),
+        default="week",
+        help="unit of the RFM summary and of the scenario's steps (default week; day when "
+        "customers often buy more than once a week)",
+    )
     cal.add_argument(
         "--holdout-weeks",
         type=positive_int,
         metavar="N",
         help="fit on all but the last N weeks and check the forecast on them",
     )
-    cal.add_argument("--replications", type=positive_int, default=5, metavar="N")
+    cal.add_argument(
+        "--replications",
+        type=positive_int,
+        default=5,
+        metavar="N",
+        help="simulated replications of the hold-out, each with its own parameter draw",
+    )
     cal.add_argument("--report-dir", metavar="DIR", help="hold-out folder (default: next to --out)")
-    cal.add_argument("--seed", type=int, default=0)
+    cal.add_argument("--seed", type=int, default=0, help="seed of the draws and simulations")
     cal.add_argument("--quiet", "-q", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
