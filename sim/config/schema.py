@@ -387,7 +387,7 @@ class AdvertisingSpec(Spec):
     """How advertising and need create awareness and consideration."""
 
     cost_per_exposure: Annotated[Positive, Unit("money")] = Field(
-        0.0675,
+        0.085,
         description=(
             "Cost of one advertising exposure to one person (money). The acquisition unit "
             "costs (this, levers.promotion_offer, levers.sales_visit) are calibrated together "
@@ -449,7 +449,7 @@ class LeverCosts(Spec):
     """Unit costs and effects of each marketing lever (money per unit)."""
 
     promotion_offer: Annotated[Positive, Unit("money")] = Field(
-        7.4,
+        9.4,
         description=(
             "Cost of one new-customer promotion offer (mailing plus discount); calibrated "
             "with the other acquisition unit costs (advertising.cost_per_exposure)."
@@ -462,7 +462,7 @@ class LeverCosts(Spec):
         1.5, description="Utility bonus of a promotion offer for the offering firm."
     )
     sales_visit: Annotated[Positive, Unit("money")] = Field(
-        97.0,
+        122.0,
         description=(
             "Cost of one personal sales visit (the most expensive contact, F6); calibrated "
             "with the other acquisition unit costs (advertising.cost_per_exposure)."
