@@ -5,11 +5,12 @@ implementation of BG/NBD (Fader, Hardie & Lee 2005), Pareto/NBD (Schmittlein, Mo
 Colombo 1987) and Gamma-Gamma (Fader, Hardie & Lee 2005; Colombo & Jiang 1999), the
 library a strategist's analysts already use, so the simulator's parameters are theirs.
 
-Priors are flat on every parameter (``HalfFlat``), so the default fit (``method="map"``)
-is the maximum-likelihood estimate of the literature; its uncertainty is the Laplace
-approximation: the curvature of the log-likelihood at the optimum in log-parameter space,
-computed by finite differences of PyMC's compiled gradient. ``method="mcmc"`` samples
-the full posterior (NUTS) and reports its mean, standard deviation and 94% interval.
+For the default fit (``method="map"``) priors are flat on every parameter (``HalfFlat``),
+so the optimum is the maximum-likelihood estimate of the literature; its uncertainty is
+the Laplace approximation: the curvature of the log-likelihood at the optimum in
+log-parameter space, computed by finite differences of PyMC's compiled gradient.
+``method="mcmc"`` samples the full posterior (NUTS, pymc-marketing's default priors) and
+reports its mean, standard deviation and 94% interval.
 Parameters are per time unit of the summary (weeks by default): mapping them onto the
 scenario's years is :mod:`sim.calibrate.mapping`'s job.
 """
@@ -206,9 +207,12 @@ def fit_log(
     names = _PURCHASE_PARAMS[model]
     data = rfm[["customer_id", "frequency", "recency", "T"]]
     cls = BetaGeoModel if model == "bgnbd" else ParetoNBDModel
-    purchase = cls(model_config=_flat(names))
+    # MAP: flat priors, so the optimum is the likelihood's; MCMC: pymc-marketing's default
+    # (weakly informative) priors, which NUTS samples far better than improper flat ones
+    flat = method == "map"
+    purchase = cls(model_config=_flat(names) if flat else None)
     spend_data = rfm.loc[rfm["frequency"] > 0, ["customer_id", "frequency", "monetary_value"]]
-    spend = GammaGammaModel(model_config=_flat(_SPEND_PARAMS))
+    spend = GammaGammaModel(model_config=_flat(_SPEND_PARAMS) if flat else None)
     kwargs: dict[str, Any] = {"progressbar": False, "random_seed": seed}
     if method == "mcmc":
         kwargs.update(chains=2, draws=500, tune=500, cores=1)
