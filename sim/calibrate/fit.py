@@ -10,7 +10,7 @@ so the optimum is the maximum-likelihood estimate of the literature; its uncerta
 the Laplace approximation: the curvature of the log-likelihood at the optimum in
 log-parameter space, computed by finite differences of PyMC's compiled gradient.
 ``method="mcmc"`` samples the full posterior (NUTS, pymc-marketing's default priors) and
-reports its mean, standard deviation and 94% interval.
+reports its median, standard deviation and 94% interval.
 Parameters are per time unit of the summary (weeks by default): mapping them onto the
 scenario's years is :mod:`sim.calibrate.mapping`'s job.
 """
@@ -185,7 +185,7 @@ def _rows(
             {
                 "model": model_name,
                 "name": n,
-                "estimate": float(values.mean()),
+                "estimate": float(np.median(values)),  # a/b's posteriors can be heavy-tailed
                 "sd": float(values.std(ddof=1)),
                 "lower": float(lo),
                 "upper": float(hi),
