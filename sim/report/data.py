@@ -84,6 +84,9 @@ class ResultsData:
     edges: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     scenario: dict[str, Any] = field(default_factory=dict)
+    _memo: dict[Any, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def policies(self) -> list[str]:
@@ -129,8 +132,22 @@ class ResultsData:
         return str(self.manifest.get("scenario") or self.scenario.get("name") or "scenario")
 
     def focal_series(self) -> pd.DataFrame:
-        """Timeseries rows of the focal firm."""
-        return self.timeseries[self.timeseries["firm"] == self.focal]
+        """Timeseries rows of the focal firm (selected once; treat it as read-only)."""
+        if "focal" not in self._memo:
+            self._memo["focal"] = self.timeseries[self.timeseries["firm"] == self.focal]
+        return self._memo["focal"]
+
+    def focal_policy(self, policy: str) -> pd.DataFrame:
+        """Timeseries rows of the focal firm under ``policy`` (selected once, read-only).
+
+        Why kept: every panel over time draws each policy, and selecting the rows again
+        for each was a good part of drawing the report's figures.
+        """
+        key = ("policy", policy)
+        if key not in self._memo:
+            series = self.focal_series()
+            self._memo[key] = series[series["policy"] == policy]
+        return self._memo[key]
 
 
 def _read_csv(path: Path, rows: Mapping[str, int] | None = None) -> pd.DataFrame | None:

@@ -30,6 +30,7 @@ from sim.report.style import (
     MONEY,
     NEUTRAL,
     SHADES,
+    few_ticks,
     grid_figure,
     policy_colors,
     policy_legend,
@@ -103,6 +104,7 @@ def fig_final_outcomes(data: ResultsData, band: float) -> Figure | Skipped:
         ax.set_ylabel(f"{title} ({unit})")
         ax.set_xlabel("policy")
         ax.grid(axis="x", visible=False)
+        few_ticks(ax)
         if fmt is not None:
             ax.yaxis.set_major_formatter(fmt)
     return fig
@@ -206,6 +208,8 @@ def fig_economics(data: ResultsData, band: float) -> Figure | Skipped:
         ax.set_title(f"leaky bucket: {policy}")
         ax.set_xlabel("time (years)")
         ax.set_ylabel("customers per quarter (people)")
+        few_ticks(ax)
+        few_ticks(ax, "x", 6)
     handles, labels = bottom[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     return fig
@@ -223,19 +227,24 @@ def fig_pyramid(data: ResultsData, band: float) -> Figure | Skipped:
             "the results have no customer-pyramid columns (tier_top, tier_big, tier_medium, "
             "tier_small, tier_inactive)"
         )
-    ts = data.focal_series()
+    columns = [f"tier_{t}" for t in tiers]
+    means = {  # per policy: the mean over replications at each step, every tier at once
+        p: data.focal_policy(p).groupby("step")[columns].mean() for p in data.policies
+    }
     colors = policy_colors(data.policies)
     fig, axes = grid_figure(len(tiers), height=2.9)
     for ax, tier in zip(axes, tiers, strict=False):
-        wide = ts.pivot_table(index="step", columns="policy", values=f"tier_{tier}", aggfunc="mean")
-        x = in_years(wide.index.to_numpy(), data)
         for policy in data.policies:
-            if policy in wide.columns:
-                ax.plot(x, wide[policy].to_numpy(float), color=colors[policy])
+            mean = means[policy][f"tier_{tier}"].dropna()
+            if not mean.empty:
+                x = in_years(mean.index.to_numpy(), data)
+                ax.plot(x, mean.to_numpy(float), color=colors[policy])
         ax.set_title(f"{readable(tier)} tier")
         ax.set_xlabel("time (years)")
         ax.set_ylabel("customers (people)")
         ax.set_ylim(bottom=0)
+        few_ticks(ax)
+        few_ticks(ax, "x", 6)
     policy_legend(fig, data.policies)
     return fig
 

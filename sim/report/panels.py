@@ -18,7 +18,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
 from sim.report.data import ResultsData
-from sim.report.style import policy_colors
+from sim.report.style import few_ticks, policy_colors
 
 __all__ = [
     "TIER_ORDER",
@@ -29,11 +29,11 @@ __all__ = [
     "in_years",
     "min_span",
     "missing_columns",
-    "per_replication",
     "per_step",
     "quarterly",
     "readable",
     "reserve_top",
+    "step_by_replication",
     "trailing",
 ]
 
@@ -66,12 +66,33 @@ def missing_columns(df: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c not in df.columns]
 
 
-def per_replication(df: pd.DataFrame, column: str, smooth: int = 1) -> pd.DataFrame:
-    """``column`` with one row per step and one column per replication."""
-    wide = df.pivot_table(index="step", columns="replication", values=column, aggfunc="first")
-    if smooth > 1:
-        wide = wide.rolling(smooth, min_periods=1).mean()
-    return wide
+def step_by_replication(
+    df: pd.DataFrame, values: np.ndarray, smooth: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The steps, and ``values`` (one per row of ``df``) as an array of one row per step
+    and one column per replication, as ``pivot_table(aggfunc="first")`` lays them out.
+
+    The first non-missing value of a (step, replication) counts (rows of several sampled
+    markets share it); steps and replications without any value are left out; ``smooth``
+    is a trailing mean over that many steps. Why not ``pivot_table``: it took most of the
+    time of building the figures over time.
+
+    >>> df = pd.DataFrame({"step": [1, 2, 1, 2], "replication": [0, 0, 1, 1]})
+    >>> step_by_replication(df, np.array([1.0, 3.0, 2.0, np.nan]), smooth=2)[1].tolist()
+    [[1.0, 2.0], [2.0, 2.0]]
+    """
+    ok = ~np.isnan(values)
+    step_of = df["step"].to_numpy()[ok]
+    rep_of = df["replication"].to_numpy()[ok]
+    steps, si = np.unique(step_of, return_inverse=True)
+    reps, ri = np.unique(rep_of, return_inverse=True)
+    cells, first = np.unique(si * reps.size + ri, return_index=True)  # each cell's first row
+    flat = np.full(steps.size * reps.size, np.nan)
+    flat[cells] = values[ok][first]
+    wide: np.ndarray = flat.reshape(steps.size, reps.size)
+    if smooth > 1 and wide.size:
+        wide = pd.DataFrame(wide).rolling(smooth, min_periods=1).mean().to_numpy()
+    return steps, wide
 
 
 def band_plot(
@@ -84,32 +105,25 @@ def band_plot(
     label_policies: bool = False,
 ) -> None:
     """Median line and a band holding ``band`` of the replications, per policy."""
-    series = data.focal_series()
     colors = policy_colors(data.policies)
     lo_q, hi_q = (1.0 - band) / 2.0, 1.0 - (1.0 - band) / 2.0
     for policy in data.policies:
-        mine = series[series["policy"] == policy]
+        mine = data.focal_policy(policy)
         if mine.empty:
             continue
-        if callable(column):
-            mine = mine.assign(_value=column(mine))
-            wide = per_replication(mine, "_value", smooth)
-        else:
-            wide = per_replication(mine, column, smooth)
-        x = in_years(wide.index.to_numpy(), data)
-        mid = wide.median(axis=1)
+        values = column(mine) if callable(column) else mine[column]
+        steps, wide = step_by_replication(mine, np.asarray(values, dtype=float), smooth)
+        if not steps.size:
+            continue
+        x = in_years(steps, data)
+        mid = np.nanmedian(wide, axis=1)
         ax.plot(x, mid, color=colors[policy], lw=1.6, label=policy if label_policies else None)
         if wide.shape[1] > 1:
-            ax.fill_between(
-                x,
-                wide.quantile(lo_q, axis=1),
-                wide.quantile(hi_q, axis=1),
-                color=colors[policy],
-                alpha=0.18,
-                lw=0,
-            )
+            lo, hi = np.nanquantile(wide, [lo_q, hi_q], axis=1)
+            ax.fill_between(x, lo, hi, color=colors[policy], alpha=0.18, lw=0)
     ax.set_xlabel("time (years)")
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    few_ticks(ax)
 
 
 def annual_retention(mine: pd.DataFrame, data: ResultsData) -> pd.Series:

@@ -21,9 +21,10 @@ from typing import Any
 import matplotlib as mpl
 import numpy as np
 from cycler import cycler
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.common.files import atomic_write_bytes
 from sim.common.formatting import format_number
@@ -33,8 +34,10 @@ __all__ = [
     "MONEY",
     "NEUTRAL",
     "OKABE_ITO",
+    "PNG_COMPRESS_LEVEL",
     "SHADES",
     "STYLE",
+    "few_ticks",
     "figure_bytes",
     "grid_figure",
     "policy_colors",
@@ -116,11 +119,24 @@ def policy_legend(
         fig.legend(handles=handles, loc="upper center", ncol=ncol, bbox_to_anchor=(0.5, 1.0))
 
 
+PNG_COMPRESS_LEVEL = 3
+"""zlib level of the figures' PNG files: measured on the report's figures, 3 encodes in
+about two thirds of the time of the default 6 for files 4% larger."""
+
+
 def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
     """``fig`` in ``fmt`` without a date or software stamp (the same figure, the same bytes)."""
     buffer = io.BytesIO()
-    meta: dict[str, Any] = {"Software": None} if fmt == "png" else {"Date": None}
-    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=meta)
+    if fmt == "png":
+        fig.savefig(
+            buffer,
+            format=fmt,
+            dpi=dpi,
+            metadata={"Software": None},
+            pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
+        )
+    else:
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None})
     return buffer.getvalue()
 
 
@@ -143,14 +159,28 @@ def style_context() -> Any:
 
 
 def grid_figure(n: int, width: float = 10.5, height: float = 3.2) -> tuple[Figure, Any]:
-    """A figure of ``n`` panels, three to a row; the unused panels are hidden.
+    """A figure of ``n`` panels, three to a row (the last row may be short).
 
     Returns the figure and a flat array of its axes.
     """
     cols = min(n, 3)
     rows = math.ceil(n / cols)
     fig = Figure(figsize=(width, height * rows + 0.5), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
+    grid = fig.add_gridspec(rows, cols)
+    # only the panels drawn are made: a hidden panel cost as much to make as a drawn one
+    axes = np.empty(n, dtype=object)
+    for k in range(n):
+        axes[k] = fig.add_subplot(grid[k // cols, k % cols])
     return fig, axes
+
+
+def few_ticks(ax: Axes, axis: str = "y", n: int = 5) -> None:
+    """At most about ``n`` round ticks on ``ax``'s ``axis`` (1, 2, 2.5 or 5 times a power
+    of ten apart).
+
+    Why: every tick is a handful of Matplotlib objects laid out and drawn one by one, and
+    the ticks and their labels were the largest part of drawing the report's figures;
+    five labels read as well on a panel a third of a page wide.
+    """
+    locator = MaxNLocator(nbins=n, steps=[1, 2, 2.5, 5, 10])
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(locator)
