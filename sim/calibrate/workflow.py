@@ -89,6 +89,11 @@ def calibrate(
         if holdout_periods
         else []
     )
+    lines = [
+        f"{row['name']} = {row['estimate']:.4g} (sd {row['sd']:.3g}; 95% {row['lower']:.4g} "
+        f"to {row['upper']:.4g})" + (f" {row['unit']}" if row["unit"] else "")
+        for row in fit.parameters.to_dict("records")
+    ]
     header = [
         f"Fitted by marketsim calibrate to {log.path.name}",
         f"period: {log.start.date()} to {cal_end.date()} ({len(rfm):,} customers, "
@@ -109,6 +114,8 @@ def calibrate(
         "is not kept)",
         "left at defaults: competitors, policies, word of mouth, satisfaction, staff, "
         "suppliers, prices",
+        "fitted (per time unit of the log; 95% intervals):",
+        *(f"  {line}" for line in lines),
     ]
     if model == "paretonbd":
         header.append(
@@ -132,11 +139,6 @@ def calibrate(
     text = fitted(churn=churn)
     scenario = write_scenario(out, text)
     lap("scenario")
-    lines = [
-        f"{row['name']} = {row['estimate']:.4g} (sd {row['sd']:.3g}; 95% {row['lower']:.4g} "
-        f"to {row['upper']:.4g})" + (f" {row['unit']}" if row["unit"] else "")
-        for row in fit.parameters.to_dict("records")
-    ]
     holdout = None
     folder = None
     if holdout_periods:
