@@ -27,6 +27,7 @@ REQUIRED = {
     "price_war",
     "bass_docking",
     "robust_policy",
+    "market_maturity",
 }
 
 
