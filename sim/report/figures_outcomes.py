@@ -101,7 +101,8 @@ def fig_final_outcomes(data: ResultsData, band: float) -> Figure | Skipped:
         ax.set_xticks(range(len(data.policies)), data.policies, rotation=20, ha="right")
         ax.set_xlim(-0.6, len(data.policies) - 0.4)
         ax.set_title(title)
-        ax.set_ylabel(f"{title} ({unit})")
+        label = f"{title} ({unit})"  # a long one on two lines, or it is cut off at the top
+        ax.set_ylabel(label.replace(" (", "\n(") if len(label) > 40 else label)
         ax.set_xlabel("policy")
         ax.grid(axis="x", visible=False)
         few_ticks(ax)
