@@ -110,20 +110,15 @@ def run_loyalty_programs(
         if members.size > capacity:
             drop = select_random(members, members.size - capacity, rng)
             pop.member[drop] = False
+            n_members = members.size - drop.size
         elif members.size < capacity:
             others = rng.permutation(mine[~pop.member[mine]])
-            p_accept = enrolment_probability(
-                pop.purchase_rate[others] / state.mean_purchase_rate,
-                pop.base_spend[others] / state.mean_spend,
-                pop.satisfaction[others],
-                log_odds=lev.enrol_log_odds,
-                rate_weight=lev.enrol_rate_weight,
-                spend_weight=lev.enrol_spend_weight,
-                satisfaction_weight=lev.enrol_satisfaction_weight,
-            )
-            accept = others[rng.random(others.size) < p_accept]
-            pop.member[accept[: capacity - members.size]] = True
-        n_members = int(np.count_nonzero(pop.member[mine]))
+            u = rng.random(others.size)
+            accept = _first_acceptors(state, others, u, capacity - members.size)
+            pop.member[accept] = True
+            n_members = members.size + accept.size
+        else:
+            n_members = members.size
         spent[f]["loyalty_program"] = firm.place(
             "loyalty_program", capacity, n_members, cost_per_step
         )
@@ -171,6 +166,40 @@ def sell_upgrades(
         state.ledger.upgrade_offers[f] = offered.size
         state.ledger.upgrades[f] = won.size
         spent[f]["upgrades"] = firm.place("upgrades", k, offered.size, lev.upgrade_contact)
+
+
+def _first_acceptors(
+    state: MarketState, offered: np.ndarray, u: np.ndarray, places: int
+) -> np.ndarray:
+    """The first `places` of `offered` (in order) whose uniform draw `u` is below their
+    enrolment probability.
+
+    Why in chunks: only the first few offers fill the free places in a large market, so the
+    probabilities are computed for a growing prefix of the offers until the places are
+    full, not for every non-member (an elementwise function, so each person's probability
+    and the result are the same as over the whole list).
+    """
+    lev = state.scenario.market.levers
+    pop = state.population
+    found: list[np.ndarray] = []
+    n_found, start, chunk = 0, 0, max(4 * places, 1024)
+    while n_found < places and start < offered.size:
+        who = offered[start : start + chunk]
+        p_accept = enrolment_probability(
+            pop.purchase_rate[who] / state.mean_purchase_rate,
+            pop.base_spend[who] / state.mean_spend,
+            pop.satisfaction[who],
+            log_odds=lev.enrol_log_odds,
+            rate_weight=lev.enrol_rate_weight,
+            spend_weight=lev.enrol_spend_weight,
+            satisfaction_weight=lev.enrol_satisfaction_weight,
+        )
+        took = who[u[start : start + who.size] < p_accept][: places - n_found]
+        found.append(took)
+        n_found += took.size
+        start += who.size
+        chunk *= 2
+    return np.concatenate(found) if found else offered[:0]
 
 
 def handle_complaints(

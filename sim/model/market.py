@@ -327,9 +327,8 @@ class MarketModel(mesa.Model):
         promotion_targets, visit_targets = send_acquisition_offers(state, firms, self.spent)
         self.engine.consider(promotion_targets, visit_targets)
 
+        pop.tenure += pop.firm >= 0  # one pass, no gather of every customer (issue 14)
         customers_of = customers_by_firm(pop.firm, state.n_firms)
-        for mine in customers_of:
-            pop.tenure[mine] += 1
         self.records.append(close_step(state, firms, customers_of, self.spent))
         firms.do("react")
         self.running = self.steps < self.params.simulation.steps

@@ -59,9 +59,16 @@ def churn_hazards_per_year(
         dissatisfaction_per_year * np.clip(1.0 - s, 0.0, 1.0) ** satisfaction_convexity
     )
     price = price_per_year * np.maximum(np.asarray(price_ratio) - 1.0, 0.0)
-    other = np.broadcast_to(base_per_year, s.shape)
-    hazards = np.stack([care, dissatisfaction, price * np.ones_like(s), other], axis=-1)
-    return hazards * np.asarray(modifier)[..., None]
+    modifier = np.asarray(modifier)
+    # Reason-major storage (each reason's hazards contiguous, returned as a (..., 4) view):
+    # four multiplications into place instead of a stack and a broadcast product over an
+    # interleaved (n, 4) array, with the same values (issue 14).
+    hazards = np.empty((len(OWN_CHURN_REASONS), *np.broadcast(s, modifier).shape))
+    np.multiply(care, modifier, out=hazards[0, ...])
+    np.multiply(dissatisfaction, modifier, out=hazards[1, ...])
+    np.multiply(price, modifier, out=hazards[2, ...])
+    np.multiply(base_per_year, modifier, out=hazards[3, ...])
+    return np.moveaxis(hazards, 0, -1)
 
 
 def draw_churn(
@@ -73,7 +80,11 @@ def draw_churn(
     reason is drawn in proportion to each hazard (competing risks).
     """
     h = np.atleast_2d(hazards_per_year)
-    total = h.sum(axis=1)
+    # the row sums added reason by reason, in the order h.sum(axis=1) adds them, but
+    # over contiguous columns when h is reason-major (churn_hazards_per_year)
+    total = h[:, 0].copy()
+    for k in range(1, h.shape[1]):
+        total += h[:, k]
     p_leave = -np.expm1(-total / steps_per_year)
     u = rng.random(total.shape)
     leaves = u < p_leave
