@@ -24,7 +24,10 @@ Figures (seconds unless stated):
 - ``step_ms``: mean wall time of one ``model.step()``, in milliseconds;
 - ``run_s``: wall time of all steps;
 - ``total_s``: wall time of scenario + graph + init + all steps (imports excluded);
-- ``peak_rss_mb``: the process's peak resident memory (``ru_maxrss``), imports included.
+- ``peak_rss_mb``: the process's peak resident memory (``ru_maxrss``), imports included;
+- ``graph_cpu_s``, ``init_cpu_s``, ``step_cpu_ms``, ``total_cpu_s``: the same spans in CPU
+  time of this process (``time.process_time``), steadier than wall time on a shared machine;
+- ``load_before``, ``load_after``: ``/proc/loadavg`` (1, 5, 15 minutes) around the run.
 
 Run each configuration in a fresh process: peak RSS is per process.
 """
@@ -55,6 +58,15 @@ def peak_rss_mb() -> float:
     """Peak resident set size of this process in MiB (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages (the machine is shared: timings need them)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return ""
 
 
 def make_scenario(
@@ -103,12 +115,13 @@ def run_config(
     `employees` and `suppliers` set the staff and suppliers per firm (None: the default
     scenario's).
     """
-    t_start = time.perf_counter()
+    load_before = load_average()
+    t_start, c_start = time.perf_counter(), time.process_time()
     scenario = make_scenario(customers, steps, degree, employees, suppliers, absolute_budgets)
     net = scenario.network
     # The same stream MarketModel.__init__ derives for the graph (its first spawned child).
     graph_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
-    t_graph = time.perf_counter()
+    t_graph, c_graph = time.perf_counter(), time.process_time()
     graph = build_graph(
         net.kind,
         customers,
@@ -117,15 +130,15 @@ def run_config(
         rewire_p=net.rewire_p,
         path=net.path,
     )
-    t_init = time.perf_counter()
+    t_init, c_init = time.perf_counter(), time.process_time()
     model = MarketModel(scenario, policy=policy, seed=seed, engine=engine, graph=graph)  # type: ignore[arg-type]
-    t_run = time.perf_counter()
+    t_run, c_run = time.perf_counter(), time.process_time()
     step_times = np.empty(steps)
     for i in range(steps):
         t0 = time.perf_counter()
         model.step()
         step_times[i] = time.perf_counter() - t0
-    t_end = time.perf_counter()
+    t_end, c_end = time.perf_counter(), time.process_time()
     focal = model.focal_firm
     return {
         "n_customers": customers,
@@ -147,6 +160,12 @@ def run_config(
         "step_ms_max": round(1000.0 * float(step_times.max()), 3),
         "run_s": round(t_end - t_run, 4),
         "total_s": round(t_end - t_start, 4),
+        "graph_cpu_s": round(c_init - c_graph, 4),
+        "init_cpu_s": round(c_run - c_init, 4),
+        "step_cpu_ms": round(1000.0 * (c_end - c_run) / steps, 3),
+        "total_cpu_s": round(c_end - c_start, 4),
+        "load_before": load_before,
+        "load_after": load_average(),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "focal_firm": focal.name,
         "focal_customers_final": int(focal.n_customers),

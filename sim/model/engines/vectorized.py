@@ -20,7 +20,6 @@ from sim.model.behaviour.churn import (
 )
 from sim.model.behaviour.levers import bernoulli_successes, upgrade_multiplier
 from sim.model.behaviour.satisfaction import (
-    likelihood_to_recommend,
     transaction_satisfaction,
     update_toward,
 )
@@ -34,6 +33,7 @@ from sim.model.behaviour.word_of_mouth import (
     pick_contacts_with_ties,
     referral_converts,
 )
+from sim.model.engines.kernels import kernel_backend, refresh_recommendations
 from sim.model.state import MarketState
 
 __all__ = ["VectorizedEngine"]
@@ -44,13 +44,16 @@ class VectorizedEngine:
 
     name = "vectorized"
 
-    def __init__(self, state: MarketState) -> None:
+    def __init__(self, state: MarketState, kernels: str | None = None) -> None:
         self.state = state
+        # numpy or numba for the fused passes (sim.model.engines.kernels); same results
+        self.kernels = kernels or kernel_backend(state.population.n)
         # what one phase leaves for a later phase of the same step
         self._referral_contacts = np.empty(0, dtype=np.int64)
         self._referral_firms = np.empty(0, dtype=np.intp)
         self._referral_weak = np.empty(0, dtype=bool)
         self._new_detractors = np.empty(0, dtype=np.intp)
+        self._promoters = np.empty(0, dtype=np.intp)
 
     def stay_or_leave(self) -> None:
         """Own churn with a reason, then switching to rivals' offers (poaching)."""
@@ -81,8 +84,8 @@ class VectorizedEngine:
         rates = state.poaching_rates
         if state.n_firms < 2 or rates.sum() <= 0 or stay.size == 0:
             return
-        total = rates.sum() - rates[firm]
-        p_offer = -np.expm1(-total / state.steps_per_year)
+        # the chance of a rival's offer depends on one's firm only: once per firm, looked up
+        p_offer = (-np.expm1(-(rates.sum() - rates) / state.steps_per_year))[firm]
         hit = rng.random(stay.size) < p_offer
         who, own = stay[hit], firm[hit]
         # a rival other than one's own firm, in proportion to its poaching rate
@@ -183,15 +186,18 @@ class VectorizedEngine:
             pop.expectation[buyers], performance, sat.expectation_learning_rate
         )
 
-        active = np.flatnonzero(pop.firm >= 0)
-        ltr = likelihood_to_recommend(pop.satisfaction[active], pop.ltr_bias[active])
-        pop.ltr[active] = ltr
-        detractor = ltr <= sat.detractor_max_ltr
-        episode = pop.in_detractor_episode[active]
-        newly = active[detractor & ~episode]
-        # An episode closes only when the customer is won back to promoter: hovering
-        # around the threshold does not make a customer vent again and again.
-        pop.in_detractor_episode[active] = (episode | detractor) & (ltr < sat.promoter_min_ltr)
+        # Every customer's score; an episode closes only when the customer is won back to
+        # promoter (see refresh_recommendations). Promoters are kept for talk().
+        newly, self._promoters = refresh_recommendations(
+            self.kernels,
+            pop.firm,
+            pop.satisfaction,
+            pop.ltr_bias,
+            pop.ltr,
+            pop.in_detractor_episode,
+            sat.detractor_max_ltr,
+            sat.promoter_min_ltr,
+        )
         self._new_detractors = newly
         state.ledger.detractor_episodes += np.bincount(
             pop.firm[newly].astype(np.intp), minlength=state.n_firms
@@ -201,9 +207,7 @@ class VectorizedEngine:
         """Promoters refer contacts to their firm; new detractors deter contacts from it."""
         state, pop, rng = self.state, self.state.population, self.state.rng
         wom = state.scenario.market.word_of_mouth
-        active = np.flatnonzero(pop.firm >= 0)
-        promoters = active[pop.ltr[active] >= state.scenario.market.satisfaction.promoter_min_ltr]
-        speakers = draw_tellings(promoters, state.referrals_per_step, rng)
+        speakers = draw_tellings(self._promoters, state.referrals_per_step, rng)
         contacts, weak = pick_contacts_with_ties(speakers, state.graph, state.weak_tie_share, rng)
         firm = pop.firm[speakers].astype(np.intp)
         potential = pop.firm[contacts] != firm

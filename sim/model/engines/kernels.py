@@ -1,0 +1,102 @@
+"""Fused passes over the population for the vectorized engine: numpy, or compiled by numba.
+
+Why: in numpy a phase makes one pass over the customers per operation (gather, compare,
+combine, scatter), each with its own temporary array; at millions of people those passes,
+not the arithmetic, are the cost. A compiled kernel reads each person once. Both backends
+must give byte-identical results for a seed (``tests/unit/test_kernels.py``), so only work
+whose arithmetic is exact in both is compiled: comparisons, floor, integer counts, and
+``+``/``*`` in the same order (numba contracts nothing into fused multiply-adds unless
+asked). Transcendental functions (exp, log, pow) stay in numpy: numpy's SIMD versions and
+the C library that numba calls differ in the last bit for about one argument in twenty.
+Random draws stay in numpy too (the model's one seeded Generator).
+
+Which backend runs: the environment variable ``MARKETSIM_KERNELS`` = ``numpy`` or
+``numba``; unset (``auto``), numba runs when it is installed and the market has at least
+:data:`MIN_PEOPLE_FOR_NUMBA` people (below that, importing and compiling numba, about a
+second per process, costs more than it saves). numba is an optional dependency
+(``pip install marketsim[fast]``); without it everything runs in numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from types import ModuleType
+
+import numpy as np
+
+from sim.model.behaviour.satisfaction import likelihood_to_recommend
+
+__all__ = [
+    "KERNELS_ENV",
+    "KERNEL_BACKENDS",
+    "MIN_PEOPLE_FOR_NUMBA",
+    "kernel_backend",
+    "refresh_recommendations",
+]
+
+KERNEL_BACKENDS = ("numpy", "numba")
+KERNELS_ENV = "MARKETSIM_KERNELS"
+MIN_PEOPLE_FOR_NUMBA = 200_000
+"""With ``MARKETSIM_KERNELS`` unset, markets at least this large use numba if installed."""
+
+
+def kernel_backend(n_people: int) -> str:
+    """The backend for a market of `n_people`: ``numpy`` or ``numba`` (see the module doc)."""
+    choice = os.environ.get(KERNELS_ENV, "auto").strip().lower() or "auto"
+    if choice not in (*KERNEL_BACKENDS, "auto"):
+        raise ValueError(
+            f"{KERNELS_ENV}={choice!r}: choose one of {', '.join(KERNEL_BACKENDS)} or auto"
+        )
+    installed = importlib.util.find_spec("numba") is not None
+    if choice == "numba" and not installed:
+        raise ValueError(f"{KERNELS_ENV}=numba but numba is not installed (pip install numba)")
+    if choice == "auto":
+        return "numba" if installed and n_people >= MIN_PEOPLE_FOR_NUMBA else "numpy"
+    return choice
+
+
+def _compiled() -> ModuleType:
+    """The numba kernels, imported on first use (importing numba takes about half a second)."""
+    return importlib.import_module("sim.model.engines.numba_kernels")
+
+
+def refresh_recommendations(
+    backend: str,
+    firm: np.ndarray,
+    satisfaction: np.ndarray,
+    ltr_bias: np.ndarray,
+    ltr: np.ndarray,
+    in_detractor_episode: np.ndarray,
+    detractor_max_ltr: int,
+    promoter_min_ltr: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every customer's 0-10 recommend score from satisfaction; new detractors, promoters.
+
+    Updates `ltr` and `in_detractor_episode` in place for every customer (firm >= 0).
+    A customer opens a detractor episode when the score falls to the detractor band and
+    no episode is open; the episode closes only when the score reaches the promoter band
+    (hovering around the threshold does not make a customer vent again and again).
+    Returns the indices (ascending) of the customers who opened an episode this step and
+    of the customers who are promoters now.
+    """
+    if backend == "numba":
+        newly, promoters = _compiled().refresh_recommendations(
+            firm,
+            satisfaction,
+            ltr_bias,
+            ltr,
+            in_detractor_episode,
+            detractor_max_ltr,
+            promoter_min_ltr,
+        )
+        return newly, promoters
+    active = np.flatnonzero(firm >= 0)
+    score = likelihood_to_recommend(satisfaction[active], ltr_bias[active])
+    ltr[active] = score
+    detractor = score <= detractor_max_ltr
+    episode = in_detractor_episode[active]
+    newly = active[detractor & ~episode]
+    in_detractor_episode[active] = (episode | detractor) & (score < promoter_min_ltr)
+    return newly, active[score >= promoter_min_ltr]
