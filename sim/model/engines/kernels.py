@@ -22,9 +22,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
 
@@ -34,6 +37,7 @@ __all__ = [
     "MIN_PEOPLE_FOR_NUMBA",
     "kernel_backend",
     "refresh_recommendations",
+    "single_threaded_blas",
     "sorted_unique",
 ]
 
@@ -56,6 +60,23 @@ def kernel_backend(n_people: int) -> str:
     if choice == "auto":
         return "numba" if installed and n_people >= MIN_PEOPLE_FOR_NUMBA else "numpy"
     return choice
+
+
+_THREADPOOLS = ThreadpoolController()  # the BLAS numpy loaded (found once, at import)
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run the enclosed matrix products on one BLAS thread.
+
+    Why: delivered value is a product of (people x 8) weights with (8 x firms) offers, too
+    thin to share between threads; OpenBLAS's threads cost four times the CPU time of one
+    thread (30 against 7 ms for 150,000 people) and compete with other work on a loaded
+    machine. Each entry is computed the same way whatever the number of threads, so the
+    results are the same bytes. The previous thread count is restored on exit.
+    """
+    with _THREADPOOLS.limit(limits=1, user_api="blas"):
+        yield
 
 
 def _compiled() -> ModuleType:

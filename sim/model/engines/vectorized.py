@@ -33,7 +33,12 @@ from sim.model.behaviour.word_of_mouth import (
     pick_contacts_with_ties,
     referral_converts,
 )
-from sim.model.engines.kernels import kernel_backend, refresh_recommendations, sorted_unique
+from sim.model.engines.kernels import (
+    kernel_backend,
+    refresh_recommendations,
+    single_threaded_blas,
+    sorted_unique,
+)
 from sim.model.state import MarketState
 
 __all__ = ["VectorizedEngine"]
@@ -95,7 +100,8 @@ class VectorizedEngine:
         u = rng.random(who.size) * cum[:, -1]
         rival = (u[:, None] >= cum).sum(axis=1).clip(max=state.n_firms - 1)
         pop.aware[who, rival] = True
-        values = delivered_value(pop.weights[who], state.offers)
+        with single_threaded_blas():
+            values = delivered_value(np.take(pop.weights, who, axis=0), state.offers)
         rows = np.arange(who.size)
         p_switch = switch_probability(
             values[rows, rival] - values[rows, own],
@@ -155,7 +161,10 @@ class VectorizedEngine:
         sat = state.scenario.market.satisfaction
         comp = state.scenario.market.complaints
         firm = pop.firm[buyers].astype(np.intp)
-        value = np.einsum("ij,ij->i", pop.weights[buyers], state.offers[firm])
+        # np.take: the same rows as fancy indexing, gathered about twice as fast
+        value = np.einsum(
+            "ij,ij->i", np.take(pop.weights, buyers, axis=0), np.take(state.offers, firm, axis=0)
+        )
         noise = (
             rng.normal(0.0, sat.performance_noise, buyers.size)
             if sat.performance_noise > 0
@@ -237,13 +246,19 @@ class VectorizedEngine:
         # Referral conversions: a told person may convert (a rival's customer only if the
         # referred firm's offer also beats their switching cost); first success wins.
         contacts, firms = self._referral_contacts, self._referral_firms
-        values = np.einsum("ij,ij->i", pop.weights[contacts], state.offers[firms])
+        values = np.einsum(
+            "ij,ij->i",
+            np.take(pop.weights, contacts, axis=0),
+            np.take(state.offers, firms, axis=0),
+        )
         own = pop.firm[contacts].astype(np.intp)
         has_firm = own >= 0
         p_accept = np.ones(contacts.size)
         rows = np.flatnonzero(has_firm)
         c = contacts[rows]
-        own_value = np.einsum("ij,ij->i", pop.weights[c], state.offers[own[rows]])
+        own_value = np.einsum(
+            "ij,ij->i", np.take(pop.weights, c, axis=0), np.take(state.offers, own[rows], axis=0)
+        )
         p_accept[rows] = switch_probability(
             values[rows] - own_value,
             pop.satisfaction[c],
@@ -318,7 +333,8 @@ class VectorizedEngine:
             offered[np.searchsorted(who, offers[f]), f] = True
             visited[np.searchsorted(who, visits[f]), f] = True
         aware = pop.aware[who]
-        values = delivered_value(pop.weights[who], state.offers)
+        with single_threaded_blas():
+            values = delivered_value(np.take(pop.weights, who, axis=0), state.offers)
         utilities = state.choice_utilities(values, pop.deterred[who], offered, visited, aware)
         choice = choose_firm(utilities, state.outside_utility, rng)
         rows = np.flatnonzero(choice >= 0)
