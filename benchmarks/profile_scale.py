@@ -1,8 +1,15 @@
-"""Profile one scale configuration with cProfile: model construction, then the steps.
+"""Profile one scale configuration: cProfile, or CPU time phase by phase (``--phases``).
 
 Example::
 
     .venv/bin/python benchmarks/profile_scale.py --customers 1000000 --steps 156
+    .venv/bin/python benchmarks/profile_scale.py --customers 1000000 --steps 40 --phases
+
+``--phases`` wraps each phase of a step (the engine's customer phases, the firms' actions,
+closing the books, grouping customers by firm) in a ``time.process_time`` timer and prints
+CPU milliseconds per step for each, plus the random draws of all phases (the model's
+generator wrapped in a timing proxy that draws the same numbers). CPU time, not wall time:
+the machine these figures come from is shared.
 
 Builds the same scenario and graph as ``scale.py`` (same seed streams), then prints the
 functions that take the most time in ``MarketModel(...)`` and in ``model.run(steps)``,
@@ -14,17 +21,103 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import pstats
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.scale import make_scenario
+import sim.model.market as market_module
+from benchmarks.scale import load_average, make_scenario, peak_rss_mb
+from sim.model.engines.vectorized import VectorizedEngine
 from sim.model.market import MarketModel
 from sim.model.network import build_graph
+
+ENGINE_PHASES = ("stay_or_leave", "buy", "feel", "talk", "consider", "_choose")
+MODEL_PHASES = (
+    "care_for_customers",
+    "run_loyalty_programs",
+    "handle_complaints",
+    "send_acquisition_offers",
+    "close_step",
+    "customers_by_firm",
+)
+RNG = "(random draws, all phases)"
+
+
+class PhaseTimer:
+    """CPU seconds per phase, accumulated by wrappers around the phases' functions."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, owner: Any, name: str) -> None:
+        """Replace ``owner.name`` with a timed call of the same function."""
+        function = getattr(owner, name)
+        setattr(owner, name, self.timed(name, function))
+
+    def timed(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """`function` with its CPU time added to `label`."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + time.process_time() - start
+
+        return call
+
+
+class TimedGenerator:
+    """The model's numpy Generator, with the CPU time of every draw added to RNG."""
+
+    def __init__(self, rng: np.random.Generator, timer: PhaseTimer) -> None:
+        self._rng, self._timer = rng, timer
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._rng, name)
+        return self._timer.timed(RNG, value) if callable(value) else value
+
+
+def run_phases(args: argparse.Namespace, scenario: Any, graph: Any) -> None:
+    """Run the steps with every phase timed; print CPU ms per step of each phase."""
+    timer = PhaseTimer()
+    for name in ENGINE_PHASES:
+        timer.wrap(VectorizedEngine, name)
+    for name in MODEL_PHASES:
+        timer.wrap(market_module, name)
+    model = MarketModel(scenario, seed=args.seed, engine=args.engine, graph=graph)
+    model.state.rng = TimedGenerator(model.state.rng, timer)  # type: ignore[assignment]
+    load_before = load_average()
+    start = time.process_time()
+    model.run(args.steps)
+    total = time.process_time() - start
+    per_step = {k: round(1000 * v / args.steps, 1) for k, v in timer.seconds.items()}
+    nested = ("_choose", RNG)  # inside consider / inside every phase
+    other = total - sum(v for k, v in timer.seconds.items() if k not in nested)
+    per_step["(everything else)"] = round(1000 * other / args.steps, 1)
+    print(
+        json.dumps(
+            {
+                "n_customers": args.customers,
+                "steps": args.steps,
+                "step_cpu_ms": round(1000 * total / args.steps, 1),
+                "load_before": load_before,
+                "load_after": load_average(),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "customers_final": int(sum(f.n_customers for f in model.firms)),
+            }
+        )
+    )
+    for name, ms in sorted(per_step.items(), key=lambda kv: -kv[1]):
+        print(f"{name:32s} {ms:8.1f} CPU ms / step")
 
 
 def print_profile(profile: cProfile.Profile, title: str, limit: int) -> None:
@@ -57,6 +150,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--suppliers", type=int, default=None, help="suppliers per firm (default: scenario's)"
     )
     parser.add_argument("--limit", type=int, default=25, help="rows per table (default 25)")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="CPU time per phase of a step instead of cProfile (vectorized engine)",
+    )
     return parser.parse_args(argv)
 
 
@@ -76,6 +174,9 @@ def main(argv: list[str] | None = None) -> None:
         rewire_p=net.rewire_p,
         path=net.path,
     )
+    if args.phases:
+        run_phases(args, scenario, graph)
+        return
     init = cProfile.Profile()
     init.enable()
     model = MarketModel(scenario, seed=args.seed, engine=args.engine, graph=graph)
