@@ -30,6 +30,8 @@ def test_backend_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ValueError, match="choose one of"):
         kernel_backend(10)
     monkeypatch.delenv(KERNELS_ENV)
+    assert kernel_backend(10**7) == "numpy"  # the default
+    monkeypatch.setenv(KERNELS_ENV, "auto")
     # auto: small markets never pay numba's import and compilation
     assert kernel_backend(MIN_PEOPLE_FOR_NUMBA - 1) == "numpy"
 
