@@ -47,6 +47,8 @@ MODEL_PHASES = (
     "send_acquisition_offers",
     "close_step",
     "customers_by_firm",
+    "sell_upgrades",
+    "forget",
 )
 RNG = "(random draws, all phases)"
 
@@ -92,7 +94,8 @@ def run_phases(args: argparse.Namespace, scenario: Any, graph: Any) -> None:
     for name in ENGINE_PHASES:
         timer.wrap(VectorizedEngine, name)
     for name in MODEL_PHASES:
-        timer.wrap(market_module, name)
+        if hasattr(market_module, name):  # phases of the model version at hand
+            timer.wrap(market_module, name)
     model = MarketModel(scenario, seed=args.seed, engine=args.engine, graph=graph)
     model.state.rng = TimedGenerator(model.state.rng, timer)  # type: ignore[assignment]
     load_before = load_average()
