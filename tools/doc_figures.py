@@ -63,6 +63,7 @@ BLOCKS: dict[str, Block] = {
         ("run", "retention_vs_acquisition"), "results/retention_vs_acquisition/", messages=False
     ),
     "robust-run": Block(("run", "robust_policy"), "results/robust_policy/"),
+    "maturity": Block(("run", "market_maturity"), "results/market_maturity/"),
 }
 """Every block a doc may mark, by name."""
 
