@@ -140,7 +140,7 @@ def test_without_an_address_a_local_dask_cluster_gives_the_same_tables(tiny_scen
     from sim.experiment.runner import run_experiment
     from sim.experiment.runstore import RESULT_TABLES
 
-    sf = load_scenario(tiny_scenario, {"simulation.steps": 2})
+    sf = load_scenario(tiny_scenario, {"simulation.steps": 2, "outputs.transactions": True})
     local = run_experiment(sf, tmp_path / "local", workers=1, tables=RESULT_TABLES)
     dask = run_experiment(sf, tmp_path / "dask", workers=2, executor="dask", tables=RESULT_TABLES)
     assert local.complete and dask.complete

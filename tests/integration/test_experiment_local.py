@@ -37,7 +37,7 @@ TABLES = [f"{t}.csv" for t in RESULT_TABLES] + ["scenarios.csv"]
 
 @pytest.fixture(scope="module")
 def small(tiny_scenario):
-    """The tiny scenario cut to 4 weeks, 2 replications, 300 people."""
+    """The tiny scenario cut to 4 weeks, 2 replications, 300 people, logging purchases."""
     return load_scenario(
         tiny_scenario,
         {
@@ -45,6 +45,7 @@ def small(tiny_scenario):
             "simulation.replications": 2,
             "market.n_customers": 300,
             "outputs.network_sample": 40,
+            "outputs.transactions": True,  # the transaction log is one of the tables compared
         },
     )
 
