@@ -147,10 +147,11 @@ SEEDS = (1, 2, 3, 4)
 Z_MIN = 3.0
 # yearly spend x per lever: about one saturation scale per person-year in this market
 # (2,000 people, about 1,000 prospects of whom 300 aware, and 500 customers per firm)
+# (acquisition doses in units bought, so a change of unit cost keeps them at the same place)
 DOSE = {
-    "advertising": 30_000.0,  # 300 exposures per person-year
-    "promotions": 16_500.0,  # 3 offers per prospect-year
-    "sales_visits": 21_600.0,  # 1 visit per aware prospect-year
+    "advertising": 300 * N_CUSTOMERS * ADS.cost_per_exposure,  # 300 exposures per person-year
+    "promotions": 3 * 1_000 * LEV.promotion_offer,  # 3 offers per prospect-year
+    "sales_visits": 300 * LEV.sales_visit,  # 1 visit per aware prospect-year
     "care_contacts": 30_000.0,  # 4 contacts per customer-year
     "loyalty_program": 6_000.0,  # 150 places, 30% of the customers (far above a week's takers)
     "complaint_handling": 4_500.0,  # half the complaints, so 2x handles them all
