@@ -13,7 +13,8 @@ customer when won.
 
 The reduced market (quarterly steps, one B&D period each). One firm, no competitors, no
 word of mouth, no need-driven or advertising-driven purchases, no staff, suppliers, loyalty
-members or experience curve; everyone identical (heterogeneity off), buying one unit per
+members, experience curve or forgetting of the firm (B&D's prospects are the same
+pool every campaign); everyone identical (heterogeneity off), buying one unit per
 step at margin m, so only the two levers act:
 
 - acquisition is promotions alone. Of k offers sent to P prospects, a share
@@ -130,6 +131,7 @@ def reduced_scenario() -> Scenario:
                 "price_per_year": 0.0,
             },
             "experience": {"learning_rate": 1.0},
+            "advertising": {"awareness_half_life_weeks": 0.0},  # B&D's prospects never forget
             "levers": {
                 "promotion_offer": OFFER_COST,
                 "promotion_response": 1.0,
