@@ -649,12 +649,23 @@ class HeterogeneitySpec(Spec):
     a: Positive = Field(
         2.0,
         description=(
-            "Beta a of the dropout propensity p across people (BG/NBD a); a person's churn "
-            "hazards scale with p / E[p], E[p] = a / (a + b)."
+            "Beta a of the dropout propensity p across people (BG/NBD a); E[p] = a / (a + b). "
+            "How p acts: see dropout."
         ),
     )
     b: Positive = Field(
         6.0, description="Beta b of the dropout propensity across people (BG/NBD b)."
+    )
+    dropout: Literal["hazard", "after_purchase"] = Field(
+        "hazard",
+        description=(
+            "How the dropout propensity p acts. 'hazard': p scales each person's churn "
+            "hazards (p / E[p]). 'after_purchase': as BG/NBD (Fader, Hardie & Lee 2005), "
+            "each step with a purchase is followed by the customer lapsing (leaving for "
+            "reason 'other') with probability p, and the churn hazards no longer scale with "
+            "p; the mechanistic reasons (care, dissatisfaction, price, background) stay as "
+            "hazards on top. Fitted markets (marketsim calibrate) use 'after_purchase'."
+        ),
     )
     p: Positive = Field(
         6.25,

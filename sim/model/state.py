@@ -148,6 +148,8 @@ class MarketState:
         self.mean_spend = het.mean_spend
         self.spend_shape = het.p
         self.heterogeneous = het.enabled
+        # BG/NBD's dropout: a lapse with chance p after each purchase (draw_lapses)
+        self.lapse_after_purchase = het.dropout == "after_purchase"
         self.referrals_per_step = m.word_of_mouth.referrals_per_year / spy
         self.weak_tie_share = self.scenario.network.weak_tie_share
         self.p_need = float(-np.expm1(-m.need_per_year / spy))

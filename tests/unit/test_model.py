@@ -433,6 +433,53 @@ def test_churn_hazards_above_one_per_year_are_rates() -> None:
         Scenario.model_validate({"market": {"churn": {"neglect_per_year": -0.1}}})
 
 
+@pytest.mark.parametrize("engine", ["vectorized", "agent"])
+def test_after_purchase_dropout_lapses_buyers_with_chance_p(engine) -> None:
+    """dropout = "after_purchase" (BG/NBD): each step with a purchase is followed by a lapse
+    (reason 'other') with chance p, in both engines.
+
+    A closed market (no acquisition, no churn hazards, no poaching) whose dropout
+    propensities are all close to 0.2 (Beta(400, 1600): sd 0.009), so the lapses are
+    Binomial(buyer-steps, 0.2): within 4 standard deviations.
+    """
+    n, steps = (4_000, 26) if engine == "vectorized" else (300, 15)
+    scenario = Scenario(
+        simulation={"steps": steps, "engine": engine},
+        market={
+            "n_customers": n,
+            "heterogeneity": {"a": 400.0, "b": 1600.0, "dropout": "after_purchase"},
+            "initial_penetration": 1.0,
+            "need_per_year": 0.0,
+            "poaching_offers_per_year": 0.0,
+            "word_of_mouth": {"referrals_per_year": 0.0, "peers_deterred_per_episode": 0.0},
+            "churn": {
+                "base_per_year": 0.0,
+                "dissatisfaction_per_year": 0.0,
+                "neglect_per_year": 0.0,
+                "unresolved_complaint_per_year": 0.0,
+                "price_per_year": 0.0,
+            },
+        },
+        firm={"budget_per_year": 0.0, "initial_share": 1.0},
+        competitors=(),
+        employees={"enabled": False},
+        suppliers={"enabled": False},
+    )
+    df = (
+        MarketModel(scenario, policy=Policy(name="none", budget_per_year=0.0), seed=4)
+        .run()
+        .results()
+    )
+    assert df["new_customers"].sum() == 0
+    assert df["churned"].sum() == df["churned_other"].sum()
+    buyer_steps, lapses = float(df["purchases"].sum()), float(df["churned_other"].sum())
+    assert buyer_steps > 200
+    sd = math.sqrt(buyer_steps * 0.2 * 0.8)
+    assert abs(lapses - 0.2 * buyer_steps) <= 4.0 * sd, (lapses, buyer_steps)
+    # the customers left are the ones who never lapsed: n less the lapses, step by step
+    assert df["customers"].iloc[-1] == n - lapses
+
+
 # ---------------------------------------------------------------------------- errors
 
 

@@ -22,6 +22,7 @@ from sim.model.behaviour.churn import (
     REASON_COMPETITOR,
     churn_hazards_per_year,
     draw_churn,
+    draw_lapses,
     switch_probability,
 )
 from sim.model.behaviour.levers import upgrade_multiplier
@@ -54,6 +55,7 @@ class Purchase:
     failed: bool
     complained: bool
     supply_failed: bool
+    lapses: bool = False  # leaves after this step's purchase (dropout = "after_purchase")
 
 
 def _row_attribute(name: str, doc: str) -> property:
@@ -84,6 +86,7 @@ class Customer(mesa.Agent):
     base_spend = _row_attribute("base_spend", "Mean units per purchase as a new customer.")
     purchase_rate = _row_attribute("purchase_rate", "Purchases per year while a customer.")
     spend_rate = _row_attribute("spend_rate", "Gamma-Gamma nu of this person's spend.")
+    dropout = _row_attribute("dropout", "BG/NBD dropout propensity p.")
     churn_proneness = _row_attribute("churn_proneness", "Multiplier of own churn hazards.")
     switching_cost = _row_attribute("switching_cost", "Utility a rival's offer must beat.")
     last_care = _row_attribute("last_care", "Step of the last care contact.")
@@ -202,7 +205,8 @@ class Customer(mesa.Agent):
         complained = failed and bool(rng.random() < market.complaints.p_complain)
         suppliers = state.supplier_failed[f]
         supply_failed = bool(suppliers[rng.integers(suppliers.size)]) if suppliers.size else False
-        return Purchase(self.index, failed, complained, supply_failed)
+        lapses = state.lapse_after_purchase and bool(draw_lapses(np.array([self.dropout]), rng)[0])
+        return Purchase(self.index, failed, complained, supply_failed, lapses)
 
     def feel(self, failed: bool, complaint_outcome: int, supply_failed: bool = False) -> None:
         """Update satisfaction and expectation after a purchase (expectation-disconfirmation).

@@ -8,8 +8,10 @@ __all__ = [
     "CHURN_REASONS",
     "OWN_CHURN_REASONS",
     "REASON_COMPETITOR",
+    "REASON_LAPSED",
     "churn_hazards_per_year",
     "draw_churn",
+    "draw_lapses",
     "switch_probability",
 ]
 
@@ -17,6 +19,8 @@ CHURN_REASONS = ("insufficient_care", "dissatisfaction", "price", "other", "comp
 """Reasons a churn event carries; 'competitor' is a switch to a rival's better offer."""
 OWN_CHURN_REASONS = CHURN_REASONS[:4]
 REASON_COMPETITOR = CHURN_REASONS.index("competitor")
+REASON_LAPSED = CHURN_REASONS.index("other")
+"""A lapse after a purchase (BG/NBD dropout: the need ended) is booked as 'other'."""
 
 
 def churn_hazards_per_year(
@@ -94,6 +98,21 @@ def draw_churn(
         pick = (u[leaves] / p_leave[leaves])[:, None]
         reasons[leaves] = (pick >= share).sum(axis=1).clip(max=h.shape[1] - 1)
     return reasons
+
+
+def draw_lapses(dropout: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Which buyers lapse right after this step's purchase: each with its own p.
+
+    BG/NBD's dropout (Fader, Hardie & Lee 2005): after any transaction a customer becomes
+    inactive with probability p, p ~ Beta(a, b) across people. One draw per buyer and step:
+    a step's purchases count as one transaction, as the RFM summary counts purchases in
+    distinct periods. Used when ``market.heterogeneity.dropout = "after_purchase"``.
+
+    >>> draw_lapses(np.array([0.0, 1.0, 0.0]), np.random.default_rng(0)).tolist()
+    [False, True, False]
+    """
+    p = np.asarray(dropout, dtype=float)
+    return rng.random(p.shape) < p
 
 
 def switch_probability(

@@ -63,6 +63,8 @@ def churn_proneness(traits: Traits, spec: HeterogeneitySpec) -> np.ndarray:
 
     (p / E[p]) * (expected yearly spend / its mean) ** -elasticity, normalised to mean 1
     over the people drawn, so the churn hazards keep their meaning for the average person.
+    With ``dropout = "after_purchase"`` the factor p / E[p] is 1: p acts through the lapse
+    after each purchase instead (:func:`sim.model.behaviour.churn.draw_lapses`).
 
     >>> t = Traits(np.array([6.0, 24.0]), np.array([0.25, 0.25]), np.array([6.25, 6.25]))
     >>> churn_proneness(t, HeterogeneitySpec(a=1, b=3, engagement_churn_elasticity=1)).tolist()
@@ -72,7 +74,8 @@ def churn_proneness(traits: Traits, spec: HeterogeneitySpec) -> np.ndarray:
         return np.ones(traits.purchase_rate.shape)
     engagement = traits.purchase_rate * spec.p / traits.spend_rate
     relative = np.maximum(engagement / max(engagement.mean(), 1e-12), ENGAGEMENT_FLOOR)
-    prone = traits.dropout / spec.mean_dropout * relative**-spec.engagement_churn_elasticity
+    dropout = traits.dropout / spec.mean_dropout if spec.dropout == "hazard" else 1.0
+    prone = dropout * relative**-spec.engagement_churn_elasticity
     return prone / max(prone.mean(), 1e-12)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.model.agents.customers import Customer
+from sim.model.behaviour.churn import REASON_LAPSED
 from sim.model.state import MarketState
 
 __all__ = ["AgentEngine"]
@@ -37,6 +38,7 @@ class AgentEngine:
         # scratch of the current step, from one phase to the next
         self._venting: set[int] = set()
         self._inbox: defaultdict[int, list[tuple[int, bool]]] = defaultdict(list)
+        self._lapsing: list[int] = []  # buyers who lapse after this step's purchase
 
     def _in_random_order(self) -> list[Customer]:
         agents = self.customers
@@ -54,6 +56,7 @@ class AgentEngine:
         failed = np.array([p.failed for p in log], dtype=bool)
         complained = np.array([p.complained for p in log], dtype=bool)
         supply_failed = np.array([p.supply_failed for p in log], dtype=bool)
+        self._lapsing = [p.index for p in log if p.lapses]  # they leave before consider()
         return buyers, failed, complained, supply_failed
 
     def feel(
@@ -88,6 +91,9 @@ class AgentEngine:
         `promotion_targets` and `visit_targets` hold, per firm, the people it sent a
         promotion or a sales visit this step.
         """
+        for i in self._lapsing:
+            self.state.lose_customer(i, REASON_LAPSED)
+        self._lapsing = []
         n_firms, n = self.state.n_firms, len(self.customers)
         offered = np.zeros((n_firms, n), dtype=bool)
         visited = np.zeros((n_firms, n), dtype=bool)

@@ -14,8 +14,10 @@ import numpy as np
 
 from sim.model.behaviour.churn import (
     REASON_COMPETITOR,
+    REASON_LAPSED,
     churn_hazards_per_year,
     draw_churn,
+    draw_lapses,
     switch_probability,
 )
 from sim.model.behaviour.levers import bernoulli_successes, upgrade_multiplier
@@ -59,6 +61,7 @@ class VectorizedEngine:
         self._referral_weak = np.empty(0, dtype=bool)
         self._new_detractors = np.empty(0, dtype=np.intp)
         self._promoters = np.empty(0, dtype=np.intp)
+        self._lapsing = np.empty(0, dtype=np.intp)  # buyers who lapse after this step's purchase
 
     def stay_or_leave(self) -> None:
         """Own churn with a reason, then switching to rivals' offers (poaching)."""
@@ -151,6 +154,8 @@ class VectorizedEngine:
         )
         # Each purchase draws on one of its own firm's suppliers; a failed delivery spoils it.
         supply_failed = draw_supply_failures(firm, state.supplier_failed, rng)
+        if state.lapse_after_purchase:  # they leave at consider(), once it is felt and told
+            self._lapsing = buyers[draw_lapses(pop.dropout[buyers], rng)]
         return buyers, failed, complained, supply_failed
 
     def feel(
@@ -241,6 +246,9 @@ class VectorizedEngine:
         promotion or a sales visit this step.
         """
         state, pop, rng = self.state, self.state.population, self.state.rng
+        if self._lapsing.size:
+            state.lose_customers(self._lapsing, np.full(self._lapsing.size, REASON_LAPSED))
+            self._lapsing = np.empty(0, dtype=np.intp)
         wom = state.scenario.market.word_of_mouth
         # Referral conversions: each told non-customer may convert; first success wins.
         # Referral conversions: a told person may convert (a rival's customer only if the
