@@ -326,6 +326,7 @@ def check_resources(
     variants: int | None = None,
     available: int | None = None,
     source: str | None = None,
+    extra_runs: int = 0,
 ) -> ResourceEstimate:
     """Refuse, before anything is planned or run, an experiment that cannot fit in memory.
 
@@ -352,7 +353,7 @@ def check_resources(
             graph_bytes = None  # the reader names the problem
     est = estimate_resources(
         sf.to_scenario(),
-        runs_of(sf, variants),
+        runs_of(sf, variants) + extra_runs,
         workers,
         available,
         sf.uncertainties,

@@ -27,7 +27,17 @@ from sim.model.calibration import (
 from sim.model.market import MarketModel
 from sim.model.network import SocialGraph
 
-__all__ = ["calibration_with_holdouts", "holdout_rows"]
+__all__ = ["calibration_with_holdouts", "holdout_rows", "holdout_runs"]
+
+
+def holdout_runs(replications: int, incremental_replications: int) -> int:
+    """Hold-out runs a ``marketsim run`` of ``replications`` makes beyond its plan, so that
+    the time estimate and the progress bar count them.
+
+    >>> holdout_runs(10, 1), holdout_runs(2, 5), holdout_runs(10, 0)
+    (4, 8, 0)
+    """
+    return len(HOLDOUT_CHANNELS) * min(max(0, replications), max(0, incremental_replications))
 
 
 def holdout_rows(

@@ -64,6 +64,7 @@ from sim.experiment.runstore import (
     encode_run,
 )
 from sim.experiment.snapshot import edges_among, network_sample, node_states
+from sim.model.calibration import HOLDOUT_CHANNELS
 from sim.model.market import MarketModel
 from sim.model.network import SocialGraph, build_graph
 from sim.model.outcomes import outcomes_of_run
@@ -457,11 +458,12 @@ def _run_experiment(
     index = store.open(records, key, meta, resume=resume)
     tick = progress or (lambda runs_done, steps: None)
     steps = sf.simulation.steps
-    if index.resumed:
-        tick(index.resumed, index.resumed * steps)
     wanted = [t for t in RESULT_TABLES if t in set(tables)]
     holdouts = sf.outputs.incremental_replications if "calibration" in wanted else 0
     context = RunContext(sf, key, sf.outputs.network_sample, holdouts)
+    if index.resumed:
+        done = [r for r in records if r.status == DONE]
+        tick(index.resumed, index.resumed * steps + sum(_holdout_steps(r, context) for r in done))
     todo = [
         Task(r.index, (r, variants[r.scenario_index]), group=(r.scenario_index, r.replication))
         for r in runs
@@ -477,7 +479,7 @@ def _run_experiment(
                 store.write_run(index, record, outcome.payload)
             else:
                 record.status, record.error = FAILED, outcome.error
-            tick(1, 0 if chosen.reports_steps else steps)
+            tick(1, (0 if chosen.reports_steps else steps) + _holdout_steps(record, context))
             store.save(index, force=False)
     finally:
         store.save(index)
@@ -489,6 +491,14 @@ def _run_experiment(
     index.meta["assemble_s"] = round(time.perf_counter() - assembling, 3)
     atomic_write_bytes(store.out_dir / "scenarios.csv", csv_bytes(_scenarios_table(variants)))
     return index
+
+
+def _holdout_steps(record: RunRecord, context: RunContext) -> int:
+    """Steps of the hold-out runs that ``record``'s run made (see :func:`execute_run`), so
+    the progress bar's count of steps includes them."""
+    if record.scenario or record.policy_index or record.replication >= context.holdout_replications:
+        return 0
+    return len(HOLDOUT_CHANNELS) * context.sf.simulation.steps
 
 
 def load_outcomes(out_dir: str | Path) -> pd.DataFrame:

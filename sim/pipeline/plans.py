@@ -32,6 +32,7 @@ from sim.experiment.designs import (
     sweep_design,
 )
 from sim.experiment.executors import usable_cores
+from sim.experiment.holdout import holdout_runs
 from sim.experiment.sampling import scenario_variants
 from sim.pipeline.folders import check_output_folder
 
@@ -133,9 +134,18 @@ class Plan:
         return self.runs // (self.n_policies * len(self.variants))
 
     @property
+    def holdout_runs(self) -> int:
+        """Runs a ``run`` makes beyond the plan: the hold-outs of the incremental
+        calibration rows (:func:`sim.experiment.holdout.holdout_runs`); none for sweeps and
+        sensitivity designs, which write no calibration table."""
+        if self.kind != "run":
+            return 0
+        return holdout_runs(self.replications, self.scenario.outputs.incremental_replications)
+
+    @property
     def total_steps(self) -> int:
-        """Steps over all runs (for a progress bar)."""
-        return self.runs * self.scenario.simulation.steps
+        """Steps over all runs, hold-outs included (for a progress bar)."""
+        return (self.runs + self.holdout_runs) * self.scenario.simulation.steps
 
     def rerun_command(self) -> str:
         """The command that repeats this experiment from its ``scenario.resolved.toml``."""
@@ -163,9 +173,14 @@ class Plan:
         )
         on = f", on {where}" if where else (f", on {workers} worker(s)" if workers else "")
         dest = f" -> {self.out}/" if self.out else ""
+        extra = (
+            f" (+ {self.holdout_runs} hold-out runs for the calibration rows)"
+            if self.holdout_runs
+            else ""
+        )
         return (
             f"{sf.name}: {self.n_policies} policies{variants} x {self.replications} "
-            f"replication{'s' if self.replications != 1 else ''} = {self.runs} runs of "
+            f"replication{'s' if self.replications != 1 else ''} = {self.runs} runs{extra} of "
             f"{sf.simulation.steps} {sf.simulation.step_length}s, "
             f"{sf.market.n_customers:,} people{on}{dest}"
         )
@@ -233,7 +248,9 @@ def _load(
 def plan_run(scenario: ScenarioLike, **options: Unpack[PlanOptions]) -> Plan:
     """Plan every policy x sampled market x replication of a scenario (see :class:`PlanOptions`)."""
     sf, source = _load(scenario, options, "simulation.replications")
-    resources = _check_resources(sf, source, options.get("workers"))
+    reps = sf.simulation.replications
+    extra = holdout_runs(reps, sf.outputs.incremental_replications)
+    resources = _check_resources(sf, source, options.get("workers"), extra_runs=extra)
     variants = scenario_variants(sf)
     return _plan("run", sf, source, options.get("out"), variants, None, resources=resources)
 
@@ -301,8 +318,18 @@ def plan_sensitivity(
 
 
 def _check_resources(
-    sf: ScenarioFile, source: Path | None, workers: int | None, variants: int | None = None
+    sf: ScenarioFile,
+    source: Path | None,
+    workers: int | None,
+    variants: int | None = None,
+    extra_runs: int = 0,
 ) -> ResourceEstimate:
     """Refuse up front an experiment this machine cannot hold (see :mod:`sim.config.limits`)."""
     in_flight = min(workers or usable_cores(), runs_of(sf, variants))
-    return check_resources(sf, in_flight, variants=variants, source=str(source) if source else None)
+    return check_resources(
+        sf,
+        in_flight,
+        variants=variants,
+        source=str(source) if source else None,
+        extra_runs=extra_runs,
+    )
