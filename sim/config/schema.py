@@ -661,9 +661,9 @@ class HeterogeneitySpec(Spec):
         description=(
             "How the dropout propensity p acts. 'hazard': p scales each person's churn "
             "hazards (p / E[p]). 'after_purchase': as BG/NBD (Fader, Hardie & Lee 2005), "
-            "each step with a purchase is followed by the customer lapsing (leaving for "
-            "reason 'other') with probability p, and the churn hazards no longer scale with "
-            "p; the mechanistic reasons (care, dissatisfaction, price, background) stay as "
+            "each step with a repeat purchase is followed by the customer lapsing (leaving "
+            "for reason 'other') with probability p (never after the first purchase), and "
+            "the churn hazards no longer scale with p; the mechanistic reasons (care, dissatisfaction, price, background) stay as "
             "hazards on top. Fitted markets (marketsim calibrate) use 'after_purchase'."
         ),
     )

@@ -199,13 +199,16 @@ class Customer(mesa.Agent):
                 )
             )
         )
-        state.book_sale(self.index, f, units, repeat=self.has_purchased, member=self.member)
+        repeat = bool(self.has_purchased)
+        state.book_sale(self.index, f, units, repeat=repeat, member=self.member)
         self.has_purchased = True
         failed = bool(rng.random() < float(state.p_failure[f]))
         complained = failed and bool(rng.random() < market.complaints.p_complain)
         suppliers = state.supplier_failed[f]
         supply_failed = bool(suppliers[rng.integers(suppliers.size)]) if suppliers.size else False
-        lapses = state.lapse_after_purchase and bool(draw_lapses(np.array([self.dropout]), rng)[0])
+        lapses = state.lapse_after_purchase and bool(
+            draw_lapses(np.array([self.dropout]), np.array([repeat]), rng)[0]
+        )
         return Purchase(self.index, failed, complained, supply_failed, lapses)
 
     def feel(self, failed: bool, complaint_outcome: int, supply_failed: bool = False) -> None:

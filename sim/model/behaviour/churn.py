@@ -20,7 +20,7 @@ CHURN_REASONS = ("insufficient_care", "dissatisfaction", "price", "other", "comp
 OWN_CHURN_REASONS = CHURN_REASONS[:4]
 REASON_COMPETITOR = CHURN_REASONS.index("competitor")
 REASON_LAPSED = CHURN_REASONS.index("other")
-"""A lapse after a purchase (BG/NBD dropout: the need ended) is booked as 'other'."""
+"""A lapse after a repeat purchase (BG/NBD's dropout: the need ended) is booked as 'other'."""
 
 
 def churn_hazards_per_year(
@@ -100,19 +100,24 @@ def draw_churn(
     return reasons
 
 
-def draw_lapses(dropout: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Which buyers lapse right after this step's purchase: each with its own p.
+def draw_lapses(dropout: np.ndarray, repeat: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Which buyers lapse right after this step's purchase: after a repeat purchase, each
+    with its own chance p.
 
-    BG/NBD's dropout (Fader, Hardie & Lee 2005): after any transaction a customer becomes
-    inactive with probability p, p ~ Beta(a, b) across people. One draw per buyer and step:
-    a step's purchases count as one transaction, as the RFM summary counts purchases in
+    BG/NBD's dropout (Fader, Hardie & Lee 2005): after any repeat transaction a customer
+    becomes inactive with probability p, p ~ Beta(a, b) across people; the first (trial)
+    purchase is never followed by a dropout (its likelihood has the customer alive until
+    the first repeat). ``repeat``: the buyer had bought from the firm before. One draw per
+    buyer and step (drawn for every buyer, so the stream does not depend on ``repeat``): a
+    step's purchases count as one transaction, as the RFM summary counts purchases in
     distinct periods. Used when ``market.heterogeneity.dropout = "after_purchase"``.
 
-    >>> draw_lapses(np.array([0.0, 1.0, 0.0]), np.random.default_rng(0)).tolist()
+    >>> draw_lapses(np.array([0.0, 1.0, 1.0]), np.array([True, True, False]),
+    ...             np.random.default_rng(0)).tolist()
     [False, True, False]
     """
     p = np.asarray(dropout, dtype=float)
-    return rng.random(p.shape) < p
+    return (rng.random(p.shape) < p) & np.asarray(repeat, dtype=bool)
 
 
 def switch_probability(

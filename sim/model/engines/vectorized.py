@@ -145,7 +145,8 @@ class VectorizedEngine:
                 pop.upgraded_step[buyers], pop.acquired_step[buyers], lev.upgrade_spend_gain
             )
         )
-        state.book_sales(buyers, firm, units, pop.has_purchased[buyers], member[bought])
+        repeat = pop.has_purchased[buyers]
+        state.book_sales(buyers, firm, units, repeat, member[bought])
         pop.has_purchased[buyers] = True
         p_failure = state.p_failure[firm]
         failed = rng.random(buyers.size) < p_failure
@@ -155,7 +156,7 @@ class VectorizedEngine:
         # Each purchase draws on one of its own firm's suppliers; a failed delivery spoils it.
         supply_failed = draw_supply_failures(firm, state.supplier_failed, rng)
         if state.lapse_after_purchase:  # they leave at consider(), once it is felt and told
-            self._lapsing = buyers[draw_lapses(pop.dropout[buyers], rng)]
+            self._lapsing = buyers[draw_lapses(pop.dropout[buyers], repeat, rng)]
         return buyers, failed, complained, supply_failed
 
     def feel(
