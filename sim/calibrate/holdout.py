@@ -76,7 +76,13 @@ def _model_forecast(fit: Fit, periods: int) -> np.ndarray:
 
 
 def _simulate(
-    fit: Fit, draw: int, price: float, periods: int, seed: int, churn: Mapping[str, float]
+    fit: Fit,
+    draw: int,
+    price: float,
+    periods: int,
+    seed: int,
+    churn: Mapping[str, float],
+    dropout: str,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """One replication: the fitted market (parameter draw ``draw``) from the customers."""
     rfm = fit.rfm
@@ -94,6 +100,7 @@ def _simulate(
         steps=periods,
         header=[],
         churn=churn,
+        dropout=dropout,
     )
     scenario = parse_scenario(text).to_scenario()
     model = MarketModel(scenario, seed=seed)
@@ -124,11 +131,20 @@ def _simulate(
     for firm in model.firms:
         firm.n_customers = int(np.count_nonzero(pop.firm == firm.index))
     model.record_transactions(keep=np.arange(pop.n) < n, firms=np.array([0]))
-    for _ in range(periods):
+    # A purchase counts if its buyer has been the firm's customer since the start: one who
+    # lapsed (or was not alive) and is won back by the simulated firm's acquisition is a
+    # new relationship, which BG/NBD's forecast (dead is dead) does not hold either.
+    still = alive.copy()
+    with_firm = np.empty((periods, n), dtype=bool)
+    for step in range(periods):
+        with_firm[step] = still  # purchases come before the step's lapses and acquisitions
         model.step()
+        still &= pop.firm[:n] == 0
     log = model.transactions()
     days = (pd.to_datetime(log["date"]) - pd.Timestamp(_SIM_START)).dt.days.to_numpy()
     steps = days // (7 if unit == "week" else 1) + 1
+    counted = with_firm[steps - 1, log["customer_id"].to_numpy()]
+    log, steps = log[counted], steps[counted]
     people = log["customer_id"].to_numpy()
     amount = log["amount"].to_numpy()
     weekly = np.bincount(np.asarray(steps, dtype=np.int64), minlength=periods + 1)[1 : periods + 1]
@@ -144,6 +160,7 @@ def run_holdout(
     *,
     price: float,
     churn: Mapping[str, float] | None = None,
+    dropout: str = "hazard",
     replications: int = 5,
     seed: int = 0,
 ) -> Holdout:
@@ -152,7 +169,7 @@ def run_holdout(
     model_weekly = _model_forecast(fit, periods)
     n_draws = len(next(iter(fit.draws.values())))
     sims = [
-        _simulate(fit, (rep * 7919) % n_draws, price, periods, seed + rep, churn or {})
+        _simulate(fit, (rep * 7919) % n_draws, price, periods, seed + rep, churn or {}, dropout)
         for rep in range(replications)
     ]
     sim_weekly = np.array([s[0] for s in sims])

@@ -12,12 +12,19 @@ summary (weeks by default), the scenario's are per year and in units at the list
 - Spend: money per purchase ~ Gamma(p, nu_money), nu_money ~ Gamma(q, v). Units at price
   P are money / P, so nu_units = P * nu_money ~ Gamma(q, v / P): **gamma = v / P**, p and
   q unchanged.
-- Churn level: BG/NBD's dropout per unit of time is lambda * p (a purchase, then dropout
-  with chance p), on average E[lambda] E[p] = (r / alpha) a / (a + b) per year (Pareto/NBD:
-  s / beta). The model's churn reasons (neglect, dissatisfaction, price, background) and
-  its rivals' poaching offers are all multiplied by one factor so that the fitted market's
-  customers leave (or switch) at that rate (:func:`churn_scale`, measured on a short run),
-  so the levers keep their effect.
+- Dropout, BG/NBD (``dropout = "after_purchase"``, the default): the fitted market's
+  customers lapse with chance p after each repeat purchase, BG/NBD's own process, with the
+  fitted a and b. The log's dropout is all in p, so the model's churn hazards (neglect,
+  dissatisfaction, unresolved complaints, price, background) and its rivals' poaching
+  offers are set to 0 (:func:`hazards_off`): kept, they would count the dropout twice.
+  The retention levers then act on a fitted market only through satisfaction, word of
+  mouth and spend, not through churn.
+- Dropout, ``dropout = "hazard"`` (and Pareto/NBD, whose exponential lifetimes have no
+  per-purchase form): BG/NBD's dropout per unit of time is lambda * p, on average
+  E[lambda] E[p] = (r / alpha) a / (a + b) per year (Pareto/NBD: s / beta); the model's
+  churn reasons and its rivals' poaching offers are all multiplied by one factor so that
+  the fitted market's customers leave (or switch) at that rate (:func:`churn_scale`,
+  measured on a short run), so the levers keep their effect on churn.
 
 >>> round(heterogeneity_values({"r": 0.75, "alpha": 3.25, "a": 2.0, "b": 6.0,
 ...     "p": 6.25, "q": 2.3, "v": 15.6}, "week", 50.0)["alpha"], 6)
@@ -41,6 +48,7 @@ __all__ = [
     "CHURN_RATES",
     "churn_scale",
     "dropout_per_year",
+    "hazards_off",
     "heterogeneity_values",
     "scenario_text",
     "write_scenario",
@@ -96,6 +104,18 @@ def churn_scale(text: str, target_per_year: float, seed: int = 0) -> dict[str, f
     return {k: float(f"{v:.6g}") for k, v in keys.items()}
 
 
+def hazards_off() -> dict[str, float]:
+    """The ``market.*`` keys that turn off every churn hazard and the rivals' poaching
+    offers: in ``after_purchase`` mode the fitted p carries all the dropout.
+
+    >>> sorted(hazards_off().items())[0]
+    ('churn.base_per_year', 0.0)
+    """
+    keys = {f"churn.{name}": 0.0 for name in CHURN_RATES}
+    keys["poaching_offers_per_year"] = 0.0
+    return keys
+
+
 def heterogeneity_values(
     estimates: Mapping[str, float], time_unit: str, price: float
 ) -> dict[str, float]:
@@ -119,9 +139,12 @@ def scenario_text(
     steps: int,
     header: list[str],
     churn: Mapping[str, float] | None = None,
+    dropout: str = "hazard",
 ) -> str:
     """The scenario file of a fitted market (validated by parsing it back)."""
     het: dict[str, Any] = heterogeneity_values(estimates, time_unit, price)
+    if dropout != "hazard":
+        het["dropout"] = dropout
     # BG/NBD and Pareto/NBD take purchase rate and dropout as independent: no link of
     # churn to spend in the fitted market, and no tenure ramp (Gamma-Gamma has none).
     het["engagement_churn_elasticity"] = 0.0

@@ -16,7 +16,13 @@ import pandas as pd
 from sim.calibrate.fit import Fit, fit_log, summarise
 from sim.calibrate.holdout import Holdout, run_holdout
 from sim.calibrate.logs import Columns, LogError, read_log
-from sim.calibrate.mapping import churn_scale, dropout_per_year, scenario_text, write_scenario
+from sim.calibrate.mapping import (
+    churn_scale,
+    dropout_per_year,
+    hazards_off,
+    scenario_text,
+    write_scenario,
+)
 from sim.calibrate.page import draw_histogram, draw_tracking, write_page
 from sim.common.files import atomic_write_bytes, csv_bytes
 from sim.config.schema import STEPS_PER_YEAR, FirmSpec, MarketSpec
@@ -46,12 +52,19 @@ def calibrate(
     model: Literal["bgnbd", "paretonbd"] = "bgnbd",
     method: Literal["map", "mcmc"] = "map",
     time_unit: Literal["day", "week"] = "week",
+    dropout: Literal["after_purchase", "hazard"] = "after_purchase",
     holdout_weeks: int = 0,
     replications: int = 5,
     report_dir: str | Path | None = None,
     seed: int = 0,
 ) -> Calibration:
-    """Fit a log and write the fitted market's scenario (and, with a hold-out, the check)."""
+    """Fit a log and write the fitted market's scenario (and, with a hold-out, the check).
+
+    ``dropout``: how the fitted market's customers leave (:mod:`sim.calibrate.mapping`):
+    BG/NBD's lapse after repeat purchases with the fitted a, b and no churn hazards
+    (default), or the model's churn hazards scaled to the fitted rate; Pareto/NBD always
+    uses the hazards.
+    """
     clock = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -84,6 +97,7 @@ def calibrate(
     span = max((cal_end - log.start).days / 7, 1.0)
     new_per_week = float((first <= cal_end).sum()) / span
     name = _MODEL_NAMES[model]
+    mode = dropout if model == "bgnbd" else "hazard"
     held_out = (
         [f"hold-out: {holdout_periods} {time_unit}s after {cal_end.date()} (not fitted)"]
         if holdout_periods
@@ -108,10 +122,21 @@ def calibrate(
         "over the default penetration and focal share",
         f"first purchases in the log: {new_per_week:.1f} new customers a week (not a "
         "scenario key: acquisition is the policies' doing; compare with the runs' new customers)",
-        "market.churn and poaching_offers_per_year: scaled by one factor so customers "
-        f"leave or switch at the fitted {dropout_per_year(estimates, time_unit):.3g} a year "
-        "(the model's hazards scale with each person's dropout; the fit's lambda * p link "
-        "is not kept)",
+        *(
+            [
+                "market.heterogeneity.dropout = after_purchase: customers lapse with chance "
+                "p ~ Beta(a, b) after each repeat purchase, as BG/NBD; market.churn and "
+                "poaching_offers_per_year set to 0 so the dropout is not counted twice (the "
+                "retention levers act through satisfaction, word of mouth and spend only)",
+            ]
+            if mode == "after_purchase"
+            else [
+                "market.churn and poaching_offers_per_year: scaled by one factor so customers "
+                f"leave or switch at the fitted {dropout_per_year(estimates, time_unit):.3g} "
+                "a year (the model's hazards scale with each person's dropout; the fit's "
+                "lambda * p link is not kept)",
+            ]
+        ),
         "left at defaults: competitors, policies, word of mouth, satisfaction, staff, "
         "suppliers, prices",
         "fitted (per time unit of the log; 95% intervals):",
@@ -134,8 +159,13 @@ def calibrate(
         start_date=(cal_end + pd.Timedelta(days=1)).date(),
         steps=holdout_periods or STEPS_PER_YEAR[time_unit],
         header=header,
+        dropout=mode,
     )
-    churn = churn_scale(fitted(), dropout_per_year(estimates, time_unit), seed)
+    churn = (
+        hazards_off()
+        if mode == "after_purchase"
+        else churn_scale(fitted(), dropout_per_year(estimates, time_unit), seed)
+    )
     text = fitted(churn=churn)
     scenario = write_scenario(out, text)
     lap("scenario")
@@ -149,6 +179,7 @@ def calibrate(
             holdout_periods,
             price=price,
             churn=churn,
+            dropout=mode,
             replications=replications,
             seed=seed,
         )

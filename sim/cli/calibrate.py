@@ -34,6 +34,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         model=args.model,
         method=args.fit_method,
         time_unit=args.time_unit,
+        dropout=args.dropout,
         holdout_weeks=args.holdout_weeks or 0,
         replications=args.replications,
         report_dir=args.report_dir,
@@ -77,6 +78,14 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default="week",
         help="unit of the RFM summary and of the scenario's steps (default week; day when "
         "customers often buy more than once a week)",
+    )
+    cal.add_argument(
+        "--dropout",
+        choices=("after_purchase", "hazard"),
+        default="after_purchase",
+        help="after_purchase: BG/NBD's lapse after repeat purchases with the fitted a, b and "
+        "no churn hazards (default); hazard: the model's churn reasons scaled to the fitted "
+        "dropout rate, so retention levers act on churn (Pareto/NBD: always hazard)",
     )
     cal.add_argument(
         "--holdout-weeks",

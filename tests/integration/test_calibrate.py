@@ -139,6 +139,14 @@ def test_holdout_outputs_and_the_scenario_runs(tmp_path: Path, capsys) -> None:
     # the scenario is valid and carries its provenance; marketsim run accepts it
     sf = load_scenario(out)
     assert sf.simulation.step_length == "week"
+    # BG/NBD's dropout as fitted, and no churn hazard counting it twice
+    market = sf.to_scenario().market
+    het = market.heterogeneity
+    assert het.dropout == "after_purchase"
+    assert het.a == pytest.approx(result.fit.estimate("a"), rel=1e-5)
+    assert het.b == pytest.approx(result.fit.estimate("b"), rel=1e-5)
+    assert market.churn.base_per_year == market.churn.neglect_per_year == 0.0
+    assert market.poaching_offers_per_year == 0.0
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Fitted by marketsim calibrate to calibration_log.csv")
     assert "left at defaults" in text
