@@ -26,6 +26,17 @@ summary (weeks by default), the scenario's are per year and in units at the list
   the fitted market's customers leave (or switch) at that rate (:func:`churn_scale`,
   measured on a short run), so the levers keep their effect on churn.
 
+- Acquisition pace (the log's first-purchase pattern): the log's new customers a week,
+  counted over the second half of the calibration period (its first half also holds
+  customers the firm won before the log began, seen for the first time). The fitted
+  market's status-quo policy wins customers through advertising, promotions, sales
+  visits, referrals and need; the chance that each makes a person consider buying
+  (:data:`ACQUISITION_RESPONSES`) is multiplied by one factor so that the focal firm wins
+  the log's pace (:func:`acquisition_scale`, measured on short runs), so the
+  acquisition levers keep their effect. In ``after_purchase`` mode a won customer cannot
+  leave before a first purchase, so new customers a week and first purchases a week
+  agree once the pace is steady.
+
 >>> round(heterogeneity_values({"r": 0.75, "alpha": 3.25, "a": 2.0, "b": 6.0,
 ...     "p": 6.25, "q": 2.3, "v": 15.6}, "week", 50.0)["alpha"], 6)
 0.0625
@@ -40,12 +51,14 @@ from typing import Any
 
 from sim.common.files import atomic_write_text
 from sim.config.scenario_file import parse_scenario
-from sim.config.schema import STEPS_PER_YEAR
+from sim.config.schema import STEPS_PER_YEAR, Scenario
 from sim.config.toml_writer import toml_text
 from sim.model.market import MarketModel
 
 __all__ = [
+    "ACQUISITION_RESPONSES",
     "CHURN_RATES",
+    "acquisition_scale",
     "churn_scale",
     "dropout_per_year",
     "hazards_off",
@@ -64,6 +77,17 @@ CHURN_RATES = (
 """The model's own churn hazards (per year), scaled together to the fitted dropout."""
 
 _CHURN_PROBE_PEOPLE = 4000  # people in the short run that measures the churn level
+
+ACQUISITION_RESPONSES = (
+    ("advertising.p_consider_per_exposure", 1.0),
+    ("levers.promotion_response", 1.0),
+    ("word_of_mouth.p_referral_conversion", 1.0),
+    ("need_per_year", None),
+)
+"""The ``market.*`` chances (bound 1) and rate (no bound) that make a person consider
+buying from a firm, scaled together to the log's acquisition pace."""
+
+_ACQUISITION_PROBE_PEOPLE = 20_000  # people in the short runs that measure the pace
 
 
 def dropout_per_year(estimates: Mapping[str, float], time_unit: str) -> float:
@@ -102,6 +126,55 @@ def churn_scale(text: str, target_per_year: float, seed: int = 0) -> dict[str, f
     keys = {f"churn.{name}": getattr(market.churn, name) * factor for name in CHURN_RATES}
     keys["poaching_offers_per_year"] = market.poaching_offers_per_year * factor
     return {k: float(f"{v:.6g}") for k, v in keys.items()}
+
+
+def _new_per_week(scenario: Scenario, steps: int, seed: int) -> tuple[float, float]:
+    """The focal firm's new customers a week in ``steps`` steps of ``scenario`` (scaled
+    back to its own size), and how many the run counted."""
+    full = scenario.market.n_customers
+    people = min(full, _ACQUISITION_PROBE_PEOPLE)
+    probe = scenario.with_updates({"market.n_customers": people, "simulation.steps": steps})
+    model = MarketModel(probe, seed=seed)
+    for _ in range(steps):
+        model.step()
+    res = model.results()
+    counted = float(res.loc[res["firm"] == probe.firm.name, "new_customers"].sum())
+    weeks = steps * 52 / probe.simulation.steps_per_year
+    return counted / weeks * full / people, counted
+
+
+def acquisition_scale(
+    text: str, target_per_week: float, steps: int, seed: int = 0
+) -> tuple[dict[str, float], float]:
+    """The ``market.*`` keys that make the scenario ``text``'s focal firm win
+    ``target_per_week`` new customers a week under its status-quo policy: every
+    consideration chance of :data:`ACQUISITION_RESPONSES` times one factor (chances capped
+    at 1). The factor is measured on a run of ``steps`` steps of at most 20,000 people
+    (budgets scale with the size), then corrected once on a second run. Returns the keys
+    and the new customers the second run counted (its relative error, 1 / sqrt(count),
+    is the factor's)."""
+    scenario = parse_scenario(text, source="<fitted scenario>").to_scenario()
+    market = scenario.market
+
+    def keys(factor: float) -> dict[str, float]:
+        out = {}
+        for key, bound in ACQUISITION_RESPONSES:
+            value = market
+            for part in key.split("."):
+                value = getattr(value, part)
+            scaled = float(value) * factor
+            out[key] = float(f"{min(scaled, bound) if bound else scaled:.6g}")
+        return out
+
+    factor = 1.0
+    counted = 0.0
+    for attempt in range(2):
+        trial = scenario.with_updates({f"market.{k}": v for k, v in keys(factor).items()})
+        pace, counted = _new_per_week(trial, steps, seed + attempt)
+        if pace <= 0:
+            break
+        factor *= target_per_week / pace
+    return keys(factor), counted
 
 
 def hazards_off() -> dict[str, float]:

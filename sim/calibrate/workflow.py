@@ -17,6 +17,7 @@ from sim.calibrate.fit import Fit, fit_log, summarise
 from sim.calibrate.holdout import Holdout, run_holdout
 from sim.calibrate.logs import Columns, LogError, read_log
 from sim.calibrate.mapping import (
+    acquisition_scale,
     churn_scale,
     dropout_per_year,
     hazards_off,
@@ -42,6 +43,10 @@ class Calibration:
     folder: Path | None
     lines: list[str]
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # the log's acquisition pace (new customers a week) and the new customers the run
+    # that set the fitted market's acquisition counted (the factor's error, 1 / sqrt)
+    new_per_week: float = 0.0
+    acquisition_probe_count: float = 0.0
 
 
 def calibrate(
@@ -93,9 +98,13 @@ def calibrate(
         data=rfm[["customer_id", "frequency", "recency", "T"]]
     )
     expected_alive = float(alive.mean(("chain", "draw")).sum())
+    # the acquisition pace: first purchases a week in the calibration period's second half
+    # (its first half also holds customers won before the log began, seen the first time)
     first = log.frame.groupby("customer_id")["date"].min()
-    span = max((cal_end - log.start).days / 7, 1.0)
-    new_per_week = float((first <= cal_end).sum()) / span
+    half = log.start + (cal_end - log.start) / 2
+    half_weeks = max((cal_end - half).days / 7, 1.0)
+    new_in_half = int(((first > half) & (first <= cal_end)).sum())
+    new_per_week = new_in_half / half_weeks
     name = _MODEL_NAMES[model]
     mode = dropout if model == "bgnbd" else "hazard"
     held_out = (
@@ -120,8 +129,11 @@ def calibrate(
         + f"p, q, gamma (= v / price {price:g})",
         f"market.n_customers: the {expected_alive:,.0f} customers expected alive at the end, "
         "over the default penetration and focal share",
-        f"first purchases in the log: {new_per_week:.1f} new customers a week (not a "
-        "scenario key: acquisition is the policies' doing; compare with the runs' new customers)",
+        f"first purchases in the log: {new_per_week:.1f} new customers a week from "
+        f"{half.date()} to {cal_end.date()} ({new_in_half:,} in {half_weeks:.0f} weeks); "
+        "market.advertising.p_consider_per_exposure, levers.promotion_response, "
+        "word_of_mouth.p_referral_conversion and need_per_year: scaled by one factor so "
+        "the focal firm's status-quo policy wins them at that pace",
         *(
             [
                 "market.heterogeneity.dropout = after_purchase: customers lapse with chance "
@@ -166,7 +178,12 @@ def calibrate(
         if mode == "after_purchase"
         else churn_scale(fitted(), dropout_per_year(estimates, time_unit), seed)
     )
-    text = fitted(churn=churn)
+    spy = STEPS_PER_YEAR[time_unit]
+    probe_steps = max(min(round(half_weeks * spy / 52), spy // 2), 4)
+    acquisition, probe_count = acquisition_scale(
+        fitted(churn=churn), new_per_week, probe_steps, seed
+    )
+    text = fitted(churn={**churn, **acquisition})
     scenario = write_scenario(out, text)
     lap("scenario")
     holdout = None
@@ -205,4 +222,4 @@ def calibrate(
             lines=header,
         )
         lap("holdout")
-    return Calibration(scenario, fit, holdout, folder, lines, timings)
+    return Calibration(scenario, fit, holdout, folder, lines, timings, new_per_week, probe_count)

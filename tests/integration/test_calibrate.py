@@ -24,6 +24,7 @@ from sim.calibrate.workflow import calibrate
 from sim.cli.commands import main
 from sim.config.scenario_file import load_scenario
 from sim.config.schema import STEPS_PER_YEAR
+from sim.model.market import MarketModel
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG = ROOT / "tests" / "data" / "calibration_log.csv"
@@ -98,9 +99,42 @@ def test_mapping_to_the_scenario_units_is_exact() -> None:
             assert back[name] == pytest.approx(known[name], rel=1e-5), (unit, name)
 
 
-def test_holdout_outputs_and_the_scenario_runs(tmp_path: Path, capsys) -> None:
-    out = tmp_path / "my_market.toml"
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    """marketsim calibrate on the test log: weekly, a 13-week hold-out."""
+    out = tmp_path_factory.mktemp("calibrated") / "my_market.toml"
     result = calibrate(LOG, out, time_unit="week", holdout_weeks=13, replications=5, seed=1)
+    return result, out
+
+
+def test_the_fitted_market_wins_new_customers_at_the_logs_pace(calibrated) -> None:
+    """The log's first purchases in the second half of the calibration period (the pace
+    the scenario reproduces) against the fitted market's new customers over as many weeks,
+    on a run with another seed than the ones that set the acquisition keys."""
+    result, out = calibrated
+    log = read_log(LOG).frame
+    cal_end = log["date"].max() - pd.Timedelta(weeks=13)
+    start = log["date"].min()
+    half = start + (cal_end - start) / 2
+    first = log.groupby("customer_id")["date"].min()
+    actual = int(((first > half) & (first <= cal_end)).sum())
+    weeks = (cal_end - half).days / 7
+    assert result.new_per_week == pytest.approx(actual / weeks)
+    scenario = load_scenario(out).to_scenario().with_updates({"simulation.steps": round(weeks)})
+    model = MarketModel(scenario, seed=11).run()
+    res = model.results()
+    simulated = float(res.loc[res["firm"] == scenario.firm.name, "new_customers"].sum())
+    expected = actual * round(weeks) / weeks
+    # Poisson counts on both sides, and the factor's own error (relative 1 / sqrt of the
+    # new customers the run that set it counted): 3 standard deviations
+    var = simulated + actual + expected**2 / result.acquisition_probe_count
+    assert abs(simulated - expected) <= 3 * np.sqrt(var), (simulated, expected, var)
+    # the keys the pace set are in the file, below the probabilities' bound
+    assert 0 < scenario.market.levers.promotion_response < 1
+
+
+def test_holdout_outputs_and_the_scenario_runs(calibrated, tmp_path: Path, capsys) -> None:
+    result, out = calibrated
     folder = result.folder
     assert folder is not None
     for name in (
