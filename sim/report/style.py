@@ -22,6 +22,7 @@ import matplotlib as mpl
 import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -33,6 +34,7 @@ __all__ = [
     "HATCHES",
     "MONEY",
     "NEUTRAL",
+    "NO_STAMP",
     "OKABE_ITO",
     "PNG_COMPRESS_LEVEL",
     "SHADES",
@@ -124,15 +126,37 @@ PNG_COMPRESS_LEVEL = 3
 about two thirds of the time of the default 6 for files 4% larger."""
 
 
+NO_STAMP: dict[str, Any] = {"Software": None}
+"""PNG metadata: no software version (the same figure, the same bytes on any install)."""
+
+
 def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
-    """``fig`` in ``fmt`` without a date or software stamp (the same figure, the same bytes)."""
+    """``fig`` in ``fmt`` without a date or software stamp (the same figure, the same bytes).
+
+    A PNG is laid out once and drawn once. Why: ``savefig`` on a figure with a layout
+    engine (all of the report's) first draws the whole figure without rendering, only
+    to run the layout, then draws it again; drawing it once on an Agg canvas (the layout
+    runs at the start of that draw, at the PNG's resolution) and writing the pixels as
+    ``savefig`` writes them (:func:`matplotlib.image.imsave`) gives the same bytes for
+    about a quarter less work. Other formats go through ``savefig``.
+    """
     buffer = io.BytesIO()
     if fmt == "png":
-        fig.savefig(
+        canvas = FigureCanvasAgg(fig)
+        fig.set_dpi(dpi)
+        face, edge = mpl.rcParams["savefig.facecolor"], mpl.rcParams["savefig.edgecolor"]
+        if not (isinstance(face, str) and face == "auto"):  # as savefig paints the figure
+            fig.set_facecolor(face)
+        if not (isinstance(edge, str) and edge == "auto"):
+            fig.set_edgecolor(edge)
+        canvas.draw()
+        mpl.image.imsave(
             buffer,
-            format=fmt,
+            canvas.buffer_rgba(),
+            format="png",
+            origin="upper",
             dpi=dpi,
-            metadata={"Software": None},
+            metadata=NO_STAMP,
             pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
         )
     else:

@@ -3,13 +3,16 @@ no raw key path on a figure."""
 
 from __future__ import annotations
 
+import io
 import re
 
 from matplotlib.text import Text
 
 from sim.report.data import load_results
 from sim.report.plots import FIGURES, Skipped, drawing_processes, render_plots
-from sim.report.style import style_context
+from sim.report.style import NO_STAMP, PNG_COMPRESS_LEVEL, figure_bytes, style_context
+
+PNG_KWARGS = {"compress_level": PNG_COMPRESS_LEVEL}
 
 DOTTED_KEY = re.compile(r"\b(market|network|firm|competitors|employees|suppliers)\.\S")
 
@@ -40,3 +43,49 @@ def test_no_figure_of_a_run_shows_a_raw_key_path(tiny_run):
             for text in fig.findobj(Text):
                 if text.get_visible():
                     assert not DOTTED_KEY.search(text.get_text()), (stem, text.get_text())
+
+
+def _drawn(data):
+    with style_context():
+        for stem, _title, _caption, draw in FIGURES:
+            fig = draw(data, 0.9)
+            if not isinstance(fig, Skipped):
+                yield stem, fig
+
+
+def test_png_bytes_are_what_savefig_writes(tiny_run):
+    """figure_bytes lays a PNG out and draws it once; the file is the one savefig writes
+    (which draws it twice), byte for byte."""
+    out, _ = tiny_run
+    data = load_results(out)
+    saved = {}
+    for stem, fig in _drawn(data):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, metadata=NO_STAMP, pil_kwargs=PNG_KWARGS)
+        saved[stem] = buffer.getvalue()
+    ours = {stem: figure_bytes(fig, "png", 110) for stem, fig in _drawn(data)}
+    assert ours.keys() == saved.keys() and len(ours) >= 6
+    for stem, png in ours.items():
+        assert png == saved[stem], stem
+        assert png.startswith(b"\x89PNG") and b"Software" not in png and b"Matplotlib" not in png
+
+
+def test_no_label_is_cut_off(tiny_run):
+    """Every panel with its ticks, labels and title, every legend and every figure text
+    lies inside the figure as drawn to PNG (issue 12.5: no clipped labels)."""
+    out, _ = tiny_run
+    data = load_results(out)
+    checked = 0
+    for stem, fig in _drawn(data):
+        figure_bytes(fig, "png", 110)
+        renderer = fig.canvas.get_renderer()
+        page = fig.bbox
+        parts = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+        parts += [legend.get_window_extent(renderer) for legend in fig.legends]
+        parts += [t.get_window_extent(renderer) for t in fig.texts if t.get_text()]
+        for box in parts:
+            assert box is not None
+            assert box.x0 >= page.x0 - 1 and box.y0 >= page.y0 - 1, (stem, box, page)
+            assert box.x1 <= page.x1 + 1 and box.y1 <= page.y1 + 1, (stem, box, page)
+            checked += 1
+    assert checked >= 20
