@@ -27,6 +27,7 @@ __all__ = [
     "band_plot",
     "churn_reasons",
     "in_years",
+    "median_and_band",
     "min_span",
     "missing_columns",
     "per_step",
@@ -95,6 +96,29 @@ def step_by_replication(
     return steps, wide
 
 
+def median_and_band(
+    wide: np.ndarray, lo_q: float, hi_q: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's median and its ``lo_q`` and ``hi_q`` quantiles, missing values left out.
+
+    The same numbers as ``np.nanmedian`` and ``np.nanquantile`` along ``axis=1``. Why not
+    those alone: with an axis, ``nanquantile`` works one row at a time in Python (about
+    0.3 s for the report's figures over time); a table without missing values, the usual
+    case, takes the vectorised ``median`` and ``quantile``.
+
+    >>> wide = np.array([[1.0, 2.0, 4.0], [3.0, np.nan, 5.0]])
+    >>> [v.tolist() for v in median_and_band(wide, 0.25, 0.75)]
+    [[2.0, 4.0], [1.5, 3.5], [3.0, 4.5]]
+    """
+    if np.isnan(wide).any():
+        mid = np.nanmedian(wide, axis=1)
+        lo, hi = np.nanquantile(wide, [lo_q, hi_q], axis=1)
+    else:
+        mid = np.median(wide, axis=1)
+        lo, hi = np.quantile(wide, [lo_q, hi_q], axis=1)
+    return mid, lo, hi
+
+
 def band_plot(
     ax: Axes,
     data: ResultsData,
@@ -116,10 +140,9 @@ def band_plot(
         if not steps.size:
             continue
         x = in_years(steps, data)
-        mid = np.nanmedian(wide, axis=1)
+        mid, lo, hi = median_and_band(wide, lo_q, hi_q)
         ax.plot(x, mid, color=colors[policy], lw=1.6, label=policy if label_policies else None)
         if wide.shape[1] > 1:
-            lo, hi = np.nanquantile(wide, [lo_q, hi_q], axis=1)
             ax.fill_between(x, lo, hi, color=colors[policy], alpha=0.18, lw=0)
     ax.set_xlabel("time (years)")
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))

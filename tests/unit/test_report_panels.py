@@ -1,11 +1,12 @@
-"""The figures' numbers over time: the array layout that replaced ``pivot_table`` (issue 12.5)."""
+"""The figures' numbers over time: the array layout that replaced ``pivot_table`` and the
+median and band without a Python loop per row (issue 12.5)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from sim.report.panels import step_by_replication
+from sim.report.panels import median_and_band, step_by_replication
 
 
 def test_step_by_replication_lays_out_values_as_pivot_table_does():
@@ -29,3 +30,19 @@ def test_step_by_replication_lays_out_values_as_pivot_table_does():
         assert steps.tolist() == want.index.tolist()
         assert got.shape == want.shape
         np.testing.assert_array_equal(got, want.to_numpy())
+
+
+def test_median_and_band_are_nanmedian_and_nanquantile_to_the_bit():
+    rng = np.random.default_rng(11)
+    for rows, reps in ((157, 1), (157, 2), (300, 10)):
+        wide = rng.lognormal(10.0, 2.0, (rows, reps)) * rng.choice([-1.0, 1.0], (rows, reps))
+        holed = wide.copy()
+        holed[rng.random(wide.shape) < 0.1] = np.nan
+        holed[:, 0] = np.where(np.isnan(holed).all(axis=1), 1.0, holed[:, 0])  # no empty row
+        for table in (wide, holed):
+            mid, lo, hi = median_and_band(table, 0.05, 0.95)
+            assert np.array_equal(mid, np.nanmedian(table, axis=1))
+            want_lo, want_hi = np.nanquantile(table, [0.05, 0.95], axis=1)
+            assert np.array_equal(lo, want_lo) and np.array_equal(hi, want_hi)
+            if reps > 1:
+                assert (lo <= mid).all() and (mid <= hi).all() and (lo < hi).any()
