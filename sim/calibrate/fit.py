@@ -33,7 +33,9 @@ from sim.calibrate.logs import LogError, TransactionLog
 __all__ = [
     "FIT_METHODS",
     "MODELS",
+    "PURCHASE_PARAMS",
     "TIME_UNITS",
+    "Z_95",
     "Fit",
     "fit_log",
     "summarise",
@@ -46,9 +48,11 @@ FIT_METHODS = ("map", "mcmc")
 TIME_UNITS = {"day": "D", "week": "W"}
 """Time units of the summary (pandas period codes), named as the scenario's step_length."""
 
-_PURCHASE_PARAMS = {"bgnbd": ("r", "alpha", "a", "b"), "paretonbd": ("r", "alpha", "s", "beta")}
+PURCHASE_PARAMS = {"bgnbd": ("r", "alpha", "a", "b"), "paretonbd": ("r", "alpha", "s", "beta")}
+"""The purchase model's parameters, by model."""
 _SPEND_PARAMS = ("p", "q", "v")
-_Z_95 = 1.959963984540054
+Z_95 = 1.959963984540054
+"""The normal distribution's 97.5% quantile (95% intervals)."""
 
 for _name in ("pymc", "pytensor", "pymc_marketing", "arviz"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -172,8 +176,8 @@ def _rows(
                     "name": n,
                     "estimate": est[j],
                     "sd": est[j] * sd_log[j],
-                    "lower": est[j] * np.exp(-_Z_95 * sd_log[j]),
-                    "upper": est[j] * np.exp(_Z_95 * sd_log[j]),
+                    "lower": est[j] * np.exp(-Z_95 * sd_log[j]),
+                    "upper": est[j] * np.exp(Z_95 * sd_log[j]),
                 }
             )
         return rows, draws
@@ -204,7 +208,7 @@ def fit_log(
     draws: int = 200,
 ) -> Fit:
     """Fit the purchase model to all customers and Gamma-Gamma to the repeat buyers."""
-    names = _PURCHASE_PARAMS[model]
+    names = PURCHASE_PARAMS[model]
     data = rfm[["customer_id", "frequency", "recency", "T"]]
     cls = BetaGeoModel if model == "bgnbd" else ParetoNBDModel
     # MAP: flat priors, so the optimum is the likelihood's; MCMC: pymc-marketing's default

@@ -12,13 +12,15 @@ the fit's uncertainty. The pure BG/NBD (or Pareto/NBD) forecast stands beside it
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
-from sim.calibrate.fit import Fit
+from sim.calibrate.fit import PURCHASE_PARAMS, Z_95, Fit
 from sim.calibrate.logs import TransactionLog
 from sim.calibrate.mapping import scenario_text
 from sim.config.scenario_file import parse_scenario
@@ -27,9 +29,12 @@ from sim.model.behaviour.spend import Traits, churn_proneness
 from sim.model.market import MarketModel
 from sim.model.population import NO_FIRM
 
-__all__ = ["HISTOGRAM_MAX", "Holdout", "run_holdout"]
+__all__ = ["BAND_DRAWS", "HISTOGRAM_MAX", "Holdout", "run_holdout"]
 
 _SIM_START = "2025-01-01"  # the hold-out simulation's own calendar (steps are read back from it)
+
+BAND_DRAWS = 100
+"""Parameter draws behind the band of the pure model's forecast."""
 
 HISTOGRAM_MAX = 7
 """Purchases per customer in the hold-out are counted 0..6 and '7+'."""
@@ -66,13 +71,35 @@ def _actual(
     return weekly.astype(float), per_customer.to_numpy(), float(later["amount"].sum())
 
 
-def _model_forecast(fit: Fit, periods: int) -> np.ndarray:
+def _model_forecast(fit: Fit, periods: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pure model's forecast: expected repeat transactions per period (pymc-marketing's
+    ``expected_purchases`` at the fit), and a 95% band of the cumulative count.
+
+    The band carries the fit's uncertainty and the count's own noise: the cumulative
+    expectation at each of :data:`BAND_DRAWS` parameter draws (Laplace or posterior, as
+    :attr:`Fit.draws`) gives its spread over the parameters; the count around its
+    expectation is taken as Poisson (a sum of many customers' counts; each customer's is
+    over-dispersed, so this is the narrow side); normal approximation,
+    mean +/- 1.96 sqrt(var over draws + mean).
+    """
     data = fit.rfm[["customer_id", "frequency", "recency", "T"]]
-    cumulative = []
+    names = PURCHASE_PARAMS[fit.model]
+    n_draws = min(BAND_DRAWS, len(fit.draws[names[0]]))
+    posterior = xr.Dataset(
+        {n: (("chain", "draw"), fit.draws[n][None, :n_draws]) for n in names},
+        coords={"chain": [0], "draw": np.arange(n_draws)},
+    )
+    drawn = copy.copy(fit.purchase)  # the fitted model, evaluated at the draws instead
+    drawn.idata = xr.DataTree.from_dict({"posterior": posterior})
+    cumulative, spread = [], []
     for t in range(1, periods + 1):
         expected = fit.purchase.expected_purchases(data=data, future_t=t)
         cumulative.append(float(expected.mean(("chain", "draw")).sum()))
-    return np.diff(np.concatenate([[0.0], cumulative]))
+        totals = drawn.expected_purchases(data=data, future_t=t).sum("customer_id")
+        spread.append(float(np.var(np.asarray(totals, dtype=float))))
+    mean = np.array(cumulative)
+    half = Z_95 * np.sqrt(np.array(spread) + mean)
+    return np.diff(np.concatenate([[0.0], mean])), np.maximum(mean - half, 0.0), mean + half
 
 
 def _simulate(
@@ -166,7 +193,7 @@ def run_holdout(
 ) -> Holdout:
     """Compare the hold-out period's repeat transactions: actual, simulated, the model's."""
     weekly, per_customer, revenue = _actual(log, fit.rfm, cal_end, periods, fit.time_unit)
-    model_weekly = _model_forecast(fit, periods)
+    model_weekly, model_low, model_high = _model_forecast(fit, periods)
     n_draws = len(next(iter(fit.draws.values())))
     sims = [
         _simulate(fit, (rep * 7919) % n_draws, price, periods, seed + rep, churn or {}, dropout)
@@ -187,6 +214,8 @@ def run_holdout(
             "cumulative_simulated_low": np.quantile(sim_cum, 0.025, axis=0),
             "cumulative_simulated_high": np.quantile(sim_cum, 0.975, axis=0),
             "cumulative_model": mod_cum,
+            "cumulative_model_low": model_low,
+            "cumulative_model_high": model_high,
         }
     )
     ok = act_cum > 0

@@ -157,9 +157,9 @@ def acquisition_scale(
     market = scenario.market
 
     def keys(factor: float) -> dict[str, float]:
-        out = {}
+        out: dict[str, float] = {}
         for key, bound in ACQUISITION_RESPONSES:
-            value = market
+            value: Any = market
             for part in key.split("."):
                 value = getattr(value, part)
             scaled = float(value) * factor

@@ -36,7 +36,7 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def draw_tracking(h: Holdout, model_name: str, unit: str, path: Path) -> Path:
-    """Weekly and cumulative repeat transactions: actual, simulated (95% band), model."""
+    """Weekly and cumulative repeat transactions: actual, simulated and model (95% bands)."""
     t = h.table
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     ax1.plot(t["period"], t["actual"], color=_ACTUAL, label="actual")
@@ -53,6 +53,15 @@ def draw_tracking(h: Holdout, model_name: str, unit: str, path: Path) -> Path:
         alpha=0.2,
         label="simulated 95% band",
     )
+    if "cumulative_model_low" in t:
+        ax2.fill_between(
+            t["period"],
+            t["cumulative_model_low"],
+            t["cumulative_model_high"],
+            color=_MODEL,
+            alpha=0.12,
+            label=f"{model_name} 95% band",
+        )
     ax2.plot(t["period"], t["cumulative_actual"], color=_ACTUAL, label="actual")
     ax2.plot(t["period"], t["cumulative_simulated"], color=_SIM, label="simulated market (mean)")
     ax2.plot(t["period"], t["cumulative_model"], color=_MODEL, ls="--", label=f"{model_name}")

@@ -157,6 +157,14 @@ def test_holdout_outputs_and_the_scenario_runs(calibrated, tmp_path: Path, capsy
     assert table["actual"].sum() == len(counted[(counted["w"] >= 1) & (counted["w"] <= 13)])
     assert np.all(np.diff(table["cumulative_simulated"]) >= 0)
     assert np.all(table["cumulative_simulated_low"] <= table["cumulative_simulated_high"])
+    # the pure BG/NBD forecast's 95% band (parameter draws and the count's Poisson noise)
+    # holds its own forecast and the hold-out's actual count at the end
+    assert np.all(table["cumulative_model_low"] < table["cumulative_model"])
+    assert np.all(table["cumulative_model"] < table["cumulative_model_high"])
+    last = table.iloc[-1]
+    assert (
+        last["cumulative_model_low"] <= last["cumulative_actual"] <= last["cumulative_model_high"]
+    )
     hist = pd.read_csv(folder / "holdout_histogram.csv")
     assert hist["actual"].sum() == pytest.approx(hist["simulated"].sum())  # both: every customer
     assert result.holdout is not None and np.isfinite(result.holdout.mape_simulated)
