@@ -22,8 +22,10 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 from pymc_extras.prior import Prior
 from pymc_marketing.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from pymc_marketing.clv.utils import rfm_summary
@@ -63,7 +65,8 @@ class Fit:
     """A fitted log: the RFM table, the models and the parameter table.
 
     ``parameters``: one row per parameter: model, name, estimate, sd, lower, upper (95%
-    for MAP + Laplace, 94% highest-density for MCMC), per ``time_unit`` where it has one.
+    for MAP + Laplace, 94% highest-density for MCMC), per ``time_unit`` where it has one;
+    for MCMC also r_hat and ess (bulk), the chains' convergence diagnostics.
     ``draws``: parameter draws (Laplace normal in log space, or posterior draws) for
     forecasts that carry the fit's uncertainty.
     """
@@ -182,6 +185,7 @@ def _rows(
             )
         return rows, draws
     for n in names:
+        chains = xr.Dataset({n: post[n]})
         values = np.asarray(post[n].values, dtype=float).ravel()
         draws[n] = rng.choice(values, size=n_draws)
         lo, hi = np.quantile(values, [0.03, 0.97])
@@ -193,6 +197,10 @@ def _rows(
                 "sd": float(values.std(ddof=1)),
                 "lower": float(lo),
                 "upper": float(hi),
+                # convergence: split rank-normalised R-hat (below 1.01 is the usual bar)
+                # and bulk effective sample size (Vehtari et al. 2021), ArviZ's
+                "r_hat": float(az.rhat(chains)[n]),
+                "ess": float(az.ess(chains)[n]),
             }
         )
     return rows, draws

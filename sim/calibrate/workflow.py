@@ -113,8 +113,11 @@ def calibrate(
         else []
     )
     lines = [
-        f"{row['name']} = {row['estimate']:.4g} (sd {row['sd']:.3g}; 95% {row['lower']:.4g} "
-        f"to {row['upper']:.4g})" + (f" {row['unit']}" if row["unit"] else "")
+        f"{row['name']} = {row['estimate']:.4g} (sd {row['sd']:.3g}; "
+        f"{'94' if method == 'mcmc' else '95'}% {row['lower']:.4g} "
+        f"to {row['upper']:.4g})"
+        + (f" {row['unit']}" if row["unit"] else "")
+        + (f"; r_hat {row['r_hat']:.3f}, ess {row['ess']:.0f}" if "r_hat" in row else "")
         for row in fit.parameters.to_dict("records")
     ]
     header = [
@@ -151,7 +154,13 @@ def calibrate(
         ),
         "left at defaults: competitors, policies, word of mouth, satisfaction, staff, "
         "suppliers, prices",
-        "fitted (per time unit of the log; 95% intervals):",
+        "fitted (per time unit of the log; "
+        + (
+            "posterior median, 94% interval, R-hat and bulk effective sample size of 2 "
+            "NUTS chains):"
+            if method == "mcmc"
+            else "95% intervals):"
+        ),
         *(f"  {line}" for line in lines),
     ]
     if model == "paretonbd":
