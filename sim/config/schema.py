@@ -569,7 +569,7 @@ class LeverCosts(Spec):
         description=(
             "Cost of one cross-/up-selling contact: a personal call or mailing with an offer "
             "picked for the customer from the database. An assumption placed between a care "
-            "contact (15) and a field sales visit (72), the most expensive contact (F6)."
+            "contact (15) and a field sales visit (122), the most expensive contact (F6)."
         ),
     )
     upgrade_success: Probability = Field(
