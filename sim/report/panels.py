@@ -153,9 +153,7 @@ def annual_retention(mine: pd.DataFrame, data: ResultsData) -> pd.Series:
     """Per-step retention as % kept per year over a rolling quarter."""
     window = max(1, data.steps_per_year // 4)
     logs = np.log(mine["retention_rate"].clip(lower=1e-12))
-    rolled = logs.groupby(mine["replication"]).transform(
-        lambda s: s.rolling(window, min_periods=1).mean()
-    )
+    rolled = _rolling_mean_within(logs, mine["replication"], window)
     return 100.0 * np.exp(rolled * data.steps_per_year)
 
 
@@ -178,9 +176,27 @@ def quarterly(steps: pd.Series, data: ResultsData) -> pd.Series:
 
 def trailing(mine: pd.DataFrame, column: str, window: int) -> pd.Series:
     """Mean of ``column`` over the trailing ``window`` steps, within each replication."""
-    return mine.groupby("replication")[column].transform(
-        lambda s: s.rolling(window, min_periods=1).mean()
+    return _rolling_mean_within(mine[column], mine["replication"], window)
+
+
+def _rolling_mean_within(values: pd.Series, groups: pd.Series, window: int) -> pd.Series:
+    """``values``' trailing mean over ``window`` rows within each group, in ``values``' order.
+
+    The numbers of ``groupby(...).transform(lambda s: s.rolling(...).mean())``; why not
+    that: it calls back into Python for every replication of every policy (about 0.15 s
+    of the staff and retention panels); a grouped rolling window does it in one pass.
+
+    >>> s = pd.Series([1.0, 3.0, 10.0, 20.0, 5.0], index=[4, 5, 6, 7, 8])
+    >>> _rolling_mean_within(s, pd.Series([0, 0, 1, 1, 0], index=s.index), 2).tolist()
+    [1.0, 2.0, 10.0, 15.0, 4.0]
+    """
+    rolled = (
+        values.groupby(groups.to_numpy(), sort=False)
+        .rolling(window, min_periods=1)
+        .mean()
+        .droplevel(0)
     )
+    return rolled.reindex(values.index)
 
 
 def min_span(ax: Axes, span: float) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.report.panels import median_and_band, step_by_replication
+from sim.report.panels import median_and_band, step_by_replication, trailing
 
 
 def test_step_by_replication_lays_out_values_as_pivot_table_does():
@@ -46,3 +46,20 @@ def test_median_and_band_are_nanmedian_and_nanquantile_to_the_bit():
             assert np.array_equal(lo, want_lo) and np.array_equal(hi, want_hi)
             if reps > 1:
                 assert (lo <= mid).all() and (mid <= hi).all() and (lo < hi).any()
+
+
+def test_trailing_means_within_replications_are_transforms_to_the_bit():
+    rng = np.random.default_rng(12)
+    n = 500
+    df = pd.DataFrame(
+        {"replication": rng.integers(0, 5, n), "value": rng.lognormal(3.0, 1.0, n)},
+        index=rng.permutation(np.arange(1000, 1000 + n)),  # not a RangeIndex
+    )
+    df.loc[rng.random(n) < 0.1, "value"] = np.nan
+    for window in (1, 4, 13):
+        want = df.groupby("replication")["value"].transform(
+            lambda s, w=window: s.rolling(w, min_periods=1).mean()
+        )
+        got = trailing(df, "value", window)
+        assert got.index.equals(df.index)
+        assert np.array_equal(got.to_numpy(), want.to_numpy(), equal_nan=True)
