@@ -10,6 +10,7 @@ once the columns are there. The figures themselves live in
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import sys
@@ -44,6 +45,7 @@ __all__ = [
     "churn_reasons",
     "coinciding_panels",
     "drawing_processes",
+    "idle_cores",
     "render_plots",
 ]
 
@@ -191,6 +193,35 @@ def _draw_one(k: int) -> tuple[dict[str, bytes], str | None, list[str]]:
         return out, None, coinciding_panels(fig, data.policies)
 
 
+def idle_cores(cores: int, load_1m: float, runnable: int | None) -> int:
+    """Cores that other programs leave idle, this process not counted as a user.
+
+    ``load_1m``: the one-minute load average (which counts this process too if it has
+    been busy, e.g. running the model just before); ``runnable``: processes running or
+    ready now, this one included (``/proc/loadavg``), None if unknown. The busier reading
+    wins: a program that just started shows in ``runnable``, one that just paused in the
+    load average.
+
+    >>> idle_cores(2, 0.9, 1)  # a quiet machine after this process ran the model
+    2
+    >>> idle_cores(2, 0.1, 2)  # another program running now
+    1
+    >>> idle_cores(2, 8.5, 10), idle_cores(16, 3.2, None)
+    (0, 14)
+    """
+    others = max(0.0, load_1m - 1.0)
+    if runnable is not None:
+        others = max(others, float(runnable - 1))
+    return max(0, cores - math.ceil(others - 0.25))
+
+
+def _runnable() -> int | None:
+    try:
+        return int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def drawing_processes(figures: int) -> int:
     """Processes that draw the figures at once: one per idle core (at most one per figure)
     where forking is safe (Linux, no other thread running, not itself a pool worker);
@@ -198,16 +229,16 @@ def drawing_processes(figures: int) -> int:
 
     Why processes: Matplotlib holds the GIL while it lays out and renders, so threads
     would not help; forked processes share the loaded tables at no cost. Why only idle
-    cores: on a busy two-core machine two drawing processes were measured slower than one
-    (each redoes the text-layout caches the other has), so parallel drawing is kept for
-    machines with at least two cores to spare (the one-minute load average says).
+    cores (:func:`idle_cores`): on a busy two-core machine two drawing processes were
+    measured slower than one (each redoes the text-layout caches the other has), so
+    parallel drawing is kept for machines with at least two cores nobody else uses.
     """
     if sys.platform != "linux" or figures < 2 or threading.active_count() > 1:
         return 1
     if multiprocessing.current_process().daemon:
         return 1
-    idle = len(os.sched_getaffinity(0)) - os.getloadavg()[0]
-    return max(1, min(figures, int(idle))) if idle >= 2 else 1
+    idle = idle_cores(len(os.sched_getaffinity(0)), os.getloadavg()[0], _runnable())
+    return max(1, min(figures, idle)) if idle >= 2 else 1
 
 
 def _draw_all(n: int, workers: int) -> list[tuple[dict[str, bytes], str | None, list[str]]]:
