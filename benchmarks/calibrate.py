@@ -9,6 +9,7 @@ probe run) and the hold-out simulation (13 weeks, the fitted market from the cus
 
     python benchmarks/calibrate.py                      # 100,000 customers
     python benchmarks/calibrate.py --customers 10000    # a quick check
+    python benchmarks/calibrate.py --customers 5000 --fit-method mcmc   # NUTS, diagnostics
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--holdout-weeks", type=int, default=13)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fit-method", choices=("map", "mcmc"), default="map")
     args = parser.parse_args()
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -71,19 +73,23 @@ def main() -> None:
         log = make_log(args.customers, args.seed)
         log.to_csv(path, index=False)
         started = time.perf_counter()
+        cpu = time.process_time()
         result = calibrate(
             path,
             Path(tmp) / "fitted.toml",
             holdout_weeks=args.holdout_weeks,
             replications=args.replications,
+            method=args.fit_method,
             seed=args.seed,
         )
         timings["calibrate_s"] = time.perf_counter() - started
+        timings["calibrate_cpu_s"] = time.process_time() - cpu
         rows = len(log)
     print(
         json.dumps(
             {
                 "customers": args.customers,
+                "fit_method": args.fit_method,
                 "rows": rows,
                 **{k: round(v, 1) for k, v in timings.items()},
                 "stages_s": {k: round(v, 1) for k, v in result.timings.items()},
@@ -91,6 +97,8 @@ def main() -> None:
             }
         )
     )
+    for line in result.lines:  # the parameters (with R-hat and ESS for mcmc) and the MAPE
+        print(line)
 
 
 if __name__ == "__main__":

@@ -29,12 +29,14 @@ from sim.model.behaviour.spend import Traits, churn_proneness
 from sim.model.market import MarketModel
 from sim.model.population import NO_FIRM
 
-__all__ = ["BAND_DRAWS", "HISTOGRAM_MAX", "Holdout", "run_holdout"]
+__all__ = ["BAND_CUSTOMERS", "BAND_DRAWS", "HISTOGRAM_MAX", "Holdout", "run_holdout"]
 
 _SIM_START = "2025-01-01"  # the hold-out simulation's own calendar (steps are read back from it)
 
 BAND_DRAWS = 100
 """Parameter draws behind the band of the pure model's forecast."""
+BAND_CUSTOMERS = 20_000
+"""Customers (a fixed random sample, scaled up) whose expectations give the band's spread."""
 
 HISTOGRAM_MAX = 7
 """Purchases per customer in the hold-out are counted 0..6 and '7+'."""
@@ -77,7 +79,8 @@ def _model_forecast(fit: Fit, periods: int) -> tuple[np.ndarray, np.ndarray, np.
 
     The band carries the fit's uncertainty and the count's own noise: the cumulative
     expectation at each of :data:`BAND_DRAWS` parameter draws (Laplace or posterior, as
-    :attr:`Fit.draws`) gives its spread over the parameters; the count around its
+    :attr:`Fit.draws`; over at most :data:`BAND_CUSTOMERS` customers, scaled up) gives
+    its spread over the parameters; the count around its
     expectation is taken as Poisson (a sum of many customers' counts; each customer's is
     over-dispersed, so this is the narrow side); normal approximation,
     mean +/- 1.96 sqrt(var over draws + mean).
@@ -91,12 +94,19 @@ def _model_forecast(fit: Fit, periods: int) -> tuple[np.ndarray, np.ndarray, np.
     )
     drawn = copy.copy(fit.purchase)  # the fitted model, evaluated at the draws instead
     drawn.idata = xr.DataTree.from_dict({"posterior": posterior})
+    # the spread over draws from a fixed sample of customers, scaled up: the parameters
+    # move every customer's expectation together, so a large sample shows it (cost)
+    sample = data
+    if len(data) > BAND_CUSTOMERS:
+        pick = np.random.default_rng(0).choice(len(data), BAND_CUSTOMERS, replace=False)
+        sample = data.iloc[np.sort(pick)]
+    scale = len(data) / len(sample)
     cumulative, spread = [], []
     for t in range(1, periods + 1):
         expected = fit.purchase.expected_purchases(data=data, future_t=t)
         cumulative.append(float(expected.mean(("chain", "draw")).sum()))
-        totals = drawn.expected_purchases(data=data, future_t=t).sum("customer_id")
-        spread.append(float(np.var(np.asarray(totals, dtype=float))))
+        totals = drawn.expected_purchases(data=sample, future_t=t).sum("customer_id")
+        spread.append(float(np.var(np.asarray(totals, dtype=float) * scale)))
     mean = np.array(cumulative)
     half = Z_95 * np.sqrt(np.array(spread) + mean)
     return np.diff(np.concatenate([[0.0], mean])), np.maximum(mean - half, 0.0), mean + half
