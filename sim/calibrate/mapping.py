@@ -33,9 +33,9 @@ summary (weeks by default), the scenario's are per year and in units at the list
   visits, referrals and need; the chance that each makes a person consider buying
   (:data:`ACQUISITION_RESPONSES`) is multiplied by one factor so that the focal firm wins
   the log's pace (:func:`acquisition_scale`, measured on short runs), so the
-  acquisition levers keep their effect. In ``after_purchase`` mode a won customer cannot
-  leave before a first purchase, so new customers a week and first purchases a week
-  agree once the pace is steady.
+  acquisition levers keep their effect. In ``after_purchase`` mode a won customer can
+  leave before a first purchase only by switching to a rival a friend recommended, so new
+  customers a week and first purchases a week nearly agree once the pace is steady.
 
 >>> round(heterogeneity_values({"r": 0.75, "alpha": 3.25, "a": 2.0, "b": 6.0,
 ...     "p": 6.25, "q": 2.3, "v": 15.6}, "week", 50.0)["alpha"], 6)
