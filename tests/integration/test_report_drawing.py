@@ -3,6 +3,7 @@ no raw key path on a figure."""
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 
@@ -89,3 +90,19 @@ def test_no_label_is_cut_off(tiny_run):
             assert box.x1 <= page.x1 + 1 and box.y1 <= page.y1 + 1, (stem, box, page)
             checked += 1
     assert checked >= 20
+
+
+def test_drawing_leaves_the_garbage_collector_as_it_found_it(tiny_run):
+    """render_plots pauses the cyclic garbage collector while it draws, then frees the
+    figures' cycles and switches it back on; if a caller had it off, it stays off."""
+    out, _ = tiny_run
+    data = load_results(out)
+    assert gc.isenabled()
+    render_plots(data, workers=1, figures=FIGURES[:1])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render_plots(data, workers=1, figures=FIGURES[:1])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
