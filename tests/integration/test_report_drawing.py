@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import io
+import multiprocessing
 import re
 
 from matplotlib.text import Text
@@ -23,6 +24,7 @@ def test_parallel_drawing_gives_the_same_figures_as_one_process(tiny_run, tmp_pa
     data = load_results(out)
     one = render_plots(data, tmp_path / "one", workers=1)
     two = render_plots(data, tmp_path / "two", workers=2)
+    assert multiprocessing.active_children() == []  # no drawing process left behind
     assert [p.name for p in one] == [p.name for p in two] == [f[0] for f in FIGURES]
     for a, b in zip(one, two, strict=True):
         assert a.png == b.png and a.skipped == b.skipped and a.notes == b.notes
