@@ -14,14 +14,20 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.config.schema import Scenario
+from sim.model.behaviour.levers import NOT_DUE
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
 from sim.model.behaviour.spend import churn_proneness, draw_traits
 from sim.model.behaviour.value import delivered_value, draw_value_weights
 
-__all__ = ["NEVER", "NO_FIRM", "CustomerPopulation"]
+__all__ = ["NEVER", "NOT_DUE", "NO_FIRM", "CustomerPopulation"]
 
 NO_FIRM = -1
 NEVER = -(10**6)  # a step long before the start: "never cared for"
+F32 = np.float32
+"""Traits drawn once and per-person quantities only the customer phases read are stored
+as float32 (issue 14): half the bytes that a pass or a dense gather over the population
+moves. Their relative rounding, 6e-8, is far below any effect the model resolves; every
+computation with them is carried out in float64."""
 
 
 @dataclass(eq=False)
@@ -32,19 +38,19 @@ class CustomerPopulation:
     former_firm: np.ndarray  # int16: last firm left, -1 if none
     aware: np.ndarray  # bool (n, F): knows the firm's offer
     satisfaction: np.ndarray  # float (0-1) with the current or last firm
-    expectation: np.ndarray  # float: expected delivered value of a purchase
+    expectation: np.ndarray  # float32: expected delivered value of a purchase
     ltr: np.ndarray  # int8 0-10: likelihood to recommend (for NPS)
-    ltr_bias: np.ndarray  # float: personal offset on the 0-10 scale
-    disposition: np.ndarray  # float: personal log-odds offset of satisfaction
+    ltr_bias: np.ndarray  # float32: personal offset on the 0-10 scale
+    disposition: np.ndarray  # float32: personal log-odds offset of satisfaction
     in_detractor_episode: np.ndarray  # bool: has vented and not yet recovered
     tenure: np.ndarray  # int32: steps with the current firm
-    base_spend: np.ndarray  # float: mean units per purchase of a new customer (p / nu)
-    purchase_rate: np.ndarray  # float: purchases per year while a customer (lambda)
-    spend_rate: np.ndarray  # float: Gamma-Gamma nu (one purchase's units ~ Gamma(p, nu))
-    dropout: np.ndarray  # float: BG/NBD dropout propensity p
-    churn_proneness: np.ndarray  # float: multiplier of own churn hazards (mean 1)
-    switching_cost: np.ndarray  # float: utility a rival must beat
-    weights: np.ndarray  # float (n, 8): weights of the parts of delivered value
+    base_spend: np.ndarray  # float32: mean units per purchase of a new customer (p / nu)
+    purchase_rate: np.ndarray  # float32: purchases per year while a customer (lambda)
+    spend_rate: np.ndarray  # float32: Gamma-Gamma nu (one purchase's units ~ Gamma(p, nu))
+    dropout: np.ndarray  # float32: BG/NBD dropout propensity p
+    churn_proneness: np.ndarray  # float32: multiplier of own churn hazards (mean 1)
+    switching_cost: np.ndarray  # float32: utility a rival must beat
+    weights: np.ndarray  # float32 (n, 8): weights of the parts of delivered value
     deterred: np.ndarray  # float32 (n, F): how deterred from each firm (0-1)
     last_care: np.ndarray  # int32: step of the firm's last care contact
     unresolved_complaint: np.ndarray  # bool
@@ -58,6 +64,12 @@ class CustomerPopulation:
     tier: np.ndarray  # int8: pyramid tier with the current firm (see sim.model.metrics.TIERS)
     upgrade_offered_step: np.ndarray  # int32: step of the last upgrade offer (NEVER if none)
     upgraded_step: np.ndarray  # int32: step of the last successful upgrade (NEVER if none)
+    # Events drawn ahead (vectorized engine, issue 14): the next step at which a customer is
+    # a churn candidate or buys, NEVER = to be drawn at the next phase, NOT_DUE = none ahead
+    churn_due: np.ndarray  # int32: next step as a churn candidate
+    churn_bound: np.ndarray  # float: the bound on the yearly hazard that churn_due was drawn at
+    churn_floor: np.ndarray  # float32: the satisfaction that bound assumed (holds while above)
+    purchase_due: np.ndarray  # int32: next step of a purchase candidate
 
     @property
     def n(self) -> int:
@@ -86,14 +98,14 @@ class CustomerPopulation:
         aware = rng.random((n, n_firms)) < market.initial_awareness
         aware[np.flatnonzero(active), firm[active]] = True
 
-        weights = draw_value_weights(n, market.weight_concentration, rng)
+        weights = draw_value_weights(n, market.weight_concentration, rng).astype(F32)
         value = delivered_value(weights, offers)
         own_value = np.where(active, value[np.arange(n), np.maximum(firm, 0)], 0.0)
 
-        disposition = rng.normal(0.0, market.satisfaction.disposition_sd, size=n)
+        disposition = rng.normal(0.0, market.satisfaction.disposition_sd, size=n).astype(F32)
         start = rng.beta(7.0, 3.0, size=n)
         satisfaction = 1.0 / (1.0 + np.exp(-(np.log(start / (1.0 - start)) + disposition)))
-        ltr_bias = rng.normal(0.0, market.satisfaction.ltr_noise, size=n)
+        ltr_bias = rng.normal(0.0, market.satisfaction.ltr_noise, size=n).astype(F32)
         ltr = likelihood_to_recommend(satisfaction, ltr_bias)
 
         mean_tenure_steps = market.initial_tenure_years * spy
@@ -112,20 +124,22 @@ class CustomerPopulation:
             former_firm=np.full(n, NO_FIRM, dtype=np.int16),
             aware=aware,
             satisfaction=satisfaction,
-            expectation=own_value.copy(),
+            expectation=own_value.astype(F32),
             ltr=ltr,
             ltr_bias=ltr_bias,
             disposition=disposition,
             in_detractor_episode=active & (ltr <= market.satisfaction.detractor_max_ltr),
             tenure=tenure,
-            base_spend=het.p / traits.spend_rate,
-            purchase_rate=traits.purchase_rate,
-            spend_rate=traits.spend_rate,
-            dropout=traits.dropout,
-            churn_proneness=churn_proneness(traits, het),
-            switching_cost=rng.exponential(market.switching_cost_mean, size=n)
-            if market.switching_cost_mean > 0
-            else np.zeros(n),
+            base_spend=(het.p / traits.spend_rate).astype(F32),
+            purchase_rate=traits.purchase_rate.astype(F32),
+            spend_rate=traits.spend_rate.astype(F32),
+            dropout=traits.dropout.astype(F32),
+            churn_proneness=churn_proneness(traits, het).astype(F32),
+            switching_cost=(
+                rng.exponential(market.switching_cost_mean, size=n)
+                if market.switching_cost_mean > 0
+                else np.zeros(n)
+            ).astype(F32),
             weights=weights,
             deterred=np.zeros((n, n_firms), dtype=np.float32),
             last_care=np.where(active, -care_gap, NEVER).astype(np.int32),
@@ -140,6 +154,10 @@ class CustomerPopulation:
             tier=np.full(n, -1, dtype=np.int8),
             upgrade_offered_step=np.full(n, NEVER, dtype=np.int32),
             upgraded_step=np.full(n, NEVER, dtype=np.int32),
+            churn_due=np.where(active, NEVER, NOT_DUE).astype(np.int32),
+            churn_bound=np.zeros(n),
+            churn_floor=np.zeros(n, dtype=np.float32),
+            purchase_due=np.where(active, NEVER, NOT_DUE).astype(np.int32),
         )
 
     def field_names(self) -> list[str]:

@@ -25,7 +25,7 @@ from sim.model.behaviour.satisfaction import likelihood_to_recommend
 from sim.model.behaviour.word_of_mouth import decay_per_step
 from sim.model.metrics import SATISFIED, TOP_BOX, CohortValue, Ledger
 from sim.model.network import SocialGraph
-from sim.model.population import NO_FIRM, CustomerPopulation
+from sim.model.population import NEVER, NO_FIRM, NOT_DUE, CustomerPopulation
 from sim.model.transactions import PurchaseLog
 
 __all__ = [
@@ -211,7 +211,7 @@ class MarketState:
         and engagement, drawn once), membership, referred and promotion-won customers."""
         m = self.scenario.market
         return (
-            np.asarray(proneness)
+            np.asarray(proneness, dtype=float)
             * (1.0 - m.churn.member_churn_reduction * np.asarray(member))
             * np.where(referred, m.word_of_mouth.referred_churn_multiplier, 1.0)
             * np.where(promotion_won, m.churn.promotion_churn_multiplier, 1.0)
@@ -265,6 +265,8 @@ class MarketState:
         pop.tenure[idx] = 0
         pop.revenue_with_firm[idx] = 0.0
         pop.tier[idx] = -1
+        pop.churn_due[idx] = NOT_DUE
+        pop.purchase_due[idx] = NOT_DUE
 
     def lose_customer(self, index: int, reason: int) -> None:
         """One customer leaves (the per-agent form of lose_customers)."""
@@ -295,6 +297,8 @@ class MarketState:
         pop.in_detractor_episode[idx] = False
         pop.revenue_with_firm[idx] = 0.0
         pop.tier[idx] = -1
+        pop.churn_due[idx] = NEVER  # drawn at the next stay_or_leave and buy
+        pop.purchase_due[idx] = NEVER
 
     def win_customer(self, index: int, firm: int, channel: str, own_value: float) -> None:
         """One person becomes a customer (the per-agent form of win_customers)."""

@@ -15,7 +15,10 @@ from sim.model.engines.kernels import (
     kernel_backend,
     refresh_recommendations,
 )
+from sim.model.behaviour.churn import hazard_bound_per_year
+from sim.model.behaviour.satisfaction import likelihood_to_recommend
 from sim.model.market import MarketModel
+from sim.model.population import NEVER
 
 numba_missing = pytest.mark.skipif(
     importlib.util.find_spec("numba") is None,
@@ -51,6 +54,8 @@ def _people(n: int, seed: int) -> dict[str, np.ndarray]:
         "ltr_bias": ltr_bias,
         "ltr": rng.integers(0, 11, n).astype(np.int8),
         "in_detractor_episode": rng.random(n) < 0.3,
+        # whose satisfaction changed: the boundary cases and most others
+        "touched": np.flatnonzero((np.arange(n) < k) | (rng.random(n) < 0.7)),
     }
 
 
@@ -62,6 +67,7 @@ def test_recommendation_kernels_agree(n: int) -> None:
         people = _people(n, seed=n)
         newly, promoters = refresh_recommendations(
             backend,
+            people["touched"],
             people["firm"],
             people["satisfaction"],
             people["ltr_bias"],
@@ -94,3 +100,38 @@ def test_a_run_is_identical_with_either_backend(monkeypatch: pytest.MonkeyPatch)
         np.testing.assert_array_equal(
             getattr(a.population, name), getattr(b.population, name), err_msg=name
         )
+
+
+def test_what_the_engine_keeps_between_steps_stays_valid() -> None:
+    # Issue 14: the vectorized engine refreshes recommend scores only where satisfaction
+    # changed, and draws churn candidates ahead at a bound on each customer's hazard. After
+    # each step every customer's score must still be the one their satisfaction gives, and
+    # every bound still pending must hold at the customer's state now (else the candidate
+    # would have had to be drawn again: churn_due == NEVER).
+    scenario = Scenario.default().with_updates({"market.n_customers": 3000, "simulation.steps": 12})
+    model = MarketModel(scenario, policy="loyalty_program", seed=4)
+    pop, state = model.population, model.state
+    checked = 0
+    for _ in range(12):
+        model.step()
+        active = np.flatnonzero(pop.firm >= 0)
+        np.testing.assert_array_equal(
+            pop.ltr[active], likelihood_to_recommend(pop.satisfaction[active], pop.ltr_bias[active])
+        )
+        pending = active[pop.churn_due[active] != NEVER]
+        bound_now = hazard_bound_per_year(
+            pop.satisfaction[pending],
+            pop.unresolved_complaint[pending],
+            model.engine._price_ratio_cap,  # type: ignore[union-attr]
+            state.churn_modifier(
+                False,
+                pop.referred[pending],
+                pop.promotion_won[pending],
+                pop.churn_proneness[pending],
+            ),
+            **state.churn_kwargs,
+        )
+        assert np.all(bound_now <= pop.churn_bound[pending])
+        assert np.all(pop.churn_due[pending] > state.step)
+        checked += pending.size
+    assert checked > 10_000

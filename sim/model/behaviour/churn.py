@@ -11,8 +11,11 @@ __all__ = [
     "REASON_LAPSED",
     "churn_hazards_per_year",
     "draw_churn",
+    "draw_churn_thinned",
     "draw_lapses",
+    "hazard_bound_per_year",
     "switch_probability",
+    "total_hazard",
 ]
 
 CHURN_REASONS = ("insufficient_care", "dissatisfaction", "price", "other", "competitor")
@@ -75,6 +78,34 @@ def churn_hazards_per_year(
     return np.moveaxis(hazards, 0, -1)
 
 
+def total_hazard(hazards_per_year: np.ndarray) -> np.ndarray:
+    """Each row's sum of the reasons' hazards.
+
+    Added reason by reason, in the order ``h.sum(axis=1)`` adds them, but over contiguous
+    columns when h is reason-major (:func:`churn_hazards_per_year`).
+
+    >>> total_hazard(np.array([[0.5, 0.25, 0.0, 0.25]])).tolist()
+    [1.0]
+    """
+    h = np.atleast_2d(hazards_per_year)
+    total = h[:, 0].copy()
+    for k in range(1, h.shape[1]):
+        total += h[:, k]
+    return total
+
+
+def _reasons(h: np.ndarray, total: np.ndarray, u: np.ndarray, p_leave: np.ndarray) -> np.ndarray:
+    """Reason index of each row with u < p_leave (-1 for the others): u / p_leave is uniform
+    on [0, 1) given that the row leaves, and picks a reason in proportion to its hazard."""
+    leaves = u < p_leave
+    reasons = np.full(total.shape, -1, dtype=np.int8)
+    if leaves.any():
+        share = np.cumsum(h[leaves], axis=1) / total[leaves, None]
+        pick = (u[leaves] / p_leave[leaves])[:, None]
+        reasons[leaves] = (pick >= share).sum(axis=1).clip(max=h.shape[1] - 1)
+    return reasons
+
+
 def draw_churn(
     hazards_per_year: np.ndarray, steps_per_year: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -84,20 +115,59 @@ def draw_churn(
     reason is drawn in proportion to each hazard (competing risks).
     """
     h = np.atleast_2d(hazards_per_year)
-    # the row sums added reason by reason, in the order h.sum(axis=1) adds them, but
-    # over contiguous columns when h is reason-major (churn_hazards_per_year)
-    total = h[:, 0].copy()
-    for k in range(1, h.shape[1]):
-        total += h[:, k]
+    total = total_hazard(h)
     p_leave = -np.expm1(-total / steps_per_year)
-    u = rng.random(total.shape)
-    leaves = u < p_leave
-    reasons = np.full(total.shape, -1, dtype=np.int8)
-    if leaves.any():
-        share = np.cumsum(h[leaves], axis=1) / total[leaves, None]
-        pick = (u[leaves] / p_leave[leaves])[:, None]
-        reasons[leaves] = (pick >= share).sum(axis=1).clip(max=h.shape[1] - 1)
-    return reasons
+    return _reasons(h, total, rng.random(total.shape), p_leave)
+
+
+def hazard_bound_per_year(
+    satisfaction: np.ndarray,
+    unresolved_complaint: np.ndarray,
+    price_ratio_cap: float,
+    modifier_bound: np.ndarray,
+    **churn_kwargs: float,
+) -> np.ndarray:
+    """An upper bound of each customer's total yearly hazard that holds until their
+    satisfaction falls or a complaint of theirs is left unresolved.
+
+    The hazards of :func:`churn_hazards_per_year` with the neglect factor at its limit 1
+    (care long ago), every firm's price at most `price_ratio_cap` times the reference and
+    `modifier_bound` no smaller than the churn modifier (a member's is the non-member's
+    times 1 - reduction). Each term is monotone in what it bounds, so the bound holds in
+    floating point too, not only in exact arithmetic.
+    """
+    return total_hazard(
+        churn_hazards_per_year(
+            satisfaction,
+            np.inf,
+            unresolved_complaint,
+            price_ratio_cap,
+            modifier_bound,
+            **churn_kwargs,
+        )
+    )
+
+
+def draw_churn_thinned(
+    hazards_per_year: np.ndarray,
+    bound_per_year: np.ndarray,
+    steps_per_year: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """:func:`draw_churn` for candidates drawn at a bound on their hazard (thinning).
+
+    Why: a customer is a candidate at a step with probability q = 1 - exp(-bound / steps
+    per year), drawn ahead as a geometric wait (:func:`next_event_steps`), so only the
+    candidates' hazards are computed, about one customer in fifty a week. A candidate
+    leaves with probability p / q, p = 1 - exp(-hazard / steps per year) <= q: over the
+    step, q * p / q = p, the law of :func:`draw_churn`; the reason is drawn in proportion
+    to each hazard as there (u uniform on [0, q), u < p, then u / p).
+    """
+    h = np.atleast_2d(hazards_per_year)
+    total = total_hazard(h)
+    p_leave = -np.expm1(-total / steps_per_year)
+    q = -np.expm1(-np.asarray(bound_per_year, dtype=float) / steps_per_year)
+    return _reasons(h, total, rng.random(total.shape) * q, p_leave)
 
 
 def draw_lapses(dropout: np.ndarray, repeat: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "NOT_DUE",
     "bernoulli_successes",
     "care_effect",
     "closeness_to_next_tier",
     "draw_capacity",
     "enrolment_probability",
     "exposure_probability",
+    "next_event_steps",
     "saturated_intensity",
     "saturation_share",
     "select_longest_waiting",
@@ -110,6 +112,31 @@ def bernoulli_successes(n: int, p: float, rng: np.random.Generator) -> np.ndarra
         return np.empty(0, dtype=np.int64)
     k = int(rng.binomial(n, min(p, 1.0)))
     return rng.choice(n, size=k, replace=False)
+
+
+NOT_DUE = int(np.iinfo(np.int32).max)
+"""A step that never comes: the due step of someone with no event ahead (int32)."""
+
+
+def next_event_steps(p_per_step: np.ndarray, first: int, rng: np.random.Generator) -> np.ndarray:
+    """The first step from `first` on at which each person's Bernoulli(p) trial succeeds.
+
+    Each step the person succeeds with probability p, independently of other steps, so the
+    wait is geometric: ``first + Geometric(p) - 1``, or :data:`NOT_DUE` when p is 0. The
+    same law as drawing one uniform per person and step and comparing it with p, drawn
+    once per event instead of once per step (issue 14). Because the wait is memoryless, a
+    pending step may be thrown away and drawn again from any later step, with a new p, as
+    long as the decision to redraw does not look at the pending step.
+
+    >>> next_event_steps(np.array([1.0, 0.0]), 5, np.random.default_rng(0)).tolist()
+    [5, 2147483647]
+    """
+    p = np.minimum(np.asarray(p_per_step, dtype=float), 1.0)
+    due = np.full(p.shape, NOT_DUE, dtype=np.int64)
+    some = p > 0.0
+    if some.any():
+        due[some] = np.minimum(first - 1 + rng.geometric(p[some]), NOT_DUE)
+    return due.astype(np.int32)
 
 
 def select_random(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -18,6 +18,7 @@ __all__ = [
     "Traits",
     "churn_proneness",
     "draw_purchases",
+    "draw_purchases_thinned",
     "draw_traits",
     "draw_units",
     "tenure_spend_multiplier",
@@ -111,5 +112,24 @@ def draw_purchases(
     """
     lam = np.asarray(expected_per_step, dtype=float)
     bought = rng.random(lam.shape) < lam
+    quantity = np.where(bought, np.maximum(lam, 1.0), 0.0)
+    return bought, quantity
+
+
+def draw_purchases_thinned(
+    expected_per_step: np.ndarray, bound_per_step: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`draw_purchases` for candidates drawn at a higher chance (thinning).
+
+    A candidate was drawn with probability q = min(1, bound) >= p = min(1, expected); it
+    buys with probability p / q (u uniform on [0, q), u < p), so its chance of buying this
+    step is p as in :func:`draw_purchases`; the quantity is the same.
+
+    >>> draw_purchases_thinned(np.array([2.0, 0.0]), np.array([3.0, 1.0]), np.random.default_rng(0))
+    (array([ True, False]), array([2., 0.]))
+    """
+    lam = np.asarray(expected_per_step, dtype=float)
+    q = np.minimum(np.asarray(bound_per_step, dtype=float), 1.0)
+    bought = rng.random(lam.shape) * q < lam
     quantity = np.where(bought, np.maximum(lam, 1.0), 0.0)
     return bought, quantity

@@ -74,16 +74,23 @@ def delivered_value(weights: np.ndarray, offers: np.ndarray) -> np.ndarray:
 def choose_firm(
     utilities: np.ndarray, outside_utility: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Multinomial-logit choice by the Gumbel-max trick; -1 means the outside option.
+    """Multinomial-logit choice; -1 means the outside option.
 
     utilities: (n, F) with -inf for firms not in the consideration set.
-    Exactly reproduces logit probabilities exp(u_f) / (exp(u_0) + sum_g exp(u_g)).
+    Exactly reproduces logit probabilities exp(u_f) / (exp(u_0) + sum_g exp(u_g)): one
+    uniform per person placed on the cumulated probabilities (inverse CDF), the same law
+    as the Gumbel-max trick with one draw per person and option, drawn with 1 / (F + 1)
+    of the random numbers (issue 14). A firm with probability 0 (utility -inf) is never
+    chosen: its cumulated probability equals its predecessor's.
     """
     u = np.atleast_2d(utilities)
     n, n_firms = u.shape
-    noisy = np.empty((n, n_firms + 1))
-    noisy[:, :n_firms] = u
-    noisy[:, n_firms] = outside_utility
-    noisy += rng.gumbel(size=noisy.shape)
-    best = noisy.argmax(axis=1)
+    weight = np.empty((n, n_firms + 1))
+    weight[:, :n_firms] = u
+    weight[:, n_firms] = outside_utility
+    weight -= weight.max(axis=1, keepdims=True)  # the largest is exp(0) = 1: no overflow
+    np.exp(weight, out=weight)
+    cum = np.cumsum(weight, axis=1)
+    r = rng.random(n) * cum[:, -1]
+    best = (r[:, None] >= cum).sum(axis=1).clip(max=n_firms)
     return np.where(best == n_firms, -1, best)

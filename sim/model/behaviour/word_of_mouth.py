@@ -19,10 +19,18 @@ __all__ = [
 def draw_tellings(
     speakers: np.ndarray, mean_tellings: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Each speaker repeated once per person they tell this step (Poisson count)."""
+    """Each speaker repeated once per person they tell this step (Poisson count).
+
+    Drawn as one Poisson total for all speakers, each telling given to a speaker drawn
+    uniformly: independent Poisson(m) counts per speaker have that law (splitting a
+    Poisson process), and it takes one draw per telling instead of one per speaker
+    (issue 14). The tellings come in no particular order.
+    """
     speakers = np.asarray(speakers)
-    counts = rng.poisson(mean_tellings, size=speakers.shape)
-    return np.repeat(speakers, counts)
+    if speakers.size == 0:
+        return speakers[:0]
+    total = int(rng.poisson(mean_tellings * speakers.size))
+    return speakers[rng.integers(0, speakers.size, size=total)]
 
 
 def pick_contacts_with_ties(

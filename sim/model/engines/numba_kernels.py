@@ -17,6 +17,7 @@ __all__ = ["refresh_recommendations"]
 
 @numba.njit(cache=True, nogil=True)
 def _refresh(
+    touched: np.ndarray,
     firm: np.ndarray,
     satisfaction: np.ndarray,
     ltr_bias: np.ndarray,
@@ -25,12 +26,10 @@ def _refresh(
     detractor_max: int,
     promoter_min: int,
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    n = firm.shape[0]
-    newly = np.empty(n, dtype=np.int64)
-    promoters = np.empty(n, dtype=np.int64)
+    newly = np.empty(touched.shape[0], dtype=np.int64)
     n_new = 0
-    n_promoters = 0
-    for i in range(n):
+    for j in range(touched.shape[0]):
+        i = touched[j]
         if firm[i] < 0:
             continue
         # likelihood_to_recommend: floor(11 * satisfaction + bias) clipped to 0..10
@@ -43,13 +42,18 @@ def _refresh(
             newly[n_new] = i
             n_new += 1
         in_episode[i] = (episode or detractor) and score < promoter_min
-        if score >= promoter_min:
+    n = firm.shape[0]
+    promoters = np.empty(n, dtype=np.int64)
+    n_promoters = 0
+    for i in range(n):
+        if firm[i] >= 0 and ltr[i] >= promoter_min:
             promoters[n_promoters] = i
             n_promoters += 1
     return newly[:n_new].copy(), promoters[:n_promoters].copy()
 
 
 def refresh_recommendations(
+    touched: np.ndarray,
     firm: np.ndarray,
     satisfaction: np.ndarray,
     ltr_bias: np.ndarray,
@@ -60,6 +64,7 @@ def refresh_recommendations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """See :func:`sim.model.engines.kernels.refresh_recommendations`."""
     result: tuple[np.ndarray, np.ndarray] = _refresh(
+        touched,
         firm,
         satisfaction,
         ltr_bias,

@@ -16,16 +16,21 @@ from sim.model.behaviour.churn import (
     REASON_COMPETITOR,
     REASON_LAPSED,
     churn_hazards_per_year,
-    draw_churn,
+    draw_churn_thinned,
     draw_lapses,
+    hazard_bound_per_year,
     switch_probability,
 )
-from sim.model.behaviour.levers import bernoulli_successes, upgrade_multiplier
+from sim.model.behaviour.levers import bernoulli_successes, next_event_steps, upgrade_multiplier
 from sim.model.behaviour.satisfaction import (
     transaction_satisfaction,
     update_toward,
 )
-from sim.model.behaviour.spend import draw_purchases, draw_units, tenure_spend_multiplier
+from sim.model.behaviour.spend import (
+    draw_purchases_thinned,
+    draw_units,
+    tenure_spend_multiplier,
+)
 from sim.model.behaviour.supply import draw_supply_failures
 from sim.model.behaviour.value import choose_firm, delivered_value
 from sim.model.behaviour.word_of_mouth import (
@@ -41,9 +46,14 @@ from sim.model.engines.kernels import (
     single_threaded_blas,
     sorted_unique,
 )
+from sim.model.population import NEVER
 from sim.model.state import MarketState
 
-__all__ = ["VectorizedEngine"]
+__all__ = ["CHURN_FLOOR_MARGIN", "VectorizedEngine"]
+
+CHURN_FLOOR_MARGIN = 0.05
+"""How far below a customer's satisfaction the churn bound is drawn: a wider margin means
+fewer draws again after a fall of satisfaction, a looser bound more candidates (issue 14)."""
 
 
 class VectorizedEngine:
@@ -62,40 +72,104 @@ class VectorizedEngine:
         self._new_detractors = np.empty(0, dtype=np.intp)
         self._promoters = np.empty(0, dtype=np.intp)
         self._lapsing = np.empty(0, dtype=np.intp)  # buyers who lapse after this step's purchase
+        # churn candidates are drawn at a hazard bound that assumes prices at most this
+        # times the reference (raised, and everybody drawn again, when a price exceeds it)
+        self._price_ratio_cap = 1.0
+        lev = state.scenario.market.levers
+        self._frequency_bound = max(1.0, lev.member_frequency_multiplier)
 
     def stay_or_leave(self) -> None:
-        """Own churn with a reason, then switching to rivals' offers (poaching)."""
+        """Own churn with a reason, then switching to rivals' offers (poaching).
+
+        Only the churn candidates of this step are looked at (thinning, issue 14): each
+        customer's next candidate step is drawn ahead at an upper bound of their hazard
+        (:func:`hazard_bound_per_year`), and a candidate leaves with the ratio of the
+        step's leaving chances at the hazard and at the bound (:func:`draw_churn_thinned`),
+        which keeps each customer's chance of leaving this step 1 - exp(-hazard / steps
+        per year). The bound holds while satisfaction does not fall, no complaint is left
+        unresolved and no price rises above the cap, so a customer is drawn again when one
+        of those happens: a purchase that lowered satisfaction (:meth:`feel`), a care
+        contact (it may lower satisfaction), a price above the cap (everybody).
+        """
         state, pop, rng = self.state, self.state.population, self.state.rng
-        active = np.flatnonzero(pop.firm >= 0)
-        if active.size == 0:
+        step = state.step
+        if state.price_ratio.size and state.price_ratio.max() > self._price_ratio_cap:
+            excess = max(float(state.price_ratio.max()) - 1.0, 0.0)
+            self._price_ratio_cap = 1.0 + 2.0 * excess  # headroom: rarely drawn again
+            pop.churn_due[pop.firm >= 0] = NEVER
+        cared = np.flatnonzero(pop.last_care == step)  # care this step changed satisfaction
+        cared = cared[pop.firm[cared] >= 0]
+        pop.churn_due[cared[pop.satisfaction[cared] < pop.churn_floor[cared]]] = NEVER
+        due = np.flatnonzero(pop.churn_due <= step)
+        self._schedule_churn(due[pop.churn_due[due] < step], step)
+        candidates = due[pop.churn_due[due] == step]
+        if candidates.size:
+            firm = pop.firm[candidates].astype(np.intp)
+            hazards = churn_hazards_per_year(
+                pop.satisfaction[candidates],
+                state.weeks_since(pop.last_care[candidates]),
+                pop.unresolved_complaint[candidates],
+                state.price_ratio[firm],
+                state.churn_modifier(
+                    pop.member[candidates],
+                    pop.referred[candidates],
+                    pop.promotion_won[candidates],
+                    pop.churn_proneness[candidates],
+                ),
+                **state.churn_kwargs,
+            )
+            reasons = draw_churn_thinned(
+                hazards, pop.churn_bound[candidates], state.steps_per_year, rng
+            )
+            leaving = reasons >= 0
+            state.lose_customers(candidates[leaving], reasons[leaving])
+            self._schedule_churn(candidates[~leaving], step + 1)
+        self._poach()
+
+    def _schedule_churn(self, idx: np.ndarray, first: int) -> None:
+        """Draw customers `idx`'s next churn candidate step from step `first` on."""
+        state, pop = self.state, self.state.population
+        if idx.size == 0:
             return
-        firm = pop.firm[active].astype(np.intp)
-        price_ratio = state.price_ratio[firm]
-        hazards = churn_hazards_per_year(
-            pop.satisfaction[active],
-            state.weeks_since(pop.last_care[active]),
-            pop.unresolved_complaint[active],
-            price_ratio,
+        # the bound assumes satisfaction a margin lower than now, so that it still holds
+        # after most small falls (drawn again only below the floor)
+        floor = np.maximum(pop.satisfaction[idx] - CHURN_FLOOR_MARGIN, 0.0).astype(np.float32)
+        pop.churn_floor[idx] = floor
+        bound = hazard_bound_per_year(
+            floor.astype(float),
+            pop.unresolved_complaint[idx],
+            self._price_ratio_cap,
             state.churn_modifier(
-                pop.member[active],
-                pop.referred[active],
-                pop.promotion_won[active],
-                pop.churn_proneness[active],
+                False, pop.referred[idx], pop.promotion_won[idx], pop.churn_proneness[idx]
             ),
             **state.churn_kwargs,
         )
-        reasons = draw_churn(hazards, state.steps_per_year, rng)
-        leaving = reasons >= 0
-        state.lose_customers(active[leaving], reasons[leaving])
+        pop.churn_bound[idx] = bound
+        p = -np.expm1(-bound / state.steps_per_year)
+        pop.churn_due[idx] = next_event_steps(p, first, state.rng)
 
-        stay, firm = active[~leaving], firm[~leaving]
+    def _poach(self) -> None:
+        """Rivals' offers reach customers; some switch.
+
+        A customer of firm f hears an offer this step with p_f = 1 - exp(-(rivals' poaching
+        rates) / steps per year). Drawn by thinning: the positions of successes at the
+        largest p_f among all people (`bernoulli_successes`), kept for the customers of f
+        with probability p_f / max p (issue 14; the same law as one uniform per customer).
+        """
+        state, pop, rng = self.state, self.state.population, self.state.rng
         rates = state.poaching_rates
-        if state.n_firms < 2 or rates.sum() <= 0 or stay.size == 0:
+        if state.n_firms < 2 or rates.sum() <= 0:
             return
-        # the chance of a rival's offer depends on one's firm only: once per firm, looked up
-        p_offer = (-np.expm1(-(rates.sum() - rates) / state.steps_per_year))[firm]
-        hit = rng.random(stay.size) < p_offer
-        who, own = stay[hit], firm[hit]
+        # the chance of a rival's offer depends on one's firm only: once per firm
+        p_offer = -np.expm1(-(rates.sum() - rates) / state.steps_per_year)
+        p_max = float(p_offer.max())
+        who = np.sort(bernoulli_successes(pop.n, p_max, rng))
+        who = who[pop.firm[who] >= 0]  # customers (those who left this step are not)
+        own = pop.firm[who].astype(np.intp)
+        hit = rng.random(who.size) * p_max < p_offer[own]
+        who, own = who[hit], own[hit]
+        if who.size == 0:
+            return
         # a rival other than one's own firm, in proportion to its poaching rate
         weights = np.tile(rates, (who.size, 1))
         weights[np.arange(who.size), own] = 0.0
@@ -118,18 +192,26 @@ class VectorizedEngine:
         state.win_customers(who[switch], rival[switch], "switched_in", values[rows, rival][switch])
 
     def buy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Purchases, revenue, service failures and complaints of this step."""
+        """Purchases, revenue, service failures and complaints of this step.
+
+        Only this step's purchase candidates are looked at (issue 14): each customer's next
+        candidate step is drawn ahead (geometric waits, :func:`next_event_steps`) at the
+        chance min(1, rate / steps per year * max(1, member multiplier)), which depends on
+        the person alone; a candidate buys with the ratio of their chance now to it
+        (:func:`draw_purchases_thinned`), so the chance of buying this step is as before.
+        """
         state, pop, rng = self.state, self.state.population, self.state.rng
         lev = state.scenario.market.levers
-        active = np.flatnonzero(pop.firm >= 0)
-        member = pop.member[active]
-        expected = (
-            pop.purchase_rate[active]
-            / state.steps_per_year
-            * np.where(member, lev.member_frequency_multiplier, 1.0)
-        )
-        bought, quantity = draw_purchases(expected, rng)
-        buyers = active[bought]
+        step = state.step
+        due = np.flatnonzero(pop.purchase_due <= step)
+        self._schedule_purchases(due[pop.purchase_due[due] < step], step)
+        candidates = due[pop.purchase_due[due] == step]
+        member = pop.member[candidates]
+        rate = pop.purchase_rate[candidates].astype(float) / state.steps_per_year
+        expected = rate * np.where(member, lev.member_frequency_multiplier, 1.0)
+        bought, quantity = draw_purchases_thinned(expected, rate * self._frequency_bound, rng)
+        self._schedule_purchases(candidates, step + 1)
+        buyers = candidates[bought]
         firm = pop.firm[buyers].astype(np.intp)
         units = (
             draw_units(
@@ -158,6 +240,14 @@ class VectorizedEngine:
         if state.lapse_after_purchase:  # they leave at consider(), once it is felt and told
             self._lapsing = buyers[draw_lapses(pop.dropout[buyers], repeat, rng)]
         return buyers, failed, complained, supply_failed
+
+    def _schedule_purchases(self, idx: np.ndarray, first: int) -> None:
+        """Draw customers `idx`'s next purchase candidate step from step `first` on."""
+        state, pop = self.state, self.state.population
+        if idx.size == 0:
+            return
+        p = pop.purchase_rate[idx].astype(float) / state.steps_per_year * self._frequency_bound
+        pop.purchase_due[idx] = next_event_steps(p, first, state.rng)
 
     def feel(
         self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray, supply_failed: np.ndarray
@@ -189,7 +279,7 @@ class VectorizedEngine:
             sat.desired_value,
             sat.expectation_weight,
             sat.desire_weight,
-            sat.baseline + pop.disposition[buyers],
+            sat.baseline + pop.disposition[buyers].astype(float),
         )
         new = update_toward(old, felt, sat.learning_rate)
         new = np.where(outcome == 1, np.minimum(old + comp.recovery_bonus, 1.0), new)
@@ -200,11 +290,19 @@ class VectorizedEngine:
         pop.expectation[buyers] = update_toward(
             pop.expectation[buyers], performance, sat.expectation_learning_rate
         )
+        # where their churn bound no longer holds, drawn again at the next stay_or_leave
+        pop.churn_due[buyers[(new < pop.churn_floor[buyers]) | (outcome == 2)]] = NEVER
 
-        # Every customer's score; an episode closes only when the customer is won back to
-        # promoter (see refresh_recommendations). Promoters are kept for talk().
+        # Scores change only where satisfaction did: this step's buyers and cared-for
+        # customers, and customers won since the last refresh (their episode may open).
+        # An episode closes only when the customer is won back to promoter (see
+        # refresh_recommendations). Promoters are kept for talk().
+        step = state.step
+        touched = (pop.last_care == step) | (pop.acquired_step >= step - 1)
+        touched[buyers] = True
         newly, self._promoters = refresh_recommendations(
             self.kernels,
+            np.flatnonzero(touched),
             pop.firm,
             pop.satisfaction,
             pop.ltr_bias,
