@@ -122,7 +122,7 @@ def test_what_the_engine_keeps_between_steps_stays_valid() -> None:
         bound_now = hazard_bound_per_year(
             pop.satisfaction[pending],
             pop.unresolved_complaint[pending],
-            model.engine._price_ratio_cap,  # type: ignore[union-attr]
+            model.engine._price_ratio_cap,  # type: ignore[attr-defined]
             state.churn_modifier(
                 False,
                 pop.referred[pending],
