@@ -132,11 +132,14 @@ def next_event_steps(p_per_step: np.ndarray, first: int, rng: np.random.Generato
     [5, 2147483647]
     """
     p = np.minimum(np.asarray(p_per_step, dtype=float), 1.0)
-    due = np.full(p.shape, NOT_DUE, dtype=np.int64)
-    some = p > 0.0
-    if some.any():
-        due[some] = np.minimum(first - 1 + rng.geometric(p[some]), NOT_DUE)
-    return due.astype(np.int32)
+    # Geometric(p) by inversion, ceil(E / -log(1 - p)) with E standard exponential:
+    # P(wait > j) = P(E > -j log(1 - p)) = (1 - p) ** j. Faster than rng.geometric on an
+    # array of p (a ziggurat exponential and one log1p per draw); at least 1 (p = 1).
+    with np.errstate(divide="ignore"):
+        rate = -np.log1p(-p)  # inf at p = 1, 0 at p = 0
+        wait = np.ceil(rng.standard_exponential(p.shape) / rate)
+    wait = np.maximum(np.nan_to_num(wait, nan=np.inf, posinf=np.inf, neginf=np.inf), 1.0)
+    return np.minimum(first - 1 + wait, NOT_DUE).astype(np.int32)
 
 
 def select_random(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

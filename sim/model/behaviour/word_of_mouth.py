@@ -24,13 +24,16 @@ def draw_tellings(
     Drawn as one Poisson total for all speakers, each telling given to a speaker drawn
     uniformly: independent Poisson(m) counts per speaker have that law (splitting a
     Poisson process), and it takes one draw per telling instead of one per speaker
-    (issue 14). The tellings come in no particular order.
+    (issue 14).
     """
     speakers = np.asarray(speakers)
     if speakers.size == 0:
         return speakers[:0]
     total = int(rng.poisson(mean_tellings * speakers.size))
-    return speakers[rng.integers(0, speakers.size, size=total)]
+    # counted per speaker and repeated: the tellings in the speakers' order, so that the
+    # contacts are looked up in the graph in index order (cache locality)
+    counts = np.bincount(rng.integers(0, speakers.size, size=total), minlength=speakers.size)
+    return np.repeat(speakers, counts)
 
 
 def pick_contacts_with_ties(
@@ -47,8 +50,13 @@ def pick_contacts_with_ties(
     without neighbours always use weak ties.
     """
     speakers = np.asarray(speakers, dtype=np.int64)
-    contacts = graph.sample_neighbors(speakers, rng)
-    weak = (rng.random(speakers.shape) < weak_tie_share) | (contacts < 0)
+    # whether each telling uses a weak tie is drawn first, so that neighbours are drawn
+    # only for the strong ones (issue 14; the same law as drawing a neighbour for all)
+    weak = rng.random(speakers.shape) < weak_tie_share
+    contacts = np.full(speakers.shape, -1, dtype=np.int64)
+    strong = ~weak
+    contacts[strong] = graph.sample_neighbors(speakers[strong], rng)
+    weak |= contacts < 0
     if graph.n > 1 and weak.any():
         others = rng.integers(0, graph.n - 1, size=int(weak.sum()))
         others += others >= speakers[weak]  # skip oneself

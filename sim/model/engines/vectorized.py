@@ -209,8 +209,9 @@ class VectorizedEngine:
         member = pop.member[candidates]
         rate = pop.purchase_rate[candidates].astype(float) / state.steps_per_year
         expected = rate * np.where(member, lev.member_frequency_multiplier, 1.0)
-        bought, quantity = draw_purchases_thinned(expected, rate * self._frequency_bound, rng)
-        self._schedule_purchases(candidates, step + 1)
+        bound = rate * self._frequency_bound
+        bought, quantity = draw_purchases_thinned(expected, bound, rng)
+        pop.purchase_due[candidates] = next_event_steps(bound, step + 1, rng)
         buyers = candidates[bought]
         firm = pop.firm[buyers].astype(np.intp)
         units = (
@@ -273,9 +274,10 @@ class VectorizedEngine:
             - state.scenario.suppliers.failure_penalty * supply_failed
         )
         old = pop.satisfaction[buyers]
+        expectation = pop.expectation[buyers].astype(float)
         felt = transaction_satisfaction(
             performance,
-            pop.expectation[buyers],
+            expectation,
             sat.desired_value,
             sat.expectation_weight,
             sat.desire_weight,
@@ -288,7 +290,7 @@ class VectorizedEngine:
         pop.unresolved_complaint[buyers[outcome == 1]] = False
         pop.unresolved_complaint[buyers[outcome == 2]] = True
         pop.expectation[buyers] = update_toward(
-            pop.expectation[buyers], performance, sat.expectation_learning_rate
+            expectation, performance, sat.expectation_learning_rate
         )
         # where their churn bound no longer holds, drawn again at the next stay_or_leave
         pop.churn_due[buyers[(new < pop.churn_floor[buyers]) | (outcome == 2)]] = NEVER
