@@ -351,19 +351,25 @@ class VectorizedEngine:
             state.lose_customers(self._lapsing, np.full(self._lapsing.size, REASON_LAPSED))
             self._lapsing = np.empty(0, dtype=np.intp)
         wom = state.scenario.market.word_of_mouth
-        # Referral conversions: each told non-customer may convert; first success wins.
         # Referral conversions: a told person may convert (a rival's customer only if the
         # referred firm's offer also beats their switching cost); first success wins.
+        # The conversion intention is drawn first and the offer's value weighed only for
+        # those who intend to convert (issue 14: independent draws, the same law as
+        # weighing every told person's offer first).
         contacts, firms = self._referral_contacts, self._referral_firms
+        p_convert = conversion_probability(
+            self._referral_weak, wom.p_referral_conversion, wom.weak_tie_conversion_ratio
+        )
+        intends = referral_converts(pop.deterred[contacts, firms], p_convert, rng)
+        contacts, firms = contacts[intends], firms[intends]
         values = np.einsum(
             "ij,ij->i",
             np.take(pop.weights, contacts, axis=0),
             np.take(state.offers, firms, axis=0),
         )
         own = pop.firm[contacts].astype(np.intp)
-        has_firm = own >= 0
         p_accept = np.ones(contacts.size)
-        rows = np.flatnonzero(has_firm)
+        rows = np.flatnonzero(own >= 0)
         c = contacts[rows]
         own_value = np.einsum(
             "ij,ij->i", np.take(pop.weights, c, axis=0), np.take(state.offers, own[rows], axis=0)
@@ -377,11 +383,7 @@ class VectorizedEngine:
             0.0,
             **state.switch_kwargs,
         )
-        p_convert = conversion_probability(
-            self._referral_weak, wom.p_referral_conversion, wom.weak_tie_conversion_ratio
-        )
-        ok = referral_converts(pop.deterred[contacts, firms], p_convert, rng)
-        ok &= rng.random(contacts.size) < p_accept
+        ok = rng.random(contacts.size) < p_accept
         contacts, firms, values = contacts[ok], firms[ok], values[ok]
         if contacts.size:
             order = rng.permutation(contacts.size)
