@@ -158,7 +158,7 @@ def draw_churn_thinned(
 
     Why: a customer is a candidate at a step with probability q = 1 - exp(-bound / steps
     per year), drawn ahead as a geometric wait (:func:`next_event_steps`), so only the
-    candidates' hazards are computed, about one customer in fifty a week. A candidate
+    candidates' hazards are computed, a few customers in a hundred a week. A candidate
     leaves with probability p / q, p = 1 - exp(-hazard / steps per year) <= q: over the
     step, q * p / q = p, the law of :func:`draw_churn`; the reason is drawn in proportion
     to each hazard as there (u uniform on [0, q), u < p, then u / p).
