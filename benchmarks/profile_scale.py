@@ -39,7 +39,8 @@ from sim.model.engines.vectorized import VectorizedEngine
 from sim.model.market import MarketModel
 from sim.model.network import build_graph
 
-ENGINE_PHASES = ("stay_or_leave", "buy", "feel", "talk", "consider", "_choose")
+ENGINE_PHASES = ("stay_or_leave", "buy", "feel", "talk", "consider", "_choose", "_poach")
+NESTED = ("_choose", "_poach")  # timed inside consider / inside stay_or_leave
 MODEL_PHASES = (
     "care_for_customers",
     "run_loyalty_programs",
@@ -92,7 +93,8 @@ def run_phases(args: argparse.Namespace, scenario: Any, graph: Any) -> None:
     """Run the steps with every phase timed; print CPU ms per step of each phase."""
     timer = PhaseTimer()
     for name in ENGINE_PHASES:
-        timer.wrap(VectorizedEngine, name)
+        if hasattr(VectorizedEngine, name):  # phases of the engine version at hand
+            timer.wrap(VectorizedEngine, name)
     for name in MODEL_PHASES:
         if hasattr(market_module, name):  # phases of the model version at hand
             timer.wrap(market_module, name)
@@ -103,7 +105,7 @@ def run_phases(args: argparse.Namespace, scenario: Any, graph: Any) -> None:
     model.run(args.steps)
     total = time.process_time() - start
     per_step = {k: round(1000 * v / args.steps, 1) for k, v in timer.seconds.items()}
-    nested = ("_choose", RNG)  # inside consider / inside every phase
+    nested = (*NESTED, RNG)  # inside another phase / inside every phase
     other = total - sum(v for k, v in timer.seconds.items() if k not in nested)
     per_step["(everything else)"] = round(1000 * other / args.steps, 1)
     print(
