@@ -46,7 +46,7 @@ from sim.model.engines.kernels import (
     single_threaded_blas,
     sorted_unique,
 )
-from sim.model.population import NEVER
+from sim.model.population import NEVER, NOT_DUE
 from sim.model.state import MarketState
 
 __all__ = ["CHURN_FLOOR_MARGIN", "VectorizedEngine"]
@@ -77,6 +77,7 @@ class VectorizedEngine:
         self._price_ratio_cap = 1.0
         lev = state.scenario.market.levers
         self._frequency_bound = max(1.0, lev.member_frequency_multiplier)
+        self._drawn_ahead = False  # set at the first stay_or_leave
 
     def stay_or_leave(self) -> None:
         """Own churn with a reason, then switching to rivals' offers (poaching).
@@ -93,6 +94,14 @@ class VectorizedEngine:
         """
         state, pop, rng = self.state, self.state.population, self.state.rng
         step = state.step
+        if not self._drawn_ahead:
+            # The waits are drawn from the population as the first step finds it, so a
+            # market set up by hand after construction (the calibration hold-out sets
+            # who is a customer) starts right: every customer drawn now, nobody else due.
+            due = np.where(pop.firm >= 0, NEVER, NOT_DUE).astype(np.int32)
+            pop.churn_due[:] = due
+            pop.purchase_due[:] = due
+            self._drawn_ahead = True
         if state.price_ratio.size and state.price_ratio.max() > self._price_ratio_cap:
             excess = max(float(state.price_ratio.max()) - 1.0, 0.0)
             self._price_ratio_cap = 1.0 + 2.0 * excess  # headroom: rarely drawn again
