@@ -98,9 +98,9 @@ class VectorizedEngine:
             # The waits are drawn from the population as the first step finds it, so a
             # market set up by hand after construction (the calibration hold-out sets
             # who is a customer) starts right: every customer drawn now, nobody else due.
-            due = np.where(pop.firm >= 0, NEVER, NOT_DUE).astype(np.int32)
-            pop.churn_due[:] = due
-            pop.purchase_due[:] = due
+            first = np.where(pop.firm >= 0, NEVER, NOT_DUE)
+            pop.churn_due[:] = first
+            pop.purchase_due[:] = first
             self._drawn_ahead = True
         if state.price_ratio.size and state.price_ratio.max() > self._price_ratio_cap:
             excess = max(float(state.price_ratio.max()) - 1.0, 0.0)
