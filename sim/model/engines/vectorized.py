@@ -106,9 +106,12 @@ class VectorizedEngine:
             excess = max(float(state.price_ratio.max()) - 1.0, 0.0)
             self._price_ratio_cap = 1.0 + 2.0 * excess  # headroom: rarely drawn again
             pop.churn_due[pop.firm >= 0] = NEVER
-        cared = np.flatnonzero(pop.last_care == step)  # care this step changed satisfaction
-        cared = cared[pop.firm[cared] >= 0]
-        pop.churn_due[cared[pop.satisfaction[cared] < pop.churn_floor[cared]]] = NEVER
+        # this step's cared-for customers are drawn again, all of them: keeping the waits
+        # of those whose satisfaction stayed above the floor halved the measured effect of
+        # key-account care on top-tier churn (tests/validation/test_market_levers.py), for
+        # a reason not found; drawing again is exact whatever the reason (memoryless waits)
+        cared = np.flatnonzero(pop.last_care == step)
+        pop.churn_due[cared[pop.firm[cared] >= 0]] = NEVER
         due = np.flatnonzero(pop.churn_due <= step)
         self._schedule_churn(due[pop.churn_due[due] < step], step)
         candidates = due[pop.churn_due[due] == step]
