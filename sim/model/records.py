@@ -16,10 +16,9 @@ from sim.model.behaviour.churn import CHURN_REASONS, REASON_COMPETITOR
 from sim.model.metrics import (
     ACQUISITION_CHANNELS,
     TIERS,
-    assign_active_tiers,
     pyramid_counts,
+    rank_tiers,
     state_measures,
-    tier_moves,
 )
 from sim.model.state import MarketState
 
@@ -50,13 +49,11 @@ def close_step(
     )
     for firm, n in zip(firms, measures["customers"], strict=True):
         firm.n_customers = int(n)
-    old_tier = pop.tier
-    tier_revenue = np.zeros((4, len(customers_of)))  # top, big, medium, small
-    pop.tier = assign_active_tiers(
-        customers_of, pop.annual_revenue, pop.n, tier_revenue=tier_revenue
-    )
-    upgrades, downgrades = tier_moves(customers_of, old_tier, pop.tier)
-    tiers = pyramid_counts(customers_of, pop.tier, pop.former_firm, pop.aware)
+    ranked = rank_tiers(customers_of, pop.annual_revenue, pop.tier)
+    pop.tier = ranked["tier"]
+    tier_revenue = ranked["revenue"]  # top, big, medium, small
+    upgrades, downgrades = ranked["upgrades"], ranked["downgrades"]
+    tiers = pyramid_counts(customers_of, ranked["counts"], pop.former_firm, pop.aware)
     first_year = np.array(
         [np.count_nonzero(pop.tenure[mine] < state.steps_per_year) for mine in customers_of]
     )
