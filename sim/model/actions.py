@@ -55,21 +55,24 @@ def care_for_customers(
     for f, firm in enumerate(firms):
         mine = customers_of[f]
         k = firm.capacity("care_contacts", lev.care_contact)
-        waited = state.weeks_since(pop.last_care[mine]) >= lev.care_min_interval_weeks
-        key = mine[(pop.tier[mine] >= 0) & (pop.tier[mine] <= 1) & waited]  # top, big tiers
-        k_key = min(round(k * firm.policy.key_account_share), key.size)
-        first = select_longest_waiting(key, now - pop.last_care[key], k_key, rng)
-        rest = mine
+        last = pop.last_care[mine]
+        waits = now - last
+        # Positions in `mine` are selected (the same draws as selecting the people).
+        first = np.empty(0, dtype=np.intp)
+        k_key = round(k * firm.policy.key_account_share)
+        if k_key > 0:  # key accounts: top and big tiers, not contacted too recently
+            tier = pop.tier[mine]
+            waited = state.weeks_since(last) >= lev.care_min_interval_weeks
+            key = np.flatnonzero((tier >= 0) & (tier <= 1) & waited)
+            first = select_longest_waiting(key, waits[key], min(k_key, key.size), rng)
+        rest, rest_waits = np.arange(mine.size), waits
         if first.size:
-            chosen = np.zeros(pop.n, dtype=bool)
-            chosen[first] = True
-            rest = mine[~chosen[mine]]
-        targets = np.concatenate(
-            [
-                first,
-                select_longest_waiting(rest, now - pop.last_care[rest], k - first.size, rng),
-            ]
-        )
+            left = np.ones(mine.size, dtype=bool)
+            left[first] = False
+            rest = np.flatnonzero(left)
+            rest_waits = waits[rest]
+        chosen = select_longest_waiting(rest, rest_waits, k - first.size, rng)
+        targets = mine[np.concatenate([first, chosen])]
         per_year = k * state.steps_per_year / max(mine.size, 1)
         landed = rng.random(targets.size) < saturation_share(per_year, lev.care_saturation_per_year)
         paid = targets.size

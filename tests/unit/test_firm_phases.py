@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.model.behaviour.levers import select_longest_waiting
 from sim.model.metrics import rank_tiers, upper_quantiles
 
 Q = 1.0 - np.cumsum((0.01, 0.04, 0.15))
@@ -64,3 +65,30 @@ def test_rank_tiers_match_the_plain_definition() -> None:
         assert got["upgrades"][f] == np.count_nonzero(kept & (t < old[mine]))
         assert got["downgrades"][f] == np.count_nonzero(kept & (t > old[mine]))
     assert (got["tier"][firm < 0] == -1).all()
+
+
+def _longest_waiting_by_partition(candidates, waiting, k, rng):  # type: ignore[no-untyped-def]
+    """select_longest_waiting as it was before issue 14 (a partition, boolean masks)."""
+    if k >= candidates.size:
+        return candidates
+    if k <= 0:
+        return candidates[:0]
+    threshold = np.partition(waiting, waiting.size - k)[waiting.size - k]
+    above = candidates[waiting > threshold]
+    ties = candidates[waiting == threshold]
+    return np.concatenate([above, rng.choice(ties, size=k - above.size, replace=False)])
+
+
+@pytest.mark.parametrize("spread", [3, 200, 10**7])
+@pytest.mark.parametrize("k", [1, 50, 4_999, 5_000])
+def test_select_longest_waiting_same_as_by_partition(spread: int, k: int) -> None:
+    """Counting whole-step waits picks the same people with the same draws as a partition."""
+    data = np.random.default_rng(spread + k)
+    candidates = np.sort(data.choice(1_000_000, 5_000, replace=False))
+    for waiting in (
+        data.integers(0, spread, candidates.size).astype(np.int32),
+        data.integers(0, spread, candidates.size) * 0.5,
+    ):
+        a = select_longest_waiting(candidates, waiting, k, np.random.default_rng(1))
+        b = _longest_waiting_by_partition(candidates, waiting, k, np.random.default_rng(1))
+        np.testing.assert_array_equal(a, b)
