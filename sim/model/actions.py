@@ -31,6 +31,7 @@ from sim.model.state import MarketState
 
 __all__ = [
     "care_for_customers",
+    "enrolment_ceiling",
     "handle_complaints",
     "run_loyalty_programs",
     "sell_upgrades",
@@ -93,15 +94,24 @@ def care_for_customers(
 
 
 def run_loyalty_programs(
-    state: MarketState, firms: Sequence[Firm], customers_of: list[np.ndarray], spent: Spent
+    state: MarketState,
+    firms: Sequence[Firm],
+    customers_of: list[np.ndarray],
+    spent: Spent,
+    ceiling: np.ndarray | None = None,
 ) -> None:
     """Offer membership while the budget pays for more members; customers choose to join.
 
-    Non-members are offered membership in random order and accept with a probability
-    rising with their purchase rate, mean spend and satisfaction
+    Non-members are offered membership and accept with a probability rising with their
+    purchase rate, mean spend and satisfaction
     (:func:`~sim.model.behaviour.levers.enrolment_probability`), so members select
-    themselves; the first acceptors fill the free places. Over capacity, random members
-    are dropped. A firm pays for the members it has.
+    themselves; when more accept than there are free places, the places go to acceptors
+    drawn at random (the first acceptors of offers made in random order). Over capacity,
+    random members are dropped. A firm pays for the members it has.
+
+    ``ceiling`` (optional, :func:`enrolment_ceiling`): each person's acceptance chance
+    at full satisfaction, an upper bound of the chance, so that the chance itself is only
+    computed for the people whose uniform draw falls below it (the same decisions).
     """
     pop, rng = state.population, state.rng
     lev = state.scenario.market.levers
@@ -109,22 +119,68 @@ def run_loyalty_programs(
     for f, firm in enumerate(firms):
         mine = customers_of[f]
         capacity = int(firm.spend["loyalty_program"] / cost_per_step)
-        members = mine[pop.member[mine]]
-        if members.size > capacity:
-            drop = select_random(members, members.size - capacity, rng)
+        is_member = pop.member[mine]
+        n_members = int(np.count_nonzero(is_member))
+        if n_members > capacity:
+            members = np.compress(is_member, mine)
+            drop = select_random(members, n_members - capacity, rng)
             pop.member[drop] = False
-            n_members = members.size - drop.size
-        elif members.size < capacity:
-            others = rng.permutation(mine[~pop.member[mine]])
-            u = rng.random(others.size)
-            accept = _first_acceptors(state, others, u, capacity - members.size)
+            n_members -= drop.size
+        elif n_members < capacity:
+            others = np.compress(~is_member, mine)
+            accept = _acceptors(state, others, ceiling)
+            accept = select_random(accept, capacity - n_members, rng)
             pop.member[accept] = True
-            n_members = members.size + accept.size
-        else:
-            n_members = members.size
+            n_members += accept.size
         spent[f]["loyalty_program"] = firm.place(
             "loyalty_program", capacity, n_members, cost_per_step
         )
+
+
+def enrolment_ceiling(state: MarketState) -> np.ndarray:
+    """Each person's chance of accepting a membership offer at satisfaction 1, slightly
+    raised: at least their chance at any satisfaction (0 to 1; the weight is not negative).
+
+    Purchase rate and spend are traits drawn once, so this is computed once per run
+    (:class:`~sim.model.market.MarketModel` does, at its first step, after a calibration
+    hold-out has set fitted traits); the raise (a millionth) absorbs rounding.
+    """
+    pop, lev = state.population, state.scenario.market.levers
+    at_full = enrolment_probability(
+        pop.purchase_rate / state.mean_purchase_rate,
+        pop.base_spend / state.mean_spend,
+        np.ones(pop.n),
+        log_odds=lev.enrol_log_odds,
+        rate_weight=lev.enrol_rate_weight,
+        spend_weight=lev.enrol_spend_weight,
+        satisfaction_weight=lev.enrol_satisfaction_weight,
+    )
+    return np.minimum(at_full * (1.0 + 1e-6) + 1e-12, 1.0)
+
+
+def _acceptors(state: MarketState, offered: np.ndarray, ceiling: np.ndarray | None) -> np.ndarray:
+    """The people of `offered` who accept a membership offer this step (ascending).
+
+    One uniform draw per person offered, accepted below their enrolment probability.
+    Why the ceiling: about 2 % accept in a step, and a draw at or above a person's
+    ceiling is at or above their probability, so the probability (two logarithms and an
+    exponential of three gathered traits) is computed for the few below the ceiling only.
+    """
+    lev = state.scenario.market.levers
+    pop = state.population
+    u = state.rng.random(offered.size)
+    below = np.flatnonzero(u < ceiling[offered]) if ceiling is not None else None
+    who = offered if below is None else offered[below]
+    p_accept = enrolment_probability(
+        pop.purchase_rate[who] / state.mean_purchase_rate,
+        pop.base_spend[who] / state.mean_spend,
+        pop.satisfaction[who],
+        log_odds=lev.enrol_log_odds,
+        rate_weight=lev.enrol_rate_weight,
+        spend_weight=lev.enrol_spend_weight,
+        satisfaction_weight=lev.enrol_satisfaction_weight,
+    )
+    return np.compress((u if below is None else u[below]) < p_accept, who)
 
 
 def sell_upgrades(
@@ -169,40 +225,6 @@ def sell_upgrades(
         state.ledger.upgrade_offers[f] = offered.size
         state.ledger.upgrades[f] = won.size
         spent[f]["upgrades"] = firm.place("upgrades", k, offered.size, lev.upgrade_contact)
-
-
-def _first_acceptors(
-    state: MarketState, offered: np.ndarray, u: np.ndarray, places: int
-) -> np.ndarray:
-    """The first `places` of `offered` (in order) whose uniform draw `u` is below their
-    enrolment probability.
-
-    Why in chunks: only the first few offers fill the free places in a large market, so the
-    probabilities are computed for a growing prefix of the offers until the places are
-    full, not for every non-member (an elementwise function, so each person's probability
-    and the result are the same as over the whole list).
-    """
-    lev = state.scenario.market.levers
-    pop = state.population
-    found: list[np.ndarray] = []
-    n_found, start, chunk = 0, 0, max(4 * places, 1024)
-    while n_found < places and start < offered.size:
-        who = offered[start : start + chunk]
-        p_accept = enrolment_probability(
-            pop.purchase_rate[who] / state.mean_purchase_rate,
-            pop.base_spend[who] / state.mean_spend,
-            pop.satisfaction[who],
-            log_odds=lev.enrol_log_odds,
-            rate_weight=lev.enrol_rate_weight,
-            spend_weight=lev.enrol_spend_weight,
-            satisfaction_weight=lev.enrol_satisfaction_weight,
-        )
-        took = who[u[start : start + who.size] < p_accept][: places - n_found]
-        found.append(took)
-        n_found += took.size
-        start += who.size
-        chunk *= 2
-    return np.concatenate(found) if found else offered[:0]
 
 
 def handle_complaints(

@@ -36,6 +36,7 @@ from sim.config.presets import get_policy
 from sim.config.schema import Policy, Scenario
 from sim.model.actions import (
     care_for_customers,
+    enrolment_ceiling,
     handle_complaints,
     run_loyalty_programs,
     sell_upgrades,
@@ -199,6 +200,9 @@ class MarketModel(mesa.Model):
             firm.n_customers = int(n)
         self.records: list[dict[str, np.ndarray]] = []
         self.spent: list[dict[str, float]] = []
+        # Upper bounds of each person's loyalty enrolment chance, from traits drawn once;
+        # set at the first step, after anyone (the calibration hold-out) has set traits.
+        self._enrol_ceiling: np.ndarray | None = None
         self._customers: mesa.agentset.AbstractAgentSet[Customer] | None = None
         self._customer_agents: list[Customer] = []
         self.engine: Engine = make_engine(self.engine_name, self.state, self._customer_list)
@@ -311,7 +315,9 @@ class MarketModel(mesa.Model):
         ]
 
         care_for_customers(state, firms, customers_of, self.spent)
-        run_loyalty_programs(state, firms, customers_of, self.spent)
+        if self._enrol_ceiling is None:
+            self._enrol_ceiling = enrolment_ceiling(state)
+        run_loyalty_programs(state, firms, customers_of, self.spent, self._enrol_ceiling)
         sell_upgrades(state, firms, customers_of, self.spent)
         self.engine.stay_or_leave()
         buyers, failed, complained, supply_failed = self.engine.buy()

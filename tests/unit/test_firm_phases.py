@@ -9,8 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.behaviour.levers import select_longest_waiting
+from sim.config.schema import Scenario
+from sim.model.actions import _acceptors, enrolment_ceiling
+from sim.model.behaviour.levers import enrolment_probability, select_longest_waiting, select_random
+from sim.model.market import MarketModel
 from sim.model.metrics import rank_tiers, upper_quantiles
+from sim.model.state import MarketState
 
 Q = 1.0 - np.cumsum((0.01, 0.04, 0.15))
 
@@ -92,3 +96,82 @@ def test_select_longest_waiting_same_as_by_partition(spread: int, k: int) -> Non
         a = select_longest_waiting(candidates, waiting, k, np.random.default_rng(1))
         b = _longest_waiting_by_partition(candidates, waiting, k, np.random.default_rng(1))
         np.testing.assert_array_equal(a, b)
+
+
+def _small_state(n: int = 3_000) -> MarketState:
+    scenario = Scenario.default().with_updates({"market.n_customers": n})
+    return MarketModel(scenario, seed=4).state
+
+
+def test_enrolment_ceiling_bounds_every_chance() -> None:
+    """At any satisfaction in [0, 1] a person's enrolment chance is below their ceiling."""
+    state = _small_state()
+    pop, lev = state.population, state.scenario.market.levers
+    ceiling = enrolment_ceiling(state)
+    for satisfaction in (np.zeros(pop.n), np.ones(pop.n), pop.satisfaction):
+        p = enrolment_probability(
+            pop.purchase_rate / state.mean_purchase_rate,
+            pop.base_spend / state.mean_spend,
+            satisfaction,
+            log_odds=lev.enrol_log_odds,
+            rate_weight=lev.enrol_rate_weight,
+            spend_weight=lev.enrol_spend_weight,
+            satisfaction_weight=lev.enrol_satisfaction_weight,
+        )
+        assert (p < ceiling).all()
+
+
+def test_acceptors_same_with_and_without_the_ceiling() -> None:
+    """The ceiling only skips computing chances that cannot be met: the same acceptors."""
+    state = _small_state()
+    offered = np.flatnonzero(state.population.firm == 0)
+    ceiling = enrolment_ceiling(state)
+    for seed in range(5):
+        state.rng = np.random.default_rng(seed)
+        with_ceiling = _acceptors(state, offered, ceiling)
+        state.rng = np.random.default_rng(seed)
+        without = _acceptors(state, offered, None)
+        np.testing.assert_array_equal(with_ceiling, without)
+        assert with_ceiling.size > 0
+
+
+def test_enrolment_when_oversubscribed_has_the_law_of_offers_in_random_order() -> None:
+    """Random acceptors filling the places: each person's chance of joining is the same
+    as when offers go out in a random order and the first acceptors join (before issue 14).
+
+    20 people, 2 places, 20,000 steps each way; every person's joining frequency agrees
+    within 4.5 standard errors of the difference of two binomial proportions.
+    """
+    state = _small_state()
+    pop = state.population
+    offered = np.flatnonzero(pop.firm == 0)[:20]
+    pop.satisfaction[offered] = np.linspace(0.75, 1.0, offered.size)
+    pop.purchase_rate[offered] = state.mean_purchase_rate * np.linspace(1.0, 6.0, offered.size)
+    places, reps = 2, 20_000
+    ceiling = enrolment_ceiling(state)
+    lev = state.scenario.market.levers
+    p = enrolment_probability(
+        pop.purchase_rate[offered] / state.mean_purchase_rate,
+        pop.base_spend[offered] / state.mean_spend,
+        pop.satisfaction[offered],
+        log_odds=lev.enrol_log_odds,
+        rate_weight=lev.enrol_rate_weight,
+        spend_weight=lev.enrol_spend_weight,
+        satisfaction_weight=lev.enrol_satisfaction_weight,
+    )
+    assert p.sum() > 2 * places  # oversubscribed: the choice among acceptors matters
+    state.rng = np.random.default_rng(11)
+    now = np.zeros(offered.size)
+    for _ in range(reps):
+        joined = select_random(_acceptors(state, offered, ceiling), places, state.rng)
+        now += np.isin(offered, joined)
+    rng = np.random.default_rng(12)
+    before = np.zeros(offered.size)
+    for _ in range(reps):
+        order = rng.permutation(offered.size)
+        took = order[rng.random(offered.size) < p[order]][:places]
+        before[took] += 1
+    a, b = now / reps, before / reps
+    se = np.sqrt((a * (1 - a) + b * (1 - b)) / reps)
+    assert (np.abs(a - b) <= 4.5 * se + 1e-12).all()
+    assert a.min() > 0.0 and a.max() < 1.0
