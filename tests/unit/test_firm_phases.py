@@ -11,7 +11,13 @@ import pytest
 
 from sim.config.schema import Scenario
 from sim.model.actions import _acceptors, enrolment_ceiling
-from sim.model.behaviour.levers import enrolment_probability, select_longest_waiting, select_random
+from sim.model.behaviour.economies import forget
+from sim.model.behaviour.levers import (
+    bernoulli_positions,
+    enrolment_probability,
+    select_longest_waiting,
+    select_random,
+)
 from sim.model.market import MarketModel
 from sim.model.metrics import rank_tiers, upper_quantiles
 from sim.model.state import MarketState
@@ -175,3 +181,49 @@ def test_enrolment_when_oversubscribed_has_the_law_of_offers_in_random_order() -
     se = np.sqrt((a * (1 - a) + b * (1 - b)) / reps)
     assert (np.abs(a - b) <= 4.5 * se + 1e-12).all()
     assert a.min() > 0.0 and a.max() < 1.0
+
+
+def test_forgetting_acts_on_aware_non_customers_with_its_chance() -> None:
+    """Drawn over everybody, forgetting still hits each person who can forget with
+    p_forget, independently, and nobody else (before issue 14 it was drawn among them).
+
+    200 steps of 3,000 people: each firm's count of forgetters over the steps is a
+    binomial total, within 4 standard deviations of (people who can forget) x p.
+    """
+    rng = np.random.default_rng(21)
+    n, p = 3_000, 0.05
+    firm = rng.integers(-1, 3, n)
+    former = np.where(firm < 0, rng.integers(-1, 3, n), -1)
+    expected, counted = np.zeros(3), np.zeros(3)
+    for _ in range(200):
+        aware = rng.random((n, 3)) < 0.6
+        can = aware & (firm[:, None] != np.arange(3)) & (former[:, None] != np.arange(3))
+        before = aware.copy()
+        forgot = forget(aware, firm, former, p, rng)
+        assert not (aware & ~before).any()  # nobody becomes aware
+        assert ((aware == before) | can).all()  # only those who can forget do
+        np.testing.assert_array_equal(forgot, (before & ~aware).sum(axis=0))
+        expected += can.sum(axis=0) * p
+        counted += forgot
+    assert (np.abs(counted - expected) < 4 * np.sqrt(expected * (1 - p))).all()
+
+
+@pytest.mark.parametrize(("n", "p"), [(1_000, 0.3), (100_000, 0.01), (50, 0.9), (7, 0.5)])
+def test_bernoulli_positions_have_the_law_of_independent_trials(n: int, p: float) -> None:
+    """Counts binomial, positions equally likely (4 SE), ascending and distinct."""
+    rng = np.random.default_rng(n)
+    reps = max(400, 200_000 // n)
+    hits = np.zeros(n)
+    counts = np.empty(reps)
+    for r in range(reps):
+        pos = bernoulli_positions(n, p, rng)
+        assert (np.diff(pos) > 0).all() and (pos.size == 0 or (pos[0] >= 0 and pos[-1] < n))
+        hits[pos] += 1
+        counts[r] = pos.size
+    sd = np.sqrt(n * p * (1 - p))
+    assert abs(counts.mean() - n * p) < 4 * sd / np.sqrt(reps)
+    assert abs(counts.std() - sd) < 4 * sd / np.sqrt(2 * reps)  # SE of an SD
+    bins = min(n, 10)  # every tenth of the positions hit as often (4 SE each)
+    trials = reps * np.diff(np.linspace(0, n, bins + 1).astype(int))
+    share = np.add.reduceat(hits, np.linspace(0, n, bins + 1).astype(int)[:-1]) / trials
+    assert (np.abs(share - p) < 4 * np.sqrt(p * (1 - p) / trials)).all()

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from sim.model.behaviour.levers import bernoulli_successes
+from sim.model.behaviour.levers import bernoulli_positions
 from sim.model.behaviour.word_of_mouth import decay_per_step
 
 __all__ = [
@@ -112,6 +112,12 @@ def forget(
     Customers know their firm, and former customers remember the firm they left (the
     customer pyramid counts them as inactive, never as unaware).
 
+    Why drawn over everybody: a forgetting chance is drawn for each person and firm
+    (:func:`~sim.model.behaviour.levers.bernoulli_positions`: about n p geometric gaps,
+    not n draws) and only acts on the people who can forget. Each of them forgets with
+    `p_forget`, independently, as if drawn among them alone, but finding the few drawn
+    does not take three passes over everybody per firm.
+
     >>> aware = np.ones((4, 2), dtype=bool)
     >>> forget(aware, np.array([0, -1, -1, 1]), np.array([-1, 1, -1, -1]), 1.0,
     ...        np.random.default_rng(0)).tolist()
@@ -119,13 +125,14 @@ def forget(
     >>> aware.astype(int).tolist()
     [[1, 0], [0, 1], [0, 0], [0, 1]]
     """
-    n_firms = aware.shape[1]
+    n, n_firms = aware.shape
     forgot = np.zeros(n_firms, dtype=np.int64)
     if p_forget <= 0.0:
         return forgot
     for f in range(n_firms):
-        candidates = np.flatnonzero(aware[:, f] & (firm != f) & (former_firm != f))
-        gone = candidates[bernoulli_successes(candidates.size, p_forget, rng)]
-        aware[gone, f] = False
+        drawn = bernoulli_positions(n, p_forget, rng)
+        knows = aware[:, f]  # a view: clearing it clears `aware`
+        gone = drawn[knows[drawn] & (firm[drawn] != f) & (former_firm[drawn] != f)]
+        knows[gone] = False
         forgot[f] = gone.size
     return forgot
