@@ -272,14 +272,15 @@ def send_acquisition_offers(
     """
     pop, rng = state.population, state.rng
     lev = state.scenario.market.levers
-    prospect = pop.firm < 0
-    prospects = np.flatnonzero(prospect)
+    prospects = np.flatnonzero(pop.firm < 0)
+    # Whom each firm's prospects know, gathered once (rows; np.take is the fast gather).
+    prospects_aware = np.take(pop.aware, prospects, axis=0)
     promotion_targets: list[np.ndarray] = []
     visit_targets: list[np.ndarray] = []
     for f, firm in enumerate(firms):
         k = firm.capacity("promotions", lev.promotion_offer)
         offered = select_random(prospects, k, rng)
-        aware = np.flatnonzero(prospect & pop.aware[:, f])
+        aware = np.compress(prospects_aware[:, f], prospects)
         k_visits = firm.capacity("sales_visits", lev.sales_visit)
         visited = select_random(aware, k_visits, rng)
         spy = state.steps_per_year
