@@ -203,6 +203,10 @@ class MarketModel(mesa.Model):
         # Upper bounds of each person's loyalty enrolment chance, from traits drawn once;
         # set at the first step, after anyone (the calibration hold-out) has set traits.
         self._enrol_ceiling: np.ndarray | None = None
+        # Each firm's customers when the last step closed: the next step starts with them
+        # (nothing between steps changes who buys where; before the first step, anyone
+        # may set the population, so the first step groups the customers itself).
+        self._customers_at_close: list[np.ndarray] | None = None
         self._customers: mesa.agentset.AbstractAgentSet[Customer] | None = None
         self._customer_agents: list[Customer] = []
         self.engine: Engine = make_engine(self.engine_name, self.state, self._customer_list)
@@ -297,7 +301,9 @@ class MarketModel(mesa.Model):
         pop = state.population
         state.step = self.steps
         state.ledger = Ledger(state.n_firms)
-        customers_of = customers_by_firm(pop.firm, state.n_firms)
+        customers_of = self._customers_at_close
+        if customers_of is None:
+            customers_of = customers_by_firm(pop.firm, state.n_firms)
         state.ledger.customers_at_start = np.array([c.size for c in customers_of], dtype=float)
         pop.deterred *= np.float32(state.deterrence_decay)
         forget(pop.aware, pop.firm, pop.former_firm, self.p_forget, state.rng)
@@ -335,6 +341,7 @@ class MarketModel(mesa.Model):
 
         pop.tenure += pop.firm >= 0  # one pass, no gather of every customer (issue 14)
         customers_of = customers_by_firm(pop.firm, state.n_firms)
+        self._customers_at_close = customers_of
         self.records.append(close_step(state, firms, customers_of, self.spent))
         firms.do("react")
         self.running = self.steps < self.params.simulation.steps
