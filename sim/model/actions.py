@@ -204,16 +204,17 @@ def sell_upgrades(
             continue
         mine = customers_of[f]
         k = firm.capacity("upgrades", lev.upgrade_contact)
+        tier = pop.tier[mine]
         ok = upgrade_eligible(
-            pop.tier[mine],
+            tier,
             pop.upgraded_step[mine],
             pop.upgrade_offered_step[mine],
             pop.acquired_step[mine],
             now,
             interval,
         )
-        eligible = mine[ok]
-        near = closeness_to_next_tier(pop.annual_revenue[mine], pop.tier[mine])[ok]
+        eligible = np.compress(ok, mine)
+        near = np.compress(ok, closeness_to_next_tier(pop.annual_revenue[mine], tier))
         offered = select_longest_waiting(eligible, near, k, rng)
         per_year = offered.size * state.steps_per_year / max(mine.size, 1)
         p = upgrade_success_probability(

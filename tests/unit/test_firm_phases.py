@@ -14,6 +14,7 @@ from sim.model.actions import _acceptors, enrolment_ceiling
 from sim.model.behaviour.economies import forget
 from sim.model.behaviour.levers import (
     bernoulli_positions,
+    closeness_to_next_tier,
     enrolment_probability,
     select_longest_waiting,
     select_random,
@@ -227,3 +228,28 @@ def test_bernoulli_positions_have_the_law_of_independent_trials(n: int, p: float
     trials = reps * np.diff(np.linspace(0, n, bins + 1).astype(int))
     share = np.add.reduceat(hits, np.linspace(0, n, bins + 1).astype(int)[:-1]) / trials
     assert (np.abs(share - p) < 4 * np.sqrt(p * (1 - p) / trials)).all()
+
+
+def _closeness_by_masks(revenue: np.ndarray, tier: np.ndarray) -> np.ndarray:
+    """closeness_to_next_tier as it was before issue 14."""
+    out = np.zeros(revenue.shape)
+    for t in (1, 2, 3):
+        above = revenue[tier == t - 1]
+        here = tier == t
+        if above.size and here.any():
+            entry = float(above.min())
+            out[here] = revenue[here] / entry if entry > 0 else 0.0
+    return out
+
+
+def test_closeness_to_next_tier_same_as_by_masks() -> None:
+    """Entry revenues looked up per tier give the same bits, empty and zero tiers too."""
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 5, 1_000):
+        for tiers in ((-1, 0, 1, 2, 3), (2, 3), (-1, 1, 3), (0, 3)):
+            tier = rng.choice(tiers, n).astype(np.int8)
+            revenue = rng.gamma(1.0, 50.0, n)
+            revenue[rng.random(n) < 0.2] = 0.0
+            np.testing.assert_array_equal(
+                closeness_to_next_tier(revenue, tier), _closeness_by_masks(revenue, tier)
+            )

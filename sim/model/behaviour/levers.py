@@ -240,14 +240,12 @@ def closeness_to_next_tier(revenue: np.ndarray, tier: np.ndarray) -> np.ndarray:
     """
     revenue = np.asarray(revenue, dtype=float)
     tier = np.asarray(tier)
-    out = np.zeros(revenue.shape)
+    entry = np.full(5, np.inf)  # by tier + 1; revenue / inf is 0 (top, untiered, no entry)
     for t in (1, 2, 3):
-        above = revenue[tier == t - 1]
-        here = tier == t
-        if above.size and here.any():
-            entry = float(above.min())
-            out[here] = revenue[here] / entry if entry > 0 else 0.0
-    return out
+        above = np.compress(tier == t - 1, revenue)
+        if above.size and above.min() > 0:
+            entry[t + 1] = above.min()
+    return revenue / entry[tier.astype(np.intp) + 1]
 
 
 def upgrade_eligible(
