@@ -141,6 +141,8 @@ def next_event_steps(p_per_step: np.ndarray, first: int, rng: np.random.Generato
         wait = np.ceil(rng.standard_exponential(p.shape) / rate)
     wait = np.maximum(np.nan_to_num(wait, nan=np.inf, posinf=np.inf, neginf=np.inf), 1.0)
     return np.minimum(first - 1 + wait, NOT_DUE).astype(np.int32)
+
+
 def bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     """Ascending positions (0..n-1) of the successes of n independent Bernoulli(p) trials.
 
