@@ -247,8 +247,10 @@ def test_ctrl_c_leaves_no_half_written_table(tiny_scenario, tmp_path):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (out.is_dir() and any(out.iterdir())):
-        time.sleep(0.05)  # wait until the tables are being written
+    index = out / "runs" / "index.json"
+    while time.monotonic() < deadline and not index.is_file():
+        time.sleep(0.05)  # wait until the runs are under way (the index is written first;
+        # the runs folder alone may exist a moment before it, on a busy machine)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
