@@ -63,12 +63,21 @@ def _bars(block: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def _headline_first(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (policy, baseline) pairs, the largest total difference first: the pair the
+    headline names (the best policy against the baseline, or the next best when the
+    baseline leads), so the report's first panel explains its first sentence."""
+    pairs = list(dict.fromkeys(zip(table["policy"], table["baseline"], strict=True)))
+    totals = table[table["source"] == "total"].set_index(["policy", "baseline"])["mean"]
+    return sorted(pairs, key=lambda pair: -float(totals.get(pair, -np.inf)))
+
+
 def fig_waterfall(data: ResultsData, band: float) -> Figure | Skipped:
     """The waterfall of each policy against the baseline, one panel per policy."""
     table = waterfall_of(data)
     if table.empty:
         return Skipped("one policy only, or no profit columns in timeseries.csv")
-    pairs = list(dict.fromkeys(zip(table["policy"], table["baseline"], strict=True)))
+    pairs = _headline_first(table)
     colors = policy_colors(data.policies)
     heights = [0.32 * (len(_bars(table[table["policy"] == p])) + 2) for p, _ in pairs]
     fig = Figure(figsize=(9.5, sum(heights) + 0.4), layout="constrained")

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.waterfall import run_accounts, shapley3, waterfall, waterfall_table
+from sim.report.figures_waterfall import _headline_first
 
 WON = ("new_advertising", "new_referral", "new_organic")
 LOST = ("churned_price", "churned_dissatisfaction")
@@ -116,3 +117,27 @@ def test_unknown_cost_lines_are_not_itemised_but_still_sum():
     assert row["mean"] == pytest.approx(-5_000.0)
     sources = table[table.source != "total"]["mean"].sum()
     assert sources == pytest.approx(table[table.source == "total"]["mean"].iloc[0], rel=1e-9)
+
+
+def test_the_report_panel_of_the_headline_pair_comes_first():
+    # the headline names the policy with the largest difference from the baseline (or
+    # the next best when the baseline leads): its panel must come first, whatever the
+    # order of the policies in the scenario
+    rows = [
+        ("balanced", "acq", "total", 337.0),
+        ("balanced", "acq", "price", 10.0),
+        ("retention", "acq", "total", 434.0),
+        ("loyalty", "acq", "total", -50.0),
+    ]
+    table = pd.DataFrame(rows, columns=["policy", "baseline", "source", "mean"])
+    assert _headline_first(table) == [
+        ("retention", "acq"),
+        ("balanced", "acq"),
+        ("loyalty", "acq"),
+    ]
+    behind = table.assign(mean=-table["mean"].abs())  # the baseline leads: next best first
+    assert _headline_first(behind) == [
+        ("loyalty", "acq"),
+        ("balanced", "acq"),
+        ("retention", "acq"),
+    ]
