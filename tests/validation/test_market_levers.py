@@ -8,7 +8,7 @@ difference on the intended side of zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -28,14 +28,16 @@ def focal_last_year(df: pd.DataFrame) -> pd.DataFrame:
     return df[(df["firm"] == "focal") & (df["step"] > STEPS - WINDOW)]
 
 
-def paired_runs(low: Policy, high: Policy) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+def paired_runs(
+    low: Policy, high: Policy, seeds: Iterable[int] = SEEDS
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """Results of both policies on each seed (common random numbers)."""
     return [
         (
             MarketModel(SCENARIO, policy=low, seed=seed).run(STEPS).results(),
             MarketModel(SCENARIO, policy=high, seed=seed).run(STEPS).results(),
         )
-        for seed in SEEDS
+        for seed in seeds
     ]
 
 
@@ -150,7 +152,11 @@ def test_key_account_care_protects_the_top_tiers() -> None:
     low = Policy(name="care_by_waiting", key_account_share=0.0)
     high = Policy(name="key_accounts", key_account_share=0.6)
 
-    runs = paired_runs(low, high)
+    # The effect is small: about -5e-4 top-tier churn per customer-week, z -2.0 to -3.6
+    # over sets of 24 seeds (measured on seeds 0-23, 24-47 and 48 more, before and after
+    # the issue-14 stream change), so 24 seeds pass only about half the time. 96 seeds
+    # put the expected z near -5 (twice 24 seeds' -2.5), beyond the -3 asserted.
+    runs = paired_runs(low, high, seeds=range(96))
 
     def top_tier_churn_rate(df: pd.DataFrame) -> float:
         last = focal_last_year(df)
