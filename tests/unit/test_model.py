@@ -391,23 +391,28 @@ def test_pyramid_counts_follow_their_definitions(finished_run) -> None:
     assert last["tier_inactive"].sum() > 0 and last["tier_prospects"].sum() > 0
 
 
-def test_churn_hazards_above_one_per_year_are_rates() -> None:
-    """A yearly hazard of 3 (95% leave within a year) is valid; a quarter keeps exp(-0.75).
-
-    Everyone has the same churn proneness (heterogeneity off), so one hazard applies to all.
-    """
-    n, steps, hazard = 20_000, 13, 3.0
+def _closed_market_run(
+    n: int,
+    steps: int,
+    engine: str,
+    heterogeneity: dict[str, object],
+    *,
+    base_hazard: float,
+    seed: int,
+) -> pd.DataFrame:
+    """Results of a closed market: everybody a customer of the one firm, no acquisition,
+    no word of mouth, no poaching, and no churn hazard but the background one."""
     scenario = Scenario(
-        simulation={"steps": steps},
+        simulation={"steps": steps, "engine": engine},
         market={
             "n_customers": n,
-            "heterogeneity": {"enabled": False},
+            "heterogeneity": heterogeneity,
             "initial_penetration": 1.0,
             "need_per_year": 0.0,
             "poaching_offers_per_year": 0.0,
             "word_of_mouth": {"referrals_per_year": 0.0, "peers_deterred_per_episode": 0.0},
             "churn": {
-                "base_per_year": hazard,
+                "base_per_year": base_hazard,
                 "dissatisfaction_per_year": 0.0,
                 "neglect_per_year": 0.0,
                 "unresolved_complaint_per_year": 0.0,
@@ -419,11 +424,17 @@ def test_churn_hazards_above_one_per_year_are_rates() -> None:
         employees={"enabled": False},
         suppliers={"enabled": False},
     )
-    df = (
-        MarketModel(scenario, policy=Policy(name="none", budget_per_year=0.0), seed=3)
-        .run()
-        .results()
-    )
+    policy = Policy(name="none", budget_per_year=0.0)
+    return MarketModel(scenario, policy=policy, seed=seed).run().results()
+
+
+def test_churn_hazards_above_one_per_year_are_rates() -> None:
+    """A yearly hazard of 3 (95% leave within a year) is valid; a quarter keeps exp(-0.75).
+
+    Everyone has the same churn proneness (heterogeneity off), so one hazard applies to all.
+    """
+    n, steps, hazard = 20_000, 13, 3.0
+    df = _closed_market_run(n, steps, "vectorized", {"enabled": False}, base_hazard=hazard, seed=3)
     assert df["churned"].sum() == df["churned_other"].sum()
     assert df["new_customers"].sum() == 0
     kept = df["customers"].iloc[-1] / n
@@ -443,33 +454,8 @@ def test_after_purchase_dropout_lapses_buyers_with_chance_p(engine) -> None:
     Binomial(buyer-steps, 0.2): within 4 standard deviations.
     """
     n, steps = (4_000, 26) if engine == "vectorized" else (300, 15)
-    scenario = Scenario(
-        simulation={"steps": steps, "engine": engine},
-        market={
-            "n_customers": n,
-            "heterogeneity": {"a": 400.0, "b": 1600.0, "dropout": "after_purchase"},
-            "initial_penetration": 1.0,
-            "need_per_year": 0.0,
-            "poaching_offers_per_year": 0.0,
-            "word_of_mouth": {"referrals_per_year": 0.0, "peers_deterred_per_episode": 0.0},
-            "churn": {
-                "base_per_year": 0.0,
-                "dissatisfaction_per_year": 0.0,
-                "neglect_per_year": 0.0,
-                "unresolved_complaint_per_year": 0.0,
-                "price_per_year": 0.0,
-            },
-        },
-        firm={"budget_per_year": 0.0, "initial_share": 1.0},
-        competitors=(),
-        employees={"enabled": False},
-        suppliers={"enabled": False},
-    )
-    df = (
-        MarketModel(scenario, policy=Policy(name="none", budget_per_year=0.0), seed=4)
-        .run()
-        .results()
-    )
+    heterogeneity = {"a": 400.0, "b": 1600.0, "dropout": "after_purchase"}
+    df = _closed_market_run(n, steps, engine, heterogeneity, base_hazard=0.0, seed=4)
     assert df["new_customers"].sum() == 0
     assert df["churned"].sum() == df["churned_other"].sum()
     buyer_steps, lapses = float(df["purchases"].sum()), float(df["churned_other"].sum())
