@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,11 +18,6 @@ from sim.model.engines.kernels import (
 from sim.model.market import MarketModel
 from sim.model.population import NEVER
 
-numba_missing = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None,
-    reason="numba is not installed (optional: pip install marketsim[fast])",
-)
-
 
 def test_backend_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KERNELS_ENV, "numpy")
@@ -33,9 +26,10 @@ def test_backend_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ValueError, match="choose one of"):
         kernel_backend(10)
     monkeypatch.delenv(KERNELS_ENV)
-    assert kernel_backend(10**7) == "numpy"  # the default
+    # the default, auto: small markets never pay numba's import and compilation
+    assert kernel_backend(MIN_PEOPLE_FOR_NUMBA - 1) == "numpy"
+    assert kernel_backend(MIN_PEOPLE_FOR_NUMBA) == "numba"
     monkeypatch.setenv(KERNELS_ENV, "auto")
-    # auto: small markets never pay numba's import and compilation
     assert kernel_backend(MIN_PEOPLE_FOR_NUMBA - 1) == "numpy"
 
 
@@ -59,7 +53,6 @@ def _people(n: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
-@numba_missing
 @pytest.mark.parametrize("n", [0, 1, 7, 10_001])
 def test_recommendation_kernels_agree(n: int) -> None:
     out = {}
@@ -92,7 +85,6 @@ def _run(monkeypatch: pytest.MonkeyPatch, backend: str) -> MarketModel:
     return model
 
 
-@numba_missing
 def test_a_run_is_identical_with_either_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = _run(monkeypatch, "numpy"), _run(monkeypatch, "numba")
     pd.testing.assert_frame_equal(a.results(), b.results(), check_exact=True)

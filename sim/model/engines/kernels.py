@@ -10,14 +10,11 @@ asked). Transcendental functions (exp, log, pow) stay in numpy: numpy's SIMD ver
 the C library that numba calls differ in the last bit for about one argument in twenty.
 Random draws stay in numpy too (the model's one seeded Generator).
 
-Which backend runs: the environment variable ``MARKETSIM_KERNELS`` = ``numpy`` (the
-default), ``numba``, or ``auto`` (numba when it is installed and the market has at least
-:data:`MIN_PEOPLE_FOR_NUMBA` people; below that, importing and compiling numba, about a
-second per process, costs more than it saves). numpy is the default because the one
-compiled kernel so far, four times faster on its own, did not make a whole run at a
-million people measurably faster on the shared machine it was measured on, while numba
-adds about 100 MB to a process (benchmarks/README.md, issue 14). numba is an optional
-dependency (``pip install marketsim[fast]``).
+Which backend runs: the environment variable ``MARKETSIM_KERNELS`` = ``auto`` (the
+default: numba when the market has at least :data:`MIN_PEOPLE_FOR_NUMBA` people; below
+that, importing numba and loading its compiled kernels, about half a second and 100 MB per
+process, costs more than it saves), ``numpy`` or ``numba``. Both give the same bytes, so
+the choice changes speed only (benchmarks/README.md, issue 14).
 """
 
 from __future__ import annotations
@@ -47,12 +44,12 @@ __all__ = [
 KERNEL_BACKENDS = ("numpy", "numba")
 KERNELS_ENV = "MARKETSIM_KERNELS"
 MIN_PEOPLE_FOR_NUMBA = 200_000
-"""With ``MARKETSIM_KERNELS=auto``, markets at least this large use numba if installed."""
+"""With ``MARKETSIM_KERNELS=auto`` (the default), markets at least this large use numba."""
 
 
 def kernel_backend(n_people: int) -> str:
     """The backend for a market of `n_people`: ``numpy`` or ``numba`` (see the module doc)."""
-    choice = os.environ.get(KERNELS_ENV, "numpy").strip().lower() or "numpy"
+    choice = os.environ.get(KERNELS_ENV, "auto").strip().lower() or "auto"
     if choice not in (*KERNEL_BACKENDS, "auto"):
         raise ValueError(
             f"{KERNELS_ENV}={choice!r}: choose one of {', '.join(KERNEL_BACKENDS)} or auto"
