@@ -9,12 +9,8 @@ import pytest
 from sim.config.schema import Scenario
 from sim.model.behaviour.churn import hazard_bound_per_year
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
-from sim.model.engines.kernels import (
-    KERNELS_ENV,
-    MIN_PEOPLE_FOR_NUMBA,
-    kernel_backend,
-    refresh_recommendations,
-)
+from sim.model.kernels import KERNELS_ENV, MIN_PEOPLE_FOR_NUMBA, kernel_backend
+from sim.model.kernels.recommend import refresh_recommendations
 from sim.model.market import MarketModel
 from sim.model.population import NEVER
 

@@ -35,9 +35,9 @@ FUNCTION_IMPORT_ALLOWLIST: dict[tuple[str, str], str] = {
     # EMA Workbench (PRIM for scenario discovery): only a folder with sampled markets pays
     # for importing it (about a second); prim_boxes.py imports it at its top.
     ("sim/analysis/discovery.py", "sim.analysis.prim_boxes"): "sampled markets only: PRIM",
-    # numba (compiled kernels): only a large market with numba installed pays for importing
-    # it (about half a second); numba_kernels.py imports it at its top.
-    ("sim/model/engines/kernels.py", "sim.model.engines.numba_kernels"): "optional: numba",
+    # numba (compiled kernels): only a large market pays for importing it (about half a
+    # second and 100 MB); the modules of sim/model/kernels/compiled/ import it at their top.
+    ("sim/model/kernels/__init__.py", "sim.model.kernels.compiled"): "large markets: numba",
 }
 
 

@@ -40,12 +40,8 @@ from sim.model.behaviour.word_of_mouth import (
     pick_contacts_with_ties,
     referral_converts,
 )
-from sim.model.engines.kernels import (
-    kernel_backend,
-    refresh_recommendations,
-    single_threaded_blas,
-    sorted_unique,
-)
+from sim.model.kernels import kernel_backend, single_threaded_blas, sorted_unique
+from sim.model.kernels.recommend import refresh_recommendations
 from sim.model.population import NEVER, NOT_DUE
 from sim.model.state import MarketState
 
@@ -63,7 +59,7 @@ class VectorizedEngine:
 
     def __init__(self, state: MarketState, kernels: str | None = None) -> None:
         self.state = state
-        # numpy or numba for the fused passes (sim.model.engines.kernels); same results
+        # numpy or numba for the fused passes (sim.model.kernels); same results
         self.kernels = kernels or kernel_backend(state.population.n)
         # what one phase leaves for a later phase of the same step
         self._referral_contacts = np.empty(0, dtype=np.int64)

@@ -1,14 +1,18 @@
-"""Fused passes over the population for the vectorized engine: numpy, or compiled by numba.
+"""Fused passes over the population: numpy, or compiled by numba, with the same bytes.
 
 Why: in numpy a phase makes one pass over the customers per operation (gather, compare,
 combine, scatter), each with its own temporary array; at millions of people those passes,
 not the arithmetic, are the cost. A compiled kernel reads each person once. Both backends
-must give byte-identical results for a seed (``tests/unit/test_kernels.py``), so only work
+must give byte-identical results for a seed (``tests/unit/test_kernels*.py``), so only work
 whose arithmetic is exact in both is compiled: comparisons, floor, integer counts, and
 ``+``/``*`` in the same order (numba contracts nothing into fused multiply-adds unless
 asked). Transcendental functions (exp, log, pow) stay in numpy: numpy's SIMD versions and
 the C library that numba calls differ in the last bit for about one argument in twenty.
 Random draws stay in numpy too (the model's one seeded Generator).
+
+Layout: each module of this package holds the numpy form of the kernels of one part of a
+step and dispatches on the backend; :mod:`sim.model.kernels.compiled` holds their numba
+twins, module for module, and is imported only when the numba backend runs.
 
 Which backend runs: the environment variable ``MARKETSIM_KERNELS`` = ``auto`` (the
 default: numba when the market has at least :data:`MIN_PEOPLE_FOR_NUMBA` people; below
@@ -29,14 +33,12 @@ from types import ModuleType
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from sim.model.behaviour.satisfaction import likelihood_to_recommend
-
 __all__ = [
     "KERNELS_ENV",
     "KERNEL_BACKENDS",
     "MIN_PEOPLE_FOR_NUMBA",
+    "compiled",
     "kernel_backend",
-    "refresh_recommendations",
     "single_threaded_blas",
     "sorted_unique",
 ]
@@ -79,58 +81,13 @@ def single_threaded_blas() -> Iterator[None]:
         yield
 
 
-def _compiled() -> ModuleType:
-    """The numba kernels, imported on first use (importing numba takes about half a second)."""
-    return importlib.import_module("sim.model.engines.numba_kernels")
+def compiled() -> ModuleType:
+    """The numba kernels (:mod:`sim.model.kernels.compiled`), imported on first use.
 
-
-def refresh_recommendations(
-    backend: str,
-    touched: np.ndarray,
-    firm: np.ndarray,
-    satisfaction: np.ndarray,
-    ltr_bias: np.ndarray,
-    ltr: np.ndarray,
-    in_detractor_episode: np.ndarray,
-    detractor_max_ltr: int,
-    promoter_min_ltr: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The 0-10 recommend scores of the people `touched` from satisfaction; new detractors
-    and every promoter.
-
-    Updates `ltr` and `in_detractor_episode` in place for the customers (firm >= 0) among
-    `touched` (ascending indices): the people whose satisfaction may have changed since
-    the last refresh. For everybody else the refresh would change nothing (a score is a
-    function of satisfaction and the bias, and the episode update is idempotent for an
-    unchanged score), so skipping them gives the same state (issue 14).
-    A customer opens a detractor episode when the score falls to the detractor band and
-    no episode is open; the episode closes only when the score reaches the promoter band
-    (hovering around the threshold does not make a customer vent again and again).
-    Returns the indices (ascending) of the customers who opened an episode this step and
-    of all customers who are promoters now.
+    Why lazily: importing numba and loading the cached compiled code takes about half a
+    second and 100 MB, which only large markets win back.
     """
-    touched = np.asarray(touched, dtype=np.int64)
-    if backend == "numba":
-        newly, promoters = _compiled().refresh_recommendations(
-            touched,
-            firm,
-            satisfaction,
-            ltr_bias,
-            ltr,
-            in_detractor_episode,
-            detractor_max_ltr,
-            promoter_min_ltr,
-        )
-        return newly, promoters
-    active = touched[firm[touched] >= 0]
-    score = likelihood_to_recommend(satisfaction[active], ltr_bias[active])
-    ltr[active] = score
-    detractor = score <= detractor_max_ltr
-    episode = in_detractor_episode[active]
-    newly = active[detractor & ~episode]
-    in_detractor_episode[active] = (episode | detractor) & (score < promoter_min_ltr)
-    promoters = np.flatnonzero((ltr >= promoter_min_ltr) & (firm >= 0))
-    return newly, promoters
+    return importlib.import_module("sim.model.kernels.compiled")
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

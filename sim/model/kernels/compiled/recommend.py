@@ -1,11 +1,4 @@
-"""The numba-compiled forms of :mod:`sim.model.engines.kernels` (an optional dependency).
-
-Imported only when the numba backend runs. Each kernel is one pass over the people with
-the exact arithmetic of its numpy form in the same order; the numpy form is the
-reference and ``tests/unit/test_kernels.py`` checks that both give the same bytes.
-Compiled code is cached next to this file (``cache=True``), so a process pays the
-compilation once per installation, not once per run.
-"""
+"""The numba form of :mod:`sim.model.kernels.recommend`."""
 
 from __future__ import annotations
 
@@ -62,7 +55,7 @@ def refresh_recommendations(
     detractor_max_ltr: int,
     promoter_min_ltr: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """See :func:`sim.model.engines.kernels.refresh_recommendations`."""
+    """See :func:`sim.model.kernels.recommend.refresh_recommendations`."""
     result: tuple[np.ndarray, np.ndarray] = _refresh(
         touched,
         firm,

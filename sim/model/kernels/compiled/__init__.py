@@ -1,0 +1,12 @@
+"""The numba-compiled twins of :mod:`sim.model.kernels`' modules, module for module.
+
+Imported only when the numba backend runs (:func:`sim.model.kernels.compiled`). Each
+kernel is one pass over the people with the exact arithmetic of its numpy form in the
+same order; the numpy form is the reference and ``tests/unit/test_kernels*.py`` check
+that both give the same bytes. Compiled code is cached next to the modules
+(``cache=True``), so a process pays the compilation once per installation, not per run.
+"""
+
+from sim.model.kernels.compiled import recommend
+
+__all__ = ["recommend"]
