@@ -17,6 +17,8 @@ scenario's years is :mod:`sim.calibrate.mapping`'s job.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -228,7 +230,9 @@ def fit_log(
     kwargs: dict[str, Any] = {"progressbar": False, "random_seed": seed}
     if method == "mcmc":
         kwargs.update(chains=2, draws=500, tune=500, cores=1)
-    with warnings.catch_warnings():
+    # pymc-marketing recomputes the deterministics after NUTS with PyMC's progress bar on,
+    # whatever `progressbar` says; its "Computing ..." line would land in our stdout
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         purchase.fit(data, method=method, **kwargs)
         spend.fit(spend_data.reset_index(drop=True), method=method, **kwargs)
