@@ -172,6 +172,8 @@ def run_config(
         "budgets": "absolute" if absolute_budgets else "scaled with the market",
         "customers_final": int(sum(f.n_customers for f in model.firms)),
         "python": platform.python_version(),
+        # numpy or numba (MARKETSIM_KERNELS, default auto: numba from 200,000 people)
+        "kernels": getattr(model.engine, "kernels", "numpy"),
     }
 
 
