@@ -20,9 +20,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from sim.config.schema import MarketSpec, Scenario
-from sim.model.behaviour.churn import CHURN_REASONS
+from sim.model.behaviour.churn import CHURN_REASONS, churn_modifier
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
 from sim.model.behaviour.word_of_mouth import decay_per_step
+from sim.model.kernels import kernel_backend
+from sim.model.kernels.churn import lose_customers
+from sim.model.kernels.purchases import book_sales
 from sim.model.metrics import SATISFIED, TOP_BOX, CohortValue, Ledger
 from sim.model.network import SocialGraph
 from sim.model.population import NEVER, NO_FIRM, NOT_DUE, CustomerPopulation
@@ -143,6 +146,8 @@ class MarketState:
     def __post_init__(self) -> None:
         m = self.scenario.market
         spy = self.steps_per_year
+        # numpy or numba for the state's fused transitions (sim.model.kernels)
+        self.kernels = kernel_backend(self.population.n)
         het = m.heterogeneity
         self.mean_purchase_rate = het.mean_rate
         self.mean_spend = het.mean_spend
@@ -167,6 +172,11 @@ class MarketState:
             "satisfaction_convexity": c.satisfaction_convexity,
             "price_per_year": c.price_per_year,
             "base_per_year": c.base_per_year,
+        }
+        self.modifier_kwargs: dict[str, float] = {
+            "member_reduction": c.member_churn_reduction,
+            "referred_multiplier": m.word_of_mouth.referred_churn_multiplier,
+            "promotion_multiplier": c.promotion_churn_multiplier,
         }
         self.switch_kwargs: dict[str, Any] = {
             "value_sensitivity": m.value_sensitivity,
@@ -207,15 +217,8 @@ class MarketState:
     def churn_modifier(
         self, member: Any, referred: Any, promotion_won: Any, proneness: Any
     ) -> np.ndarray:
-        """Multiplier of every churn hazard: the person's own proneness (dropout propensity
-        and engagement, drawn once), membership, referred and promotion-won customers."""
-        m = self.scenario.market
-        return (
-            np.asarray(proneness, dtype=float)
-            * (1.0 - m.churn.member_churn_reduction * np.asarray(member))
-            * np.where(referred, m.word_of_mouth.referred_churn_multiplier, 1.0)
-            * np.where(promotion_won, m.churn.promotion_churn_multiplier, 1.0)
-        )
+        """Multiplier of every churn hazard (:func:`~sim.model.behaviour.churn.churn_modifier`)."""
+        return churn_modifier(proneness, member, referred, promotion_won, **self.modifier_kwargs)
 
     def choice_utilities(
         self,
@@ -238,35 +241,23 @@ class MarketState:
     # -- state transitions shared by both engines ----------------------------------------
     def lose_customers(self, idx: np.ndarray, reasons: np.ndarray) -> None:
         """Customers `idx` leave their firm, each for the given reason index."""
-        pop, n_firms = self.population, self.n_firms
-        idx = np.asarray(idx, dtype=np.intp)
-        firms = pop.firm[idx].astype(np.intp)
-        flat = np.bincount(
-            np.asarray(reasons, dtype=np.intp) * n_firms + firms,
-            minlength=len(CHURN_REASONS) * n_firms,
-        ).reshape(len(CHURN_REASONS), n_firms)
+        by_reason, top_box, satisfied, top_tiers = lose_customers(
+            self.kernels,
+            self.population,
+            idx,
+            reasons,
+            n_reasons=len(CHURN_REASONS),
+            n_firms=self.n_firms,
+            top_box=TOP_BOX,
+            satisfied=SATISFIED,
+            no_firm=NO_FIRM,
+            not_due=NOT_DUE,
+        )
         for r, reason in enumerate(CHURN_REASONS):
-            self.ledger.churn[reason] += flat[r]
-        sat = pop.satisfaction[idx]
-        top = sat >= TOP_BOX
-        self.ledger.churned_top_box += np.bincount(firms[top], minlength=n_firms)
-        self.ledger.churned_satisfied += np.bincount(
-            firms[(sat >= SATISFIED) & ~top], minlength=n_firms
-        )
-        valuable = pop.tier[idx] <= 1
-        self.ledger.churned_top_tiers += np.bincount(
-            firms[valuable & (pop.tier[idx] >= 0)], minlength=n_firms
-        )
-        pop.former_firm[idx] = firms
-        pop.firm[idx] = NO_FIRM
-        pop.member[idx] = False
-        pop.unresolved_complaint[idx] = False
-        pop.in_detractor_episode[idx] = False
-        pop.tenure[idx] = 0
-        pop.revenue_with_firm[idx] = 0.0
-        pop.tier[idx] = -1
-        pop.churn_due[idx] = NOT_DUE
-        pop.purchase_due[idx] = NOT_DUE
+            self.ledger.churn[reason] += by_reason[r]
+        self.ledger.churned_top_box += top_box
+        self.ledger.churned_satisfied += satisfied
+        self.ledger.churned_top_tiers += top_tiers
 
     def lose_customer(self, index: int, reason: int) -> None:
         """One customer leaves (the per-agent form of lose_customers)."""
@@ -314,30 +305,31 @@ class MarketState:
     ) -> None:
         """Book purchases: revenue, cost of goods, the cohorts' realised margin, and what
         loyalty members bought (the observed member/non-member ratios)."""
-        n_firms = self.n_firms
-        firms = np.asarray(firms, dtype=np.intp)
-        units = np.asarray(units, dtype=float)
-        revenue = units * self.prices[firms]
-        cogs = units * self.unit_costs[firms]
         pop = self.population
-        pop.annual_revenue[idx] += revenue
-        pop.revenue_with_firm[idx] += revenue
-        first_year = pop.tenure[idx] < self.steps_per_year
+        firms = np.asarray(firms, dtype=np.intp)
+        sums, purchases, revenue, margin = book_sales(
+            self.kernels,
+            idx,
+            firms,
+            units,
+            repeat,
+            member,
+            self.prices,
+            self.unit_costs,
+            pop,
+            self.steps_per_year,
+            self.n_firms,
+        )
         led = self.ledger
-        led.first_year_margin += np.bincount(
-            firms, weights=(revenue - cogs) * first_year, minlength=n_firms
-        )
-        led.revenue += np.bincount(firms, weights=revenue, minlength=n_firms)
-        led.cogs += np.bincount(firms, weights=cogs, minlength=n_firms)
-        led.units += np.bincount(firms, weights=units, minlength=n_firms)
-        led.purchases += np.bincount(firms, minlength=n_firms)
-        led.repeat_purchases += np.bincount(firms, weights=repeat, minlength=n_firms)
-        member = np.asarray(member, dtype=float)
-        led.member_purchases += np.bincount(firms, weights=member, minlength=n_firms)
-        led.member_revenue += np.bincount(firms, weights=revenue * member, minlength=n_firms)
-        self.cohorts.add_margin(
-            firms, pop.acquired_step[idx].astype(np.intp), revenue - cogs, self.step
-        )
+        led.first_year_margin += sums[0]
+        led.revenue += sums[1]
+        led.cogs += sums[2]
+        led.units += sums[3]
+        led.purchases += purchases
+        led.repeat_purchases += sums[4]
+        led.member_purchases += sums[5]
+        led.member_revenue += sums[6]
+        self.cohorts.add_margin(firms, pop.acquired_step[idx].astype(np.intp), margin, self.step)
         if self.purchase_log is not None:
             self.purchase_log.add(self.step, np.asarray(idx), firms, revenue)
 

@@ -10,6 +10,7 @@ __all__ = [
     "REASON_COMPETITOR",
     "REASON_LAPSED",
     "churn_hazards_per_year",
+    "churn_modifier",
     "draw_churn",
     "draw_churn_thinned",
     "draw_lapses",
@@ -76,6 +77,32 @@ def churn_hazards_per_year(
     np.multiply(price, modifier, out=hazards[2, ...])
     np.multiply(base_per_year, modifier, out=hazards[3, ...])
     return np.moveaxis(hazards, 0, -1)
+
+
+def churn_modifier(
+    proneness: np.ndarray | float,
+    member: np.ndarray | bool,
+    referred: np.ndarray | bool,
+    promotion_won: np.ndarray | bool,
+    *,
+    member_reduction: float,
+    referred_multiplier: float,
+    promotion_multiplier: float,
+) -> np.ndarray:
+    """Multiplier of every churn hazard: the person's own proneness (dropout propensity
+    and engagement, drawn once), membership, referred and promotion-won customers.
+
+    >>> churn_modifier(np.array([1.0, 2.0]), np.array([True, False]), True, False,
+    ...                member_reduction=0.5, referred_multiplier=0.5,
+    ...                promotion_multiplier=3.0).tolist()
+    [0.25, 1.0]
+    """
+    return (
+        np.asarray(proneness, dtype=float)
+        * (1.0 - member_reduction * np.asarray(member))
+        * np.where(referred, referred_multiplier, 1.0)
+        * np.where(promotion_won, promotion_multiplier, 1.0)
+    )
 
 
 def total_hazard(hazards_per_year: np.ndarray) -> np.ndarray:

@@ -12,7 +12,9 @@ __all__ = [
     "closeness_to_next_tier",
     "draw_capacity",
     "enrolment_probability",
+    "event_steps",
     "exposure_probability",
+    "geometric_rates",
     "next_event_steps",
     "saturated_intensity",
     "saturation_share",
@@ -132,15 +134,42 @@ def next_event_steps(p_per_step: np.ndarray, first: int, rng: np.random.Generato
     >>> next_event_steps(np.array([1.0, 0.0]), 5, np.random.default_rng(0)).tolist()
     [5, 2147483647]
     """
+    rate = geometric_rates(p_per_step)
+    return event_steps(rng.standard_exponential(rate.shape), rate, first)
+
+
+def geometric_rates(p_per_step: np.ndarray) -> np.ndarray:
+    """-log(1 - p) of each chance p per step (capped at 1): the rate of the exponential
+    whose ceiling is the Geometric(p) wait (:func:`event_steps`); inf at p = 1, 0 at p = 0.
+
+    >>> geometric_rates(np.array([0.0, 0.5, 1.0, 2.0])).round(6).tolist()
+    [0.0, 0.693147, inf, inf]
+    """
     p = np.minimum(np.asarray(p_per_step, dtype=float), 1.0)
-    # Geometric(p) by inversion, ceil(E / -log(1 - p)) with E standard exponential:
-    # P(wait > j) = P(E > -j log(1 - p)) = (1 - p) ** j. Faster than rng.geometric on an
-    # array of p (a ziggurat exponential and one log1p per draw); at least 1 (p = 1).
     with np.errstate(divide="ignore"):
-        rate = -np.log1p(-p)  # inf at p = 1, 0 at p = 0
-        wait = np.ceil(rng.standard_exponential(p.shape) / rate)
-    wait = np.maximum(np.nan_to_num(wait, nan=np.inf, posinf=np.inf, neginf=np.inf), 1.0)
-    return np.minimum(first - 1 + wait, NOT_DUE).astype(np.int32)
+        rate = np.log1p(-p)
+    return np.negative(rate, out=rate)
+
+
+def event_steps(exponentials: np.ndarray, rate: np.ndarray, first: int) -> np.ndarray:
+    """``first - 1 + ceil(E / rate)`` (at least `first`) as int32 steps, :data:`NOT_DUE`
+    where the wait is infinite or undefined (rate 0).
+
+    Geometric(p) by inversion with E standard exponential and rate = -log(1 - p)
+    (:func:`geometric_rates`): P(wait > j) = P(E > j rate) = (1 - p) ** j. Faster than
+    rng.geometric on an array of p (a ziggurat exponential and one log1p per draw); at
+    least 1 (p = 1). The numba twin (:mod:`sim.model.kernels.events`) does the same
+    arithmetic element by element.
+
+    >>> event_steps(np.array([0.5, 0.5, 3.0, 0.0]), np.array([np.inf, 0.0, 1.0, 0.0]), 5).tolist()
+    [5, 2147483647, 7, 2147483647]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wait = np.ceil(np.divide(exponentials, rate))
+    np.maximum(wait, 1.0, out=wait)  # NaN (0 / 0) stays NaN
+    wait += first - 1
+    np.fmin(wait, NOT_DUE, out=wait)  # NaN and inf: no event ahead
+    return wait.astype(np.int32)
 
 
 def bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarray:

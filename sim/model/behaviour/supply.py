@@ -7,8 +7,10 @@ import numpy as np
 __all__ = [
     "RELATIONSHIP_LEVELS",
     "draw_supply_failures",
+    "flat_suppliers",
     "relationship_level",
     "supplier_terms",
+    "supply_failures",
     "trust_after_step",
 ]
 
@@ -88,17 +90,43 @@ def draw_supply_failures(
     A purchase from firm f draws on one of f's own suppliers, uniformly, and is spoilt if
     that supplier failed to deliver this step; a firm without suppliers has none to fail.
     firm: the firm of each purchase; failed_by_firm[f]: which of f's suppliers failed.
+    One uniform per purchase (:func:`supply_failures`).
 
     >>> draw_supply_failures(np.array([0, 1]), [np.array([True]), np.zeros(0, bool)],
     ...                      np.random.default_rng(0)).tolist()
     [True, False]
     """
-    firm = np.asarray(firm, dtype=np.intp)
+    return supply_failures(firm, failed_by_firm, rng.random(np.asarray(firm).size))
+
+
+def flat_suppliers(failed_by_firm: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each firm's supplier count, the offset of its first supplier, and every firm's
+    failures concatenated: the lists of :func:`supply_failures` as three flat arrays.
+
+    >>> [a.tolist() for a in flat_suppliers([np.array([True, False]), np.zeros(0, bool)])]
+    [[2, 0], [0, 2], [True, False]]
+    """
     counts = np.array([f.size for f in failed_by_firm], dtype=np.intp)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
     flat = np.concatenate([np.zeros(0, bool), *(np.asarray(f, dtype=bool) for f in failed_by_firm)])
+    return counts, starts, flat
+
+
+def supply_failures(
+    firm: np.ndarray, failed_by_firm: list[np.ndarray], u: np.ndarray
+) -> np.ndarray:
+    """:func:`draw_supply_failures` with its uniforms `u` (one per purchase) given.
+
+    The supplier of a purchase from a firm with n suppliers is floor(u n) (n - 1 at most).
+
+    >>> supply_failures(np.array([0, 0]), [np.array([False, True])],
+    ...                 np.array([0.49, 0.5])).tolist()
+    [False, True]
+    """
+    firm = np.asarray(firm, dtype=np.intp)
+    counts, starts, flat = flat_suppliers(failed_by_firm)
     n = counts[firm]
-    supplier = np.minimum((rng.random(firm.size) * n).astype(np.intp), np.maximum(n - 1, 0))
+    supplier = np.minimum((u * n).astype(np.intp), np.maximum(n - 1, 0))
     out = np.zeros(firm.size, dtype=bool)
     has = n > 0
     out[has] = flat[starts[firm[has]] + supplier[has]]

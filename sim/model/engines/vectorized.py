@@ -15,23 +15,15 @@ import numpy as np
 from sim.model.behaviour.churn import (
     REASON_COMPETITOR,
     REASON_LAPSED,
-    churn_hazards_per_year,
-    draw_churn_thinned,
     draw_lapses,
-    hazard_bound_per_year,
     switch_probability,
 )
-from sim.model.behaviour.levers import bernoulli_successes, next_event_steps, upgrade_multiplier
+from sim.model.behaviour.levers import bernoulli_successes, geometric_rates
 from sim.model.behaviour.satisfaction import (
     transaction_satisfaction,
     update_toward,
 )
-from sim.model.behaviour.spend import (
-    draw_purchases_thinned,
-    draw_units,
-    tenure_spend_multiplier,
-)
-from sim.model.behaviour.supply import draw_supply_failures
+from sim.model.behaviour.spend import draw_units
 from sim.model.behaviour.value import choose_firm, delivered_value
 from sim.model.behaviour.word_of_mouth import (
     conversion_probability,
@@ -41,6 +33,14 @@ from sim.model.behaviour.word_of_mouth import (
     referral_converts,
 )
 from sim.model.kernels import kernel_backend, single_threaded_blas, sorted_unique
+from sim.model.kernels.churn import draw_candidates, schedule_churn
+from sim.model.kernels.events import churn_due_scan, due_now, due_scan, set_event_steps
+from sim.model.kernels.purchases import (
+    purchase_chances,
+    service_failures,
+    spend_units,
+    thin_purchases,
+)
 from sim.model.kernels.recommend import refresh_recommendations
 from sim.model.population import NEVER, NOT_DUE
 from sim.model.state import MarketState
@@ -106,55 +106,46 @@ class VectorizedEngine:
         # of those whose satisfaction stayed above the floor halved the measured effect of
         # key-account care on top-tier churn (tests/validation/test_market_levers.py), for
         # a reason not found; drawing again is exact whatever the reason (memoryless waits)
-        cared = np.flatnonzero(pop.last_care == step)
-        pop.churn_due[cared[pop.firm[cared] >= 0]] = NEVER
-        due = np.flatnonzero(pop.churn_due <= step)
-        self._schedule_churn(due[pop.churn_due[due] < step], step)
-        candidates = due[pop.churn_due[due] == step]
+        due, stale = churn_due_scan(
+            self.kernels, pop.churn_due, pop.last_care, pop.firm, step, NEVER
+        )
+        self._schedule_churn(stale, step)  # some of them come due now
+        candidates = due_now(self.kernels, due, pop.churn_due, step)
         if candidates.size:
-            firm = pop.firm[candidates].astype(np.intp)
-            hazards = churn_hazards_per_year(
-                pop.satisfaction[candidates],
-                state.weeks_since(pop.last_care[candidates]),
-                pop.unresolved_complaint[candidates],
-                state.price_ratio[firm],
-                state.churn_modifier(
-                    pop.member[candidates],
-                    pop.referred[candidates],
-                    pop.promotion_won[candidates],
-                    pop.churn_proneness[candidates],
-                ),
-                **state.churn_kwargs,
+            leaving, reasons, staying = draw_candidates(
+                self.kernels,
+                pop,
+                candidates,
+                step,
+                price_ratio=state.price_ratio,
+                steps_per_year=state.steps_per_year,
+                churn_kwargs=state.churn_kwargs,
+                modifier_kwargs=state.modifier_kwargs,
+                rng=rng,
             )
-            reasons = draw_churn_thinned(
-                hazards, pop.churn_bound[candidates], state.steps_per_year, rng
-            )
-            leaving = reasons >= 0
-            state.lose_customers(candidates[leaving], reasons[leaving])
-            self._schedule_churn(candidates[~leaving], step + 1)
+            state.lose_customers(leaving, reasons)
+            self._schedule_churn(staying, step + 1)
         self._poach()
 
     def _schedule_churn(self, idx: np.ndarray, first: int) -> None:
-        """Draw customers `idx`'s next churn candidate step from step `first` on."""
-        state, pop = self.state, self.state.population
-        if idx.size == 0:
-            return
-        # the bound assumes satisfaction a margin lower than now, so that it still holds
-        # after most small falls (drawn again only below the floor)
-        floor = np.maximum(pop.satisfaction[idx] - CHURN_FLOOR_MARGIN, 0.0).astype(np.float32)
-        pop.churn_floor[idx] = floor
-        bound = hazard_bound_per_year(
-            floor.astype(float),
-            pop.unresolved_complaint[idx],
-            self._price_ratio_cap,
-            state.churn_modifier(
-                False, pop.referred[idx], pop.promotion_won[idx], pop.churn_proneness[idx]
-            ),
-            **state.churn_kwargs,
+        """Draw customers `idx`'s next churn candidate step from step `first` on.
+
+        The bound assumes satisfaction a margin lower than now, so that it still holds
+        after most small falls (drawn again only below the floor).
+        """
+        state = self.state
+        schedule_churn(
+            self.kernels,
+            state.population,
+            idx,
+            first,
+            margin=CHURN_FLOOR_MARGIN,
+            price_ratio_cap=self._price_ratio_cap,
+            steps_per_year=state.steps_per_year,
+            churn_kwargs=state.churn_kwargs,
+            modifier_kwargs=state.modifier_kwargs,
+            rng=state.rng,
         )
-        pop.churn_bound[idx] = bound
-        p = -np.expm1(-bound / state.steps_per_year)
-        pop.churn_due[idx] = next_event_steps(p, first, state.rng)
 
     def _poach(self) -> None:
         """Rivals' offers reach customers; some switch.
@@ -211,41 +202,57 @@ class VectorizedEngine:
         state, pop, rng = self.state, self.state.population, self.state.rng
         lev = state.scenario.market.levers
         step = state.step
-        due = np.flatnonzero(pop.purchase_due <= step)
-        self._schedule_purchases(due[pop.purchase_due[due] < step], step)
-        candidates = due[pop.purchase_due[due] == step]
-        member = pop.member[candidates]
-        rate = pop.purchase_rate[candidates].astype(float) / state.steps_per_year
-        expected = rate * np.where(member, lev.member_frequency_multiplier, 1.0)
-        bound = rate * self._frequency_bound
-        bought, quantity = draw_purchases_thinned(expected, bound, rng)
-        pop.purchase_due[candidates] = next_event_steps(bound, step + 1, rng)
-        buyers = candidates[bought]
+        due, stale = due_scan(self.kernels, pop.purchase_due, step)
+        self._schedule_purchases(stale, step)  # some of them come due now
+        candidates = due_now(self.kernels, due, pop.purchase_due, step)
+        expected, bound = purchase_chances(
+            self.kernels,
+            candidates,
+            pop.purchase_rate,
+            pop.member,
+            steps_per_year=state.steps_per_year,
+            frequency_bound=self._frequency_bound,
+            member_multiplier=lev.member_frequency_multiplier,
+        )
+        # draw_purchases_thinned's uniforms, then next_event_steps' exponentials
+        u = rng.random(candidates.size)
+        rate = geometric_rates(bound)
+        waits = rng.standard_exponential(candidates.size)
+        buyers, quantity = thin_purchases(
+            self.kernels, candidates, expected, bound, u, waits, rate, pop.purchase_due, step + 1
+        )
         firm = pop.firm[buyers].astype(np.intp)
-        units = (
-            draw_units(
-                quantity[bought],
-                pop.spend_rate[buyers],
-                state.spend_shape,
-                state.heterogeneous,
-                rng,
-            )
-            * tenure_spend_multiplier(state.years(pop.tenure[buyers]), *state.spend_ramp)
-            * np.where(member[bought], lev.member_basket_multiplier, 1.0)
-            * upgrade_multiplier(
-                pop.upgraded_step[buyers], pop.acquired_step[buyers], lev.upgrade_spend_gain
-            )
+        drawn = draw_units(
+            quantity, pop.spend_rate[buyers], state.spend_shape, state.heterogeneous, rng
+        )
+        units = spend_units(
+            self.kernels,
+            buyers,
+            drawn,
+            pop,
+            steps_per_year=state.steps_per_year,
+            tenure_gain=state.spend_ramp[0],
+            ramp_years=state.spend_ramp[1],
+            basket_multiplier=lev.member_basket_multiplier,
+            upgrade_gain=lev.upgrade_spend_gain,
         )
         repeat = pop.has_purchased[buyers]
-        state.book_sales(buyers, firm, units, repeat, member[bought])
+        state.book_sales(buyers, firm, units, repeat, pop.member[buyers])
         pop.has_purchased[buyers] = True
-        p_failure = state.p_failure[firm]
-        failed = rng.random(buyers.size) < p_failure
-        complained = failed & (
-            rng.random(buyers.size) < state.scenario.market.complaints.p_complain
-        )
         # Each purchase draws on one of its own firm's suppliers; a failed delivery spoils it.
-        supply_failed = draw_supply_failures(firm, state.supplier_failed, rng)
+        u_failure = rng.random(buyers.size)
+        u_complaint = rng.random(buyers.size)
+        u_supply = rng.random(buyers.size)
+        failed, complained, supply_failed = service_failures(
+            self.kernels,
+            firm,
+            state.p_failure,
+            state.scenario.market.complaints.p_complain,
+            u_failure,
+            u_complaint,
+            u_supply,
+            state.supplier_failed,
+        )
         if state.lapse_after_purchase:  # they leave at consider(), once it is felt and told
             self._lapsing = buyers[draw_lapses(pop.dropout[buyers], repeat, rng)]
         return buyers, failed, complained, supply_failed
@@ -255,8 +262,18 @@ class VectorizedEngine:
         state, pop = self.state, self.state.population
         if idx.size == 0:
             return
-        p = pop.purchase_rate[idx].astype(float) / state.steps_per_year * self._frequency_bound
-        pop.purchase_due[idx] = next_event_steps(p, first, state.rng)
+        _, bound = purchase_chances(
+            self.kernels,
+            idx,
+            pop.purchase_rate,
+            pop.member,
+            steps_per_year=state.steps_per_year,
+            frequency_bound=self._frequency_bound,
+            member_multiplier=1.0,
+        )
+        rate = geometric_rates(bound)
+        waits = state.rng.standard_exponential(idx.size)
+        set_event_steps(self.kernels, pop.purchase_due, idx, waits, rate, first)
 
     def feel(
         self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray, supply_failed: np.ndarray

@@ -1,0 +1,249 @@
+"""Purchases: the candidates' chances and draw, what buyers spend, the books of a sale and
+the service and supply failures (numpy or numba, the same bytes).
+
+Why kernels: a step has about a hundred thousand purchase candidates per million people;
+in numpy each product, comparison, gather and per-firm sum is one more pass over them
+with its own temporary, where a compiled loop reads each buyer once and adds the firms'
+totals in the same loop (as ``np.bincount`` adds them: in the buyers' order). Random
+draws (uniforms, exponentials, the Gamma spend) and log1p stay numpy's in both forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.model.behaviour.levers import event_steps, upgrade_multiplier
+from sim.model.behaviour.spend import tenure_spend_multiplier
+from sim.model.behaviour.supply import flat_suppliers, supply_failures
+from sim.model.kernels import compiled
+
+__all__ = [
+    "N_SALES_SUMS",
+    "book_sales",
+    "purchase_chances",
+    "service_failures",
+    "spend_units",
+    "thin_purchases",
+]
+
+N_SALES_SUMS = 7
+"""Rows of :func:`book_sales`' per-firm sums: first-year margin, revenue, cost of goods,
+units, repeat purchases, member purchases, member revenue."""
+
+
+def purchase_chances(
+    backend: str,
+    idx: np.ndarray,
+    purchase_rate: np.ndarray,
+    member: np.ndarray,
+    *,
+    steps_per_year: int,
+    frequency_bound: float,
+    member_multiplier: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected purchases this step of people `idx` (a member's times the member
+    multiplier), and the bound they are drawn at (rate times `frequency_bound`).
+
+    >>> purchase_chances("numpy", np.array([0, 1]), np.array([52.0, 26.0]),
+    ...                  np.array([True, False]), steps_per_year=52, frequency_bound=2.0,
+    ...                  member_multiplier=1.5)
+    (array([1.5, 0.5]), array([2., 1.]))
+    """
+    if backend == "numba":
+        chances: tuple[np.ndarray, np.ndarray] = compiled().purchases.purchase_chances(
+            np.asarray(idx, dtype=np.int64),
+            purchase_rate,
+            member,
+            int(steps_per_year),
+            float(frequency_bound),
+            float(member_multiplier),
+        )
+        return chances
+    rate = purchase_rate[idx].astype(float) / steps_per_year
+    expected = rate * np.where(member[idx], member_multiplier, 1.0)
+    return expected, rate * frequency_bound
+
+
+def thin_purchases(
+    backend: str,
+    candidates: np.ndarray,
+    expected: np.ndarray,
+    bound: np.ndarray,
+    u: np.ndarray,
+    exponentials: np.ndarray,
+    rate: np.ndarray,
+    purchase_due: np.ndarray,
+    first: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which `candidates` buy (:func:`sim.model.behaviour.spend.draw_purchases_thinned`
+    with its uniforms `u`) and how many purchases; their next candidate steps from
+    `first` on written to `purchase_due` (:func:`event_steps` of `exponentials` and
+    `rate`, the geometric rates of the bound). Returns the buyers and their quantities.
+
+    >>> due = np.zeros(3, dtype=np.int32)
+    >>> thin_purchases("numpy", np.array([0, 2]), np.array([0.5, 2.0]), np.array([1.0, 2.0]),
+    ...                np.array([0.6, 0.9]), np.array([0.1, 0.1]), np.array([1.0, np.inf]),
+    ...                due, 3)
+    (array([2]), array([2.]))
+    >>> due.tolist()
+    [3, 0, 3]
+    """
+    if backend == "numba":
+        bought: tuple[np.ndarray, np.ndarray] = compiled().purchases.thin_purchases(
+            np.asarray(candidates, dtype=np.int64),
+            expected,
+            bound,
+            u,
+            exponentials,
+            rate,
+            purchase_due,
+            int(first),
+        )
+        return bought
+    buys = u * np.minimum(bound, 1.0) < expected
+    purchase_due[candidates] = event_steps(exponentials, rate, first)
+    return candidates[buys], np.maximum(expected[buys], 1.0)
+
+
+def spend_units(
+    backend: str,
+    buyers: np.ndarray,
+    drawn: np.ndarray,
+    population: Any,
+    *,
+    steps_per_year: int,
+    tenure_gain: float,
+    ramp_years: float,
+    basket_multiplier: float,
+    upgrade_gain: float,
+) -> np.ndarray:
+    """Units bought: the units `drawn` (Gamma-Gamma) times the tenure ramp
+    (:func:`tenure_spend_multiplier`), a member's basket multiplier and an upgraded
+    customer's gain (:func:`upgrade_multiplier`), in that order."""
+    pop = population
+    if backend == "numba":
+        units: np.ndarray = compiled().purchases.spend_units(
+            np.asarray(buyers, dtype=np.int64),
+            np.asarray(drawn, dtype=float),
+            pop.tenure,
+            pop.member,
+            pop.upgraded_step,
+            pop.acquired_step,
+            int(steps_per_year),
+            float(tenure_gain),
+            float(ramp_years),
+            float(basket_multiplier),
+            float(1.0 + upgrade_gain),
+        )
+        return units
+    return (
+        drawn
+        * tenure_spend_multiplier(
+            np.asarray(pop.tenure[buyers]) / steps_per_year, tenure_gain, ramp_years
+        )
+        * np.where(pop.member[buyers], basket_multiplier, 1.0)
+        * upgrade_multiplier(pop.upgraded_step[buyers], pop.acquired_step[buyers], upgrade_gain)
+    )
+
+
+def book_sales(
+    backend: str,
+    idx: np.ndarray,
+    firms: np.ndarray,
+    units: np.ndarray,
+    repeat: np.ndarray,
+    member: np.ndarray,
+    prices: np.ndarray,
+    unit_costs: np.ndarray,
+    population: Any,
+    steps_per_year: int,
+    n_firms: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Revenue and cost of the purchases (people `idx`, distinct, from `firms`), added
+    to each buyer's annual revenue and revenue with the firm.
+
+    Returns the per-firm sums (:data:`N_SALES_SUMS` x n_firms, float, each added in the
+    buyers' order as ``np.bincount`` adds), the purchases per firm (int64), and each
+    purchase's revenue and margin (revenue - cost of goods).
+    """
+    pop = population
+    firms = np.asarray(firms, dtype=np.intp)
+    if backend == "numba":
+        booked: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+            compiled().purchases.book_sales(
+                np.asarray(idx, dtype=np.int64),
+                firms,
+                np.asarray(units, dtype=float),
+                np.asarray(repeat, dtype=bool),
+                np.asarray(member, dtype=bool),
+                np.asarray(prices, dtype=float),
+                np.asarray(unit_costs, dtype=float),
+                pop.annual_revenue,
+                pop.revenue_with_firm,
+                pop.tenure,
+                int(steps_per_year),
+                int(n_firms),
+            )
+        )
+        return booked
+    units = np.asarray(units, dtype=float)
+    revenue = units * prices[firms]
+    cogs = units * unit_costs[firms]
+    pop.annual_revenue[idx] += revenue
+    pop.revenue_with_firm[idx] += revenue
+    first_year = pop.tenure[idx] < steps_per_year
+    margin = revenue - cogs
+    member = np.asarray(member, dtype=float)
+    sums = np.vstack(
+        [
+            np.bincount(firms, weights=margin * first_year, minlength=n_firms),
+            np.bincount(firms, weights=revenue, minlength=n_firms),
+            np.bincount(firms, weights=cogs, minlength=n_firms),
+            np.bincount(firms, weights=units, minlength=n_firms),
+            np.bincount(firms, weights=repeat, minlength=n_firms),
+            np.bincount(firms, weights=member, minlength=n_firms),
+            np.bincount(firms, weights=revenue * member, minlength=n_firms),
+        ]
+    )
+    return sums, np.bincount(firms, minlength=n_firms), revenue, margin
+
+
+def service_failures(
+    backend: str,
+    firm: np.ndarray,
+    p_failure: np.ndarray,
+    p_complain: float,
+    u_failure: np.ndarray,
+    u_complaint: np.ndarray,
+    u_supply: np.ndarray,
+    supplier_failed: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each purchase's service failure (u < its firm's p_failure), complaint after a
+    failure (u < p_complain) and supply failure
+    (:func:`sim.model.behaviour.supply.supply_failures`), from one uniform each.
+
+    >>> service_failures("numpy", np.array([0, 1]), np.array([0.5, 0.0]), 1.0,
+    ...                  np.array([0.4, 0.4]), np.array([0.3, 0.3]), np.array([0.0, 0.0]),
+    ...                  [np.array([True]), np.zeros(0, bool)])
+    (array([ True, False]), array([ True, False]), array([ True, False]))
+    """
+    firm = np.asarray(firm, dtype=np.intp)
+    if backend == "numba":
+        counts, starts, flat = flat_suppliers(supplier_failed)
+        failures: tuple[np.ndarray, np.ndarray, np.ndarray] = compiled().purchases.service_failures(
+            firm,
+            np.asarray(p_failure, dtype=float),
+            float(p_complain),
+            u_failure,
+            u_complaint,
+            u_supply,
+            counts,
+            starts,
+            flat,
+        )
+        return failures
+    failed = u_failure < p_failure[firm]
+    complained = failed & (u_complaint < p_complain)
+    return failed, complained, supply_failures(firm, supplier_failed, u_supply)
