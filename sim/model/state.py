@@ -307,7 +307,7 @@ class MarketState:
         loyalty members bought (the observed member/non-member ratios)."""
         pop = self.population
         firms = np.asarray(firms, dtype=np.intp)
-        sums, purchases, revenue, margin = book_sales(
+        sums, purchases, revenue, margin, cohort = book_sales(
             self.kernels,
             idx,
             firms,
@@ -329,7 +329,7 @@ class MarketState:
         led.repeat_purchases += sums[4]
         led.member_purchases += sums[5]
         led.member_revenue += sums[6]
-        self.cohorts.add_margin(firms, pop.acquired_step[idx].astype(np.intp), margin, self.step)
+        self.cohorts.add_margin(firms, cohort, margin, self.step)
         if self.purchase_log is not None:
             self.purchase_log.add(self.step, np.asarray(idx), firms, revenue)
 

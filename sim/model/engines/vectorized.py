@@ -18,7 +18,7 @@ from sim.model.behaviour.churn import (
     draw_lapses,
     switch_probability,
 )
-from sim.model.behaviour.levers import bernoulli_successes, geometric_rates
+from sim.model.behaviour.levers import bernoulli_successes
 from sim.model.behaviour.satisfaction import (
     transaction_satisfaction,
     update_toward,
@@ -36,10 +36,10 @@ from sim.model.kernels import kernel_backend, single_threaded_blas, sorted_uniqu
 from sim.model.kernels.churn import draw_candidates, schedule_churn
 from sim.model.kernels.events import churn_due_scan, due_now, due_scan, set_event_steps
 from sim.model.kernels.purchases import (
-    purchase_chances,
+    bound_rates,
+    draw_purchases,
     service_failures,
     spend_units,
-    thin_purchases,
 )
 from sim.model.kernels.recommend import refresh_recommendations
 from sim.model.population import NEVER, NOT_DUE
@@ -74,6 +74,7 @@ class VectorizedEngine:
         lev = state.scenario.market.levers
         self._frequency_bound = max(1.0, lev.member_frequency_multiplier)
         self._drawn_ahead = False  # set at the first stay_or_leave
+        self._bound_rates: np.ndarray | None = None  # set at the first buy
 
     def stay_or_leave(self) -> None:
         """Own churn with a reason, then switching to rivals' offers (poaching).
@@ -205,26 +206,23 @@ class VectorizedEngine:
         due, stale = due_scan(self.kernels, pop.purchase_due, step)
         self._schedule_purchases(stale, step)  # some of them come due now
         candidates = due_now(self.kernels, due, pop.purchase_due, step)
-        expected, bound = purchase_chances(
+        rates = self._purchase_rates()
+        # draw_purchases_thinned's uniforms, then next_event_steps' exponentials
+        u = rng.random(candidates.size)
+        waits = rng.standard_exponential(candidates.size)
+        buyers, quantity, firm, member, repeat, spend_rate = draw_purchases(
             self.kernels,
             candidates,
-            pop.purchase_rate,
-            pop.member,
+            u,
+            waits,
+            pop,
+            rates,
+            step + 1,
             steps_per_year=state.steps_per_year,
             frequency_bound=self._frequency_bound,
             member_multiplier=lev.member_frequency_multiplier,
         )
-        # draw_purchases_thinned's uniforms, then next_event_steps' exponentials
-        u = rng.random(candidates.size)
-        rate = geometric_rates(bound)
-        waits = rng.standard_exponential(candidates.size)
-        buyers, quantity = thin_purchases(
-            self.kernels, candidates, expected, bound, u, waits, rate, pop.purchase_due, step + 1
-        )
-        firm = pop.firm[buyers].astype(np.intp)
-        drawn = draw_units(
-            quantity, pop.spend_rate[buyers], state.spend_shape, state.heterogeneous, rng
-        )
+        drawn = draw_units(quantity, spend_rate, state.spend_shape, state.heterogeneous, rng)
         units = spend_units(
             self.kernels,
             buyers,
@@ -236,8 +234,7 @@ class VectorizedEngine:
             basket_multiplier=lev.member_basket_multiplier,
             upgrade_gain=lev.upgrade_spend_gain,
         )
-        repeat = pop.has_purchased[buyers]
-        state.book_sales(buyers, firm, units, repeat, pop.member[buyers])
+        state.book_sales(buyers, firm, units, repeat, member)
         pop.has_purchased[buyers] = True
         # Each purchase draws on one of its own firm's suppliers; a failed delivery spoils it.
         u_failure = rng.random(buyers.size)
@@ -259,21 +256,31 @@ class VectorizedEngine:
 
     def _schedule_purchases(self, idx: np.ndarray, first: int) -> None:
         """Draw customers `idx`'s next purchase candidate step from step `first` on."""
-        state, pop = self.state, self.state.population
         if idx.size == 0:
             return
-        _, bound = purchase_chances(
+        waits = self.state.rng.standard_exponential(idx.size)
+        set_event_steps(
             self.kernels,
+            self.state.population.purchase_due,
             idx,
-            pop.purchase_rate,
-            pop.member,
-            steps_per_year=state.steps_per_year,
-            frequency_bound=self._frequency_bound,
-            member_multiplier=1.0,
+            waits,
+            self._purchase_rates(),
+            first,
+            per_person=True,
         )
-        rate = geometric_rates(bound)
-        waits = state.rng.standard_exponential(idx.size)
-        set_event_steps(self.kernels, pop.purchase_due, idx, waits, rate, first)
+
+    def _purchase_rates(self) -> np.ndarray:
+        """Each person's geometric rate of purchase candidates (:func:`bound_rates`).
+
+        Taken at the first purchase phase, when the traits are final (the calibration
+        hold-out sets purchase rates after construction), and kept: a trait drawn once.
+        """
+        if self._bound_rates is None:
+            state = self.state
+            self._bound_rates = bound_rates(
+                state.population.purchase_rate, state.steps_per_year, self._frequency_bound
+            )
+        return self._bound_rates
 
     def feel(
         self, buyers: np.ndarray, failed: np.ndarray, outcome: np.ndarray, supply_failed: np.ndarray

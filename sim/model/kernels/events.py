@@ -80,10 +80,13 @@ def set_event_steps(
     exponentials: np.ndarray,
     rate: np.ndarray,
     first: int,
+    *,
+    per_person: bool = False,
 ) -> None:
     """``due[idx] = event_steps(exponentials, rate, first)``, in place.
 
-    See :func:`sim.model.behaviour.levers.event_steps`; `idx` distinct.
+    See :func:`sim.model.behaviour.levers.event_steps`; `idx` distinct. With
+    `per_person`, `rate` holds everybody's rate and ``rate[idx]`` is used.
 
     >>> due = np.zeros(3, dtype=np.int32)
     >>> set_event_steps("numpy", due, np.array([0, 2]), np.array([1.5, 0.2]),
@@ -93,7 +96,13 @@ def set_event_steps(
     """
     if backend == "numba":
         compiled().events.set_event_steps(
-            due, np.asarray(idx, dtype=np.int64), exponentials, rate, int(first), NOT_DUE
+            due,
+            np.asarray(idx, dtype=np.int64),
+            exponentials,
+            rate,
+            int(first),
+            NOT_DUE,
+            per_person,
         )
         return
-    due[idx] = event_steps(exponentials, rate, first)
+    due[idx] = event_steps(exponentials, rate[idx] if per_person else rate, first)

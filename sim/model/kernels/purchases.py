@@ -10,22 +10,23 @@ draws (uniforms, exponentials, the Gamma spend) and log1p stay numpy's in both f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from sim.model.behaviour.levers import event_steps, upgrade_multiplier
+from sim.model.behaviour.levers import event_steps, geometric_rates, upgrade_multiplier
 from sim.model.behaviour.spend import tenure_spend_multiplier
 from sim.model.behaviour.supply import flat_suppliers, supply_failures
 from sim.model.kernels import compiled
 
 __all__ = [
     "N_SALES_SUMS",
+    "Bought",
     "book_sales",
-    "purchase_chances",
+    "bound_rates",
+    "draw_purchases",
     "service_failures",
     "spend_units",
-    "thin_purchases",
 ]
 
 N_SALES_SUMS = 7
@@ -33,78 +34,88 @@ N_SALES_SUMS = 7
 units, repeat purchases, member purchases, member revenue."""
 
 
-def purchase_chances(
+def bound_rates(
+    purchase_rate: np.ndarray, steps_per_year: int, frequency_bound: float
+) -> np.ndarray:
+    """Each person's geometric rate -log(1 - q) of the chance q = min(1, rate / steps per
+    year * `frequency_bound`) at which purchase candidates are drawn (:func:`draw_purchases`).
+
+    Why once per person: q depends on the person's purchase rate alone, a trait drawn
+    once, so its log1p is taken once for everybody instead of for each candidate at each
+    step (numpy's log1p gives each element the same bytes wherever it sits in an array).
+
+    >>> bound_rates(np.array([0.0, 26.0, 104.0]), 52, 1.0).round(6).tolist()
+    [0.0, 0.693147, inf]
+    """
+    return geometric_rates(purchase_rate.astype(float) / steps_per_year * frequency_bound)
+
+
+class Bought(NamedTuple):
+    """This step's buyers (ascending) and what :func:`draw_purchases` gathered for them."""
+
+    buyers: np.ndarray  # int64 person indices
+    quantity: np.ndarray  # float: purchases (1, or the expected number when above 1)
+    firm: np.ndarray  # intp
+    member: np.ndarray  # bool: in the firm's loyalty program
+    repeat: np.ndarray  # bool: had bought from the firm before
+    spend_rate: np.ndarray  # float: Gamma-Gamma nu
+
+
+def draw_purchases(
     backend: str,
-    idx: np.ndarray,
-    purchase_rate: np.ndarray,
-    member: np.ndarray,
+    candidates: np.ndarray,
+    u: np.ndarray,
+    exponentials: np.ndarray,
+    population: Any,
+    rates: np.ndarray,
+    first: int,
     *,
     steps_per_year: int,
     frequency_bound: float,
     member_multiplier: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Expected purchases this step of people `idx` (a member's times the member
-    multiplier), and the bound they are drawn at (rate times `frequency_bound`).
+) -> Bought:
+    """Which purchase `candidates` buy, and their next candidate steps from `first` on.
 
-    >>> purchase_chances("numpy", np.array([0, 1]), np.array([52.0, 26.0]),
-    ...                  np.array([True, False]), steps_per_year=52, frequency_bound=2.0,
-    ...                  member_multiplier=1.5)
-    (array([1.5, 0.5]), array([2., 1.]))
+    A candidate expects rate / steps per year purchases (a member's times
+    `member_multiplier`) and was drawn at the bound rate / steps per year *
+    `frequency_bound`; it buys as in :func:`sim.model.behaviour.spend.draw_purchases_thinned`
+    with its uniform `u`. Every candidate's next step is :func:`event_steps` of its
+    exponential and its geometric rate (`rates`, per person: :func:`bound_rates`),
+    written to ``purchase_due``.
     """
+    pop = population
     if backend == "numba":
-        chances: tuple[np.ndarray, np.ndarray] = compiled().purchases.purchase_chances(
-            np.asarray(idx, dtype=np.int64),
-            purchase_rate,
-            member,
+        buyers, quantity, firm, member, repeat, nu = compiled().purchases.draw_purchases(
+            np.asarray(candidates, dtype=np.int64),
+            u,
+            exponentials,
+            pop.purchase_rate,
+            pop.member,
+            pop.firm,
+            pop.has_purchased,
+            pop.spend_rate,
+            rates,
+            pop.purchase_due,
+            int(first),
             int(steps_per_year),
             float(frequency_bound),
             float(member_multiplier),
         )
-        return chances
-    rate = purchase_rate[idx].astype(float) / steps_per_year
-    expected = rate * np.where(member[idx], member_multiplier, 1.0)
-    return expected, rate * frequency_bound
-
-
-def thin_purchases(
-    backend: str,
-    candidates: np.ndarray,
-    expected: np.ndarray,
-    bound: np.ndarray,
-    u: np.ndarray,
-    exponentials: np.ndarray,
-    rate: np.ndarray,
-    purchase_due: np.ndarray,
-    first: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which `candidates` buy (:func:`sim.model.behaviour.spend.draw_purchases_thinned`
-    with its uniforms `u`) and how many purchases; their next candidate steps from
-    `first` on written to `purchase_due` (:func:`event_steps` of `exponentials` and
-    `rate`, the geometric rates of the bound). Returns the buyers and their quantities.
-
-    >>> due = np.zeros(3, dtype=np.int32)
-    >>> thin_purchases("numpy", np.array([0, 2]), np.array([0.5, 2.0]), np.array([1.0, 2.0]),
-    ...                np.array([0.6, 0.9]), np.array([0.1, 0.1]), np.array([1.0, np.inf]),
-    ...                due, 3)
-    (array([2]), array([2.]))
-    >>> due.tolist()
-    [3, 0, 3]
-    """
-    if backend == "numba":
-        bought: tuple[np.ndarray, np.ndarray] = compiled().purchases.thin_purchases(
-            np.asarray(candidates, dtype=np.int64),
-            expected,
-            bound,
-            u,
-            exponentials,
-            rate,
-            purchase_due,
-            int(first),
-        )
-        return bought
-    buys = u * np.minimum(bound, 1.0) < expected
-    purchase_due[candidates] = event_steps(exponentials, rate, first)
-    return candidates[buys], np.maximum(expected[buys], 1.0)
+        return Bought(buyers, quantity, firm, member, repeat, nu)
+    rate = pop.purchase_rate[candidates].astype(float) / steps_per_year
+    member = pop.member[candidates]
+    expected = rate * np.where(member, member_multiplier, 1.0)
+    buys = u * np.minimum(rate * frequency_bound, 1.0) < expected
+    pop.purchase_due[candidates] = event_steps(exponentials, rates[candidates], first)
+    buyers = candidates[buys]
+    return Bought(
+        buyers,
+        np.maximum(expected[buys], 1.0),
+        pop.firm[buyers].astype(np.intp),
+        member[buys],
+        pop.has_purchased[buyers],
+        pop.spend_rate[buyers].astype(float),
+    )
 
 
 def spend_units(
@@ -160,18 +171,19 @@ def book_sales(
     population: Any,
     steps_per_year: int,
     n_firms: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Revenue and cost of the purchases (people `idx`, distinct, from `firms`), added
     to each buyer's annual revenue and revenue with the firm.
 
     Returns the per-firm sums (:data:`N_SALES_SUMS` x n_firms, float, each added in the
     buyers' order as ``np.bincount`` adds), the purchases per firm (int64), and each
-    purchase's revenue and margin (revenue - cost of goods).
+    purchase's revenue, margin (revenue - cost of goods) and cohort (the buyer's
+    acquired step, intp).
     """
     pop = population
     firms = np.asarray(firms, dtype=np.intp)
     if backend == "numba":
-        booked: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+        booked: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
             compiled().purchases.book_sales(
                 np.asarray(idx, dtype=np.int64),
                 firms,
@@ -183,6 +195,7 @@ def book_sales(
                 pop.annual_revenue,
                 pop.revenue_with_firm,
                 pop.tenure,
+                pop.acquired_step,
                 int(steps_per_year),
                 int(n_firms),
             )
@@ -207,7 +220,8 @@ def book_sales(
             np.bincount(firms, weights=revenue * member, minlength=n_firms),
         ]
     )
-    return sums, np.bincount(firms, minlength=n_firms), revenue, margin
+    cohort = pop.acquired_step[idx].astype(np.intp)
+    return sums, np.bincount(firms, minlength=n_firms), revenue, margin, cohort
 
 
 def service_failures(

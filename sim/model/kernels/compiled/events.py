@@ -25,18 +25,25 @@ def _stale(pending: np.ndarray, n_pending: int, due: np.ndarray, step: int) -> n
 
 
 @numba.njit(cache=True, nogil=True)
-def due_scan(due: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """See :func:`sim.model.kernels.events.due_scan`.
-
-    One pass over everybody that writes each index and advances by the comparison (no
-    branch to mispredict), into a buffer of which only the used pages are touched.
-    """
-    pending = np.empty(due.shape[0], dtype=np.int64)
+def _pending(due: np.ndarray, step: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Indices with due <= step, ascending: a count (a vectorised loop), then one pass
+    that writes each index and advances by the comparison (no branch to mispredict)."""
     n_pending = 0
     for i in range(due.shape[0]):
-        pending[n_pending] = i
         n_pending += due[i] <= step
-    return pending[:n_pending].copy(), _stale(pending, n_pending, due, step)
+    pending = np.empty(n_pending + 1, dtype=np.int64)  # + 1: the last write may miss
+    k = 0
+    for i in range(due.shape[0]):
+        pending[k] = i
+        k += due[i] <= step
+    return pending[:n_pending]
+
+
+@numba.njit(cache=True, nogil=True)
+def due_scan(due: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """See :func:`sim.model.kernels.events.due_scan`."""
+    pending = _pending(due, step)
+    return pending, _stale(pending, pending.shape[0], due, step)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -56,15 +63,11 @@ def due_now(pending: np.ndarray, due: np.ndarray, step: int) -> np.ndarray:  # p
 def churn_due_scan(
     churn_due: np.ndarray, last_care: np.ndarray, firm: np.ndarray, step: int, never: int
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """See :func:`sim.model.kernels.events.churn_due_scan` (one pass, as :func:`due_scan`)."""
-    pending = np.empty(churn_due.shape[0], dtype=np.int64)
-    n_pending = 0
+    """See :func:`sim.model.kernels.events.churn_due_scan`."""
     for i in range(churn_due.shape[0]):
         if last_care[i] == step and firm[i] >= 0:
             churn_due[i] = never
-        pending[n_pending] = i
-        n_pending += churn_due[i] <= step
-    return pending[:n_pending].copy(), _stale(pending, n_pending, churn_due, step)
+    return due_scan(churn_due, step)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -75,13 +78,14 @@ def set_event_steps(
     rate: np.ndarray,
     first: int,
     not_due: int,
+    per_person: bool,
 ) -> None:  # pragma: no cover - compiled
     """See :func:`sim.model.kernels.events.set_event_steps` (the arithmetic of
     :func:`sim.model.behaviour.levers.event_steps`, element by element)."""
     offset = float(first - 1)
     cap = float(not_due)
     for j in range(idx.shape[0]):
-        wait = np.ceil(exponentials[j] / rate[j])
+        wait = np.ceil(exponentials[j] / (rate[idx[j]] if per_person else rate[j]))
         if wait != wait:  # 0 / 0: no event ahead
             step = cap
         else:

@@ -7,60 +7,57 @@ import numpy as np
 
 __all__ = [
     "book_sales",
-    "purchase_chances",
+    "draw_purchases",
     "service_failures",
     "spend_units",
-    "thin_purchases",
 ]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def purchase_chances(
-    idx: np.ndarray,
+def draw_purchases(
+    candidates: np.ndarray,
+    u: np.ndarray,
+    exponentials: np.ndarray,
     purchase_rate: np.ndarray,
     member: np.ndarray,
+    firm: np.ndarray,
+    has_purchased: np.ndarray,
+    spend_rate: np.ndarray,
+    rates: np.ndarray,
+    purchase_due: np.ndarray,
+    first: int,
     steps_per_year: int,
     frequency_bound: float,
     member_multiplier: float,
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """See :func:`sim.model.kernels.purchases.purchase_chances`."""
-    k = idx.shape[0]
-    expected = np.empty(k)
-    bound = np.empty(k)
-    for j in range(k):
-        i = idx[j]
-        rate = np.float64(purchase_rate[i]) / steps_per_year
-        expected[j] = rate * (member_multiplier if member[i] else 1.0)
-        bound[j] = rate * frequency_bound
-    return expected, bound
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def thin_purchases(
-    candidates: np.ndarray,
-    expected: np.ndarray,
-    bound: np.ndarray,
-    u: np.ndarray,
-    exponentials: np.ndarray,
-    rate: np.ndarray,
-    purchase_due: np.ndarray,
-    first: int,
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """See :func:`sim.model.kernels.purchases.thin_purchases`."""
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # pragma: no cover - compiled
+    """See :func:`sim.model.kernels.purchases.draw_purchases`."""
     k = candidates.shape[0]
     buyers = np.empty(k, dtype=np.int64)
     quantity = np.empty(k)
+    firms = np.empty(k, dtype=np.intp)
+    members = np.empty(k, dtype=np.bool_)
+    repeat = np.empty(k, dtype=np.bool_)
+    nu = np.empty(k)
     n = 0
     offset = float(first - 1)
     cap = float(np.iinfo(np.int32).max)
     for j in range(k):
         i = candidates[j]
-        if u[j] * min(bound[j], 1.0) < expected[j]:
+        rate = np.float64(purchase_rate[i]) / steps_per_year
+        is_member = member[i]
+        expected = rate * (member_multiplier if is_member else 1.0)
+        if u[j] * min(rate * frequency_bound, 1.0) < expected:
             buyers[n] = i
-            quantity[n] = max(expected[j], 1.0)
+            quantity[n] = max(expected, 1.0)
+            firms[n] = firm[i]
+            members[n] = is_member
+            repeat[n] = has_purchased[i]
+            nu[n] = spend_rate[i]
             n += 1
         # event_steps, as in sim.model.kernels.compiled.events.set_event_steps
-        wait = np.ceil(exponentials[j] / rate[j])
+        wait = np.ceil(exponentials[j] / rates[i])
         if wait != wait:
             step = cap
         else:
@@ -68,7 +65,14 @@ def thin_purchases(
             if step > cap:
                 step = cap
         purchase_due[i] = np.int32(step)
-    return buyers[:n].copy(), quantity[:n].copy()
+    return (
+        buyers[:n].copy(),
+        quantity[:n].copy(),
+        firms[:n].copy(),
+        members[:n].copy(),
+        repeat[:n].copy(),
+        nu[:n].copy(),
+    )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -109,15 +113,19 @@ def book_sales(
     annual_revenue: np.ndarray,
     revenue_with_firm: np.ndarray,
     tenure: np.ndarray,
+    acquired_step: np.ndarray,
     steps_per_year: int,
     n_firms: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # pragma: no cover - compiled
     """See :func:`sim.model.kernels.purchases.book_sales`."""
     k = idx.shape[0]
     sums = np.zeros((7, n_firms))
     purchases = np.zeros(n_firms, dtype=np.int64)
     revenue = np.empty(k)
     margin = np.empty(k)
+    cohort = np.empty(k, dtype=np.intp)
     for j in range(k):
         i = idx[j]
         f = firms[j]
@@ -137,7 +145,8 @@ def book_sales(
         sums[5, f] += is_member
         sums[6, f] += r * is_member
         purchases[f] += 1
-    return sums, purchases, revenue, margin
+        cohort[j] = acquired_step[i]
+    return sums, purchases, revenue, margin, cohort
 
 
 @numba.njit(cache=True, nogil=True)
