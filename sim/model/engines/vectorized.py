@@ -235,7 +235,6 @@ class VectorizedEngine:
             upgrade_gain=lev.upgrade_spend_gain,
         )
         state.book_sales(buyers, firm, units, repeat, member)
-        pop.has_purchased[buyers] = True
         # Each purchase draws on one of its own firm's suppliers; a failed delivery spoils it.
         u_failure = rng.random(buyers.size)
         u_complaint = rng.random(buyers.size)

@@ -81,7 +81,8 @@ def draw_purchases(
     `frequency_bound`; it buys as in :func:`sim.model.behaviour.spend.draw_purchases_thinned`
     with its uniform `u`. Every candidate's next step is :func:`event_steps` of its
     exponential and its geometric rate (`rates`, per person: :func:`bound_rates`),
-    written to ``purchase_due``.
+    written to ``purchase_due``. The buyers are marked as having purchased (``repeat``
+    keeps whether they had before).
     """
     pop = population
     if backend == "numba":
@@ -108,12 +109,14 @@ def draw_purchases(
     buys = u * np.minimum(rate * frequency_bound, 1.0) < expected
     pop.purchase_due[candidates] = event_steps(exponentials, rates[candidates], first)
     buyers = candidates[buys]
+    repeat = pop.has_purchased[buyers]
+    pop.has_purchased[buyers] = True
     return Bought(
         buyers,
         np.maximum(expected[buys], 1.0),
         pop.firm[buyers].astype(np.intp),
         member[buys],
-        pop.has_purchased[buyers],
+        repeat,
         pop.spend_rate[buyers].astype(float),
     )
 

@@ -54,6 +54,7 @@ def draw_purchases(
             firms[n] = firm[i]
             members[n] = is_member
             repeat[n] = has_purchased[i]
+            has_purchased[i] = True
             nu[n] = spend_rate[i]
             n += 1
         # event_steps, as in sim.model.kernels.compiled.events.set_event_steps
