@@ -9,41 +9,27 @@ __all__ = ["churn_due_scan", "due_now", "due_scan", "set_event_steps"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _stale(pending: np.ndarray, n_pending: int, due: np.ndarray, step: int) -> np.ndarray:
-    """Those of the first `n_pending` of `pending` with due < step."""
-    n_stale = 0
-    for j in range(n_pending):
-        n_stale += due[pending[j]] < step
-    stale = np.empty(n_stale, dtype=np.int64)
-    n_stale = 0
-    for j in range(n_pending):
-        i = pending[j]
-        if due[i] < step:
-            stale[n_stale] = i
-            n_stale += 1
-    return stale
+def due_scan(due: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """See :func:`sim.model.kernels.events.due_scan`.
 
-
-@numba.njit(cache=True, nogil=True)
-def _pending(due: np.ndarray, step: int) -> np.ndarray:  # pragma: no cover - compiled
-    """Indices with due <= step, ascending: a count (a vectorised loop), then one pass
-    that writes each index and advances by the comparison (no branch to mispredict)."""
+    A count (a vectorised loop), then one pass that writes each index to both lists and
+    advances each by its comparison (no branch to mispredict): the index stays when the
+    person is due, and is overwritten by the next one when not.
+    """
     n_pending = 0
     for i in range(due.shape[0]):
         n_pending += due[i] <= step
     pending = np.empty(n_pending + 1, dtype=np.int64)  # + 1: the last write may miss
+    stale = np.empty(n_pending + 1, dtype=np.int64)
     k = 0
+    n_stale = 0
     for i in range(due.shape[0]):
+        d = due[i]
         pending[k] = i
-        k += due[i] <= step
-    return pending[:n_pending]
-
-
-@numba.njit(cache=True, nogil=True)
-def due_scan(due: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """See :func:`sim.model.kernels.events.due_scan`."""
-    pending = _pending(due, step)
-    return pending, _stale(pending, pending.shape[0], due, step)
+        stale[n_stale] = i
+        k += d <= step
+        n_stale += d < step
+    return pending[:n_pending], stale[:n_stale].copy()
 
 
 @numba.njit(cache=True, nogil=True)
