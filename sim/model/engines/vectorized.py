@@ -28,16 +28,12 @@ from sim.model.behaviour.spend import (
     tenure_spend_multiplier,
 )
 from sim.model.behaviour.supply import draw_supply_failures
-from sim.model.behaviour.value import choose_firm, delivered_value
-from sim.model.behaviour.word_of_mouth import (
-    conversion_probability,
-    draw_tellings,
-    pick_contacts,
-    pick_contacts_with_ties,
-    referral_converts,
-)
+from sim.model.behaviour.value import delivered_value
+from sim.model.behaviour.word_of_mouth import conversion_probability, referral_converts
 from sim.model.kernels import kernel_backend, single_threaded_blas, sorted_unique
+from sim.model.kernels.choice import CHANNELS, choose, mark_aware
 from sim.model.kernels.recommend import feel_purchases, refresh_after_feel
+from sim.model.kernels.word_of_mouth import deter, refer, spread
 from sim.model.population import NEVER, NOT_DUE
 from sim.model.state import MarketState
 
@@ -325,21 +321,32 @@ class VectorizedEngine:
         """Promoters refer contacts to their firm; new detractors deter contacts from it."""
         state, pop, rng = self.state, self.state.population, self.state.rng
         wom = state.scenario.market.word_of_mouth
-        speakers = draw_tellings(self._promoters, state.referrals_per_step, rng)
-        contacts, weak = pick_contacts_with_ties(speakers, state.graph, state.weak_tie_share, rng)
-        firm = pop.firm[speakers].astype(np.intp)
-        potential = pop.firm[contacts] != firm
-        contacts, firm, weak = contacts[potential], firm[potential], weak[potential]
-        state.ledger.referrals += np.bincount(firm, minlength=state.n_firms)
-        pop.aware[contacts, firm] = True
+        speakers, contacts, weak = spread(
+            self.kernels,
+            self._promoters,
+            state.referrals_per_step,
+            state.graph,
+            state.weak_tie_share,
+            rng,
+        )
+        contacts, firm, weak, referrals = refer(
+            self.kernels, speakers, contacts, weak, pop.firm, pop.aware, state.n_firms
+        )
+        state.ledger.referrals += referrals
         self._referral_contacts, self._referral_firms = contacts, firm
         self._referral_weak = weak
 
-        venters = draw_tellings(self._new_detractors, wom.peers_deterred_per_episode, rng)
-        deterred = pick_contacts(venters, state.graph, state.weak_tie_share, rng)
-        firm = pop.firm[venters].astype(np.intp)
-        state.ledger.peers_deterred += np.bincount(firm, minlength=state.n_firms)
-        pop.deterred[deterred, firm] = 1.0
+        venters, deterred, _ = spread(
+            self.kernels,
+            self._new_detractors,
+            wom.peers_deterred_per_episode,
+            state.graph,
+            state.weak_tie_share,
+            rng,
+        )
+        state.ledger.peers_deterred += deter(
+            self.kernels, venters, deterred, pop.firm, pop.deterred, state.n_firms
+        )
 
     def consider(
         self, promotion_targets: Sequence[np.ndarray], visit_targets: Sequence[np.ndarray]
@@ -424,7 +431,8 @@ class VectorizedEngine:
         offers: list[np.ndarray] = []
         visits: list[np.ndarray] = []
         for f in range(n_firms):
-            pop.aware[people[bernoulli_successes(m, float(state.p_aware_ad[f]), rng)], f] = True
+            told = people[bernoulli_successes(m, float(state.p_aware_ad[f]), rng)]
+            mark_aware(self.kernels, pop.aware, told, f)
             ad = people[bernoulli_successes(m, float(state.p_consider_ad[f]), rng)]
             sent = promotion_targets[f]
             sent = sent[pop.firm[sent] < 0]  # some took up a referral this step
@@ -432,32 +440,26 @@ class VectorizedEngine:
             seen = visit_targets[f]
             seen = seen[pop.firm[seen] < 0]
             for events, who in ((ads, ad), (offers, took), (visits, seen)):
-                pop.aware[who, f] = True
+                mark_aware(self.kernels, pop.aware, who, f)
                 events.append(who)
         need = people[bernoulli_successes(m, state.p_need, rng)]
         need = need[pop.aware[need].any(axis=1)]  # only aware people consider on their own
         who = sorted_unique(np.concatenate([*ads, *offers, *visits, need]))
         if who.size == 0:
             return
-        ad_consider = np.zeros((who.size, n_firms), dtype=bool)
-        offered = np.zeros_like(ad_consider)
-        visited = np.zeros_like(ad_consider)
-        for f in range(n_firms):
-            ad_consider[np.searchsorted(who, ads[f]), f] = True
-            offered[np.searchsorted(who, offers[f]), f] = True
-            visited[np.searchsorted(who, visits[f]), f] = True
-        aware = pop.aware[who]
         with single_threaded_blas():
             values = delivered_value(np.take(pop.weights, who, axis=0), state.offers)
-        utilities = state.choice_utilities(values, pop.deterred[who], offered, visited, aware)
-        choice = choose_firm(utilities, state.outside_utility, rng)
-        rows = np.flatnonzero(choice >= 0)
-        chosen = choice[rows]
-        channel = np.select(
-            [visited[rows, chosen], offered[rows, chosen], ad_consider[rows, chosen]],
-            [0, 1, 2],
-            default=3,
+        choice, channel = choose(
+            self.kernels,
+            who,
+            (ads, offers, visits),
+            values,
+            pop.aware,
+            pop.deterred,
+            state.choice_sensitivities,
+            state.outside_utility,
+            rng,
         )
-        for code, name in enumerate(("sales_visit", "promotion", "advertising", "organic")):
-            pick = rows[channel == code]
+        for code, name in enumerate(CHANNELS):
+            pick = np.flatnonzero(channel == code)
             state.win_customers(who[pick], choice[pick], name, values[pick, choice[pick]])

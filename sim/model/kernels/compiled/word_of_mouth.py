@@ -1,0 +1,126 @@
+"""The numba form of :mod:`sim.model.kernels.word_of_mouth` (the draws stay numpy's)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["deter", "neighbours", "place_others", "refer", "repeat_picked", "strong_degrees"]
+
+
+@numba.njit(cache=True, nogil=True)
+def repeat_picked(speakers: np.ndarray, picks: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """``np.repeat(speakers, np.bincount(picks, minlength=speakers.size))``."""
+    counts = np.zeros(speakers.shape[0], dtype=np.int64)
+    for j in range(picks.shape[0]):
+        counts[picks[j]] += 1
+    out = np.empty(picks.shape[0], dtype=np.int64)
+    k = 0
+    for s in range(speakers.shape[0]):
+        who = speakers[s]
+        for _ in range(counts[s]):
+            out[k] = who
+            k += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def strong_degrees(
+    tellers: np.ndarray, u: np.ndarray, share: float, indptr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The tellings by a strong tie (u >= share) and their speakers' degrees."""
+    k = tellers.shape[0]
+    strong = np.empty(k, dtype=np.int64)
+    n_strong = 0
+    for j in range(k):
+        strong[n_strong] = j
+        n_strong += not (u[j] < share)
+    deg = np.empty(n_strong, dtype=np.int64)
+    for m in range(n_strong):
+        s = tellers[strong[m]]
+        deg[m] = indptr[s + 1] - indptr[s]
+    return strong[:n_strong], deg
+
+
+@numba.njit(cache=True, nogil=True)
+def neighbours(
+    tellers: np.ndarray,
+    u: np.ndarray,
+    share: float,
+    strong: np.ndarray,
+    deg: np.ndarray,
+    pos: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
+    """Contacts of the strong tellings (-1: no neighbour, then a weak tie) and how many weak."""
+    k = tellers.shape[0]
+    contacts = np.full(k, -1, dtype=np.int64)
+    weak = np.empty(k, dtype=np.bool_)
+    for j in range(k):
+        weak[j] = u[j] < share
+    for m in range(strong.shape[0]):
+        j = strong[m]
+        if deg[m] > 0:
+            contacts[j] = indices[indptr[tellers[j]] + pos[m]]
+        else:
+            weak[j] = True
+    n_weak = 0
+    for j in range(k):
+        n_weak += weak[j]
+    return contacts, weak, n_weak
+
+
+@numba.njit(cache=True, nogil=True)
+def place_others(
+    tellers: np.ndarray, contacts: np.ndarray, weak: np.ndarray, others: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """The weak tellings' contacts: uniform draws over the others (skipping oneself)."""
+    m = 0
+    for j in range(tellers.shape[0]):
+        if weak[j]:
+            o = others[m]
+            m += 1
+            contacts[j] = o + 1 if o >= tellers[j] else o
+
+
+@numba.njit(cache=True, nogil=True)
+def refer(
+    tellers: np.ndarray,
+    contacts: np.ndarray,
+    weak: np.ndarray,
+    firm: np.ndarray,
+    aware: np.ndarray,
+    n_firms: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """See :func:`sim.model.kernels.word_of_mouth.refer`."""
+    k = tellers.shape[0]
+    out_contacts = np.empty(k, dtype=tellers.dtype)
+    out_firms = np.empty(k, dtype=np.intp)
+    out_weak = np.empty(k, dtype=np.bool_)
+    counts = np.zeros(n_firms, dtype=np.int64)
+    n = 0
+    for j in range(k):
+        f = firm[tellers[j]]
+        c = contacts[j]
+        if firm[c] != f:
+            out_contacts[n] = c
+            out_firms[n] = f
+            out_weak[n] = weak[j]
+            n += 1
+            aware[c, f] = True
+            counts[f] += 1
+    return out_contacts[:n].copy(), out_firms[:n].copy(), out_weak[:n].copy(), counts
+
+
+@numba.njit(cache=True, nogil=True)
+def deter(
+    tellers: np.ndarray, contacts: np.ndarray, firm: np.ndarray, deterred: np.ndarray, n_firms: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    """See :func:`sim.model.kernels.word_of_mouth.deter`."""
+    counts = np.zeros(n_firms, dtype=np.int64)
+    for j in range(tellers.shape[0]):
+        f = firm[tellers[j]]
+        deterred[contacts[j], f] = 1.0
+        counts[f] += 1
+    return counts
