@@ -157,11 +157,11 @@ def test_spread_refer_and_deter_agree(n: int, share: float, graph_kind: int) -> 
         customers = np.flatnonzero(p["firm"] >= 0)
         told = spread(backend, customers, 3.0, graph, share, rng)
         tellers, contacts, weak = told
+        referred: tuple[np.ndarray, ...] = ()
+        deterred = np.zeros(0, dtype=np.int64)
         if graph.n > 1:  # a market of one has nobody to tell
             referred = refer(backend, tellers, contacts, weak, p["firm"], p["aware"], F)
             deterred = deter(backend, tellers, contacts, p["firm"], p["deterred"], F)
-        else:
-            referred, deterred = (), np.zeros(0)
         none = spread(backend, customers[:0], 3.0, graph, share, rng)
         return told, referred, deterred, none, rng.integers(0, 2**62)
 
