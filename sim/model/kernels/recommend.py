@@ -83,7 +83,8 @@ def offer_values(
     people = np.asarray(people, dtype=np.int64)
     firms = np.asarray(firms, dtype=np.int64)
     if backend == "numba":
-        result: np.ndarray = compiled().recommend.offer_values(weights, people, offers, firms)
+        rows = np.take(weights, people, axis=0)  # gathered by numpy (see feel_purchases)
+        result: np.ndarray = compiled().recommend.offer_values(rows, offers, firms)
         return result
     w = np.take(weights, people, axis=0)
     o = np.take(offers, firms, axis=0)
@@ -126,18 +127,25 @@ def feel_purchases(
     firm = people["firm"]
     if backend == "numba":
         kernels = compiled().recommend
+        # the gathers in numpy: its fancy indexing gathers rows several times faster than
+        # a compiled loop does on the machines measured (benchmarks/README.md)
+        expectation = people["expectation"][buyers]
         performance, z = kernels.purchase_performance(
-            buyers, failed, supply_failed, noise, firm, people["weights"], offers,
-            people["expectation"], people["disposition"],
+            np.take(people["weights"], buyers, axis=0), firm[buyers], failed, supply_failed,
+            noise, offers, expectation, people["disposition"][buyers],
             fail_pen, supply_pen, baseline, desired, ew, dw,
         )  # fmt: skip
         np.negative(z, out=z)
         np.exp(z, out=z)
-        kernels.apply_felt(
-            buyers, outcome, performance, z, people["satisfaction"], people["expectation"],
-            people["unresolved_complaint"], people["churn_floor"], people["churn_due"],
-            lr, elr, bonus, penalty, int(never),
+        new, expected, redraw = kernels.felt(
+            outcome, performance, z, people["satisfaction"][buyers], expectation,
+            people["churn_floor"][buyers], lr, elr, bonus, penalty,
         )  # fmt: skip
+        people["satisfaction"][buyers] = new
+        people["unresolved_complaint"][buyers[outcome == 1]] = False
+        people["unresolved_complaint"][buyers[outcome == 2]] = True
+        people["expectation"][buyers] = expected
+        people["churn_due"][buyers[redraw]] = never
         return
     value = offer_values(backend, people["weights"], buyers, offers, firm[buyers])
     performance = value + noise

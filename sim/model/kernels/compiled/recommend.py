@@ -6,7 +6,7 @@ import numba
 import numpy as np
 
 __all__ = [
-    "apply_felt",
+    "felt",
     "offer_values",
     "purchase_performance",
     "refresh_after_feel",
@@ -86,23 +86,22 @@ def _dot(weights: np.ndarray, i: int, offers: np.ndarray, f: int) -> float:  # p
 
 @numba.njit(cache=True, nogil=True)
 def offer_values(
-    weights: np.ndarray, people: np.ndarray, offers: np.ndarray, firms: np.ndarray
+    weights: np.ndarray, offers: np.ndarray, firms: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
-    """See :func:`sim.model.kernels.recommend.offer_values`."""
-    out = np.empty(people.shape[0], dtype=np.float64)
-    for j in range(people.shape[0]):
-        out[j] = _dot(weights, people[j], offers, firms[j])
+    """See :func:`sim.model.kernels.recommend.offer_values` (the people's weights gathered)."""
+    out = np.empty(weights.shape[0], dtype=np.float64)
+    for j in range(weights.shape[0]):
+        out[j] = _dot(weights, j, offers, firms[j])
     return out
 
 
 @numba.njit(cache=True, nogil=True)
 def purchase_performance(
-    buyers: np.ndarray,
+    weights: np.ndarray,
+    firm: np.ndarray,
     failed: np.ndarray,
     supply_failed: np.ndarray,
     noise: np.ndarray,
-    firm: np.ndarray,
-    weights: np.ndarray,
     offers: np.ndarray,
     expectation: np.ndarray,
     disposition: np.ndarray,
@@ -113,57 +112,53 @@ def purchase_performance(
     ew: float,
     dw: float,
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Each buyer's perceived performance and the logit z of their satisfaction."""
-    k = buyers.shape[0]
+    """Each buyer's perceived performance and the logit z of their satisfaction (the
+    buyers' rows of weights, firm, expectation and disposition gathered)."""
+    k = weights.shape[0]
     performance = np.empty(k, dtype=np.float64)
     z = np.empty(k, dtype=np.float64)
     for j in range(k):
-        i = buyers[j]
-        p = _dot(weights, i, offers, firm[i]) + noise[j]
+        p = _dot(weights, j, offers, firm[j]) + noise[j]
         p = p - fail_pen * (1.0 if failed[j] else 0.0)
         p = p - supply_pen * (1.0 if supply_failed[j] else 0.0)
-        e = np.float64(expectation[i])
-        base = baseline + np.float64(disposition[i])
+        e = np.float64(expectation[j])
+        base = baseline + np.float64(disposition[j])
         performance[j] = p
         z[j] = base + ew * (p - e) + dw * (p - desired)
     return performance, z
 
 
 @numba.njit(cache=True, nogil=True)
-def apply_felt(
-    buyers: np.ndarray,
+def felt(
     outcome: np.ndarray,
     performance: np.ndarray,
     exp_minus_z: np.ndarray,
-    satisfaction: np.ndarray,
+    old: np.ndarray,
     expectation: np.ndarray,
-    unresolved: np.ndarray,
     churn_floor: np.ndarray,
-    churn_due: np.ndarray,
     lr: float,
     elr: float,
     bonus: float,
     penalty: float,
-    never: int,
-) -> None:  # pragma: no cover - compiled
-    """Satisfaction, complaints, expectation and churn redraws of the buyers, in place."""
-    for j in range(buyers.shape[0]):
-        i = buyers[j]
-        felt = 1.0 / (1.0 + exp_minus_z[j])
-        old = satisfaction[i]
-        new = old + lr * (felt - old)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The buyers' new satisfaction and expectation, and whose churn wait is drawn again."""
+    k = outcome.shape[0]
+    new = np.empty(k, dtype=np.float64)
+    expected = np.empty(k, dtype=np.float64)
+    redraw = np.empty(k, dtype=np.bool_)
+    for j in range(k):
+        s = old[j]
+        value = s + lr * (1.0 / (1.0 + exp_minus_z[j]) - s)
         o = outcome[j]
         if o == 1:
-            new = min(old + bonus, 1.0)
-            unresolved[i] = False
+            value = min(s + bonus, 1.0)
         elif o == 2:
-            new = max(new - penalty, 0.0)
-            unresolved[i] = True
-        satisfaction[i] = new
-        e = np.float64(expectation[i])
-        expectation[i] = e + elr * (performance[j] - e)
-        if new < np.float64(churn_floor[i]) or o == 2:
-            churn_due[i] = never
+            value = max(value - penalty, 0.0)
+        new[j] = value
+        e = np.float64(expectation[j])
+        expected[j] = e + elr * (performance[j] - e)
+        redraw[j] = value < np.float64(churn_floor[j]) or o == 2
+    return new, expected, redraw
 
 
 @numba.njit(cache=True, nogil=True)
