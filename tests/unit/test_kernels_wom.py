@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.model.kernels.choice import WON_FIELDS, choose, mark_aware, win
+from sim.model.kernels.choice import WON_FIELDS, choose, mark_aware, non_customers, win
 from sim.model.kernels.recommend import feel_purchases, offer_values, refresh_after_feel
 from sim.model.kernels.word_of_mouth import deter, refer, spread
 from sim.model.network import SocialGraph
@@ -214,3 +214,10 @@ def test_win_agrees(n: int) -> None:
     counts, people = _both(n, 500 + n, run)
     assert counts.sum() == max(n // 3, 1)
     assert (people["churn_due"] == -5).any()
+
+
+@pytest.mark.parametrize("n", [0, 1, 33, 20_000])
+def test_non_customers_agree(n: int) -> None:
+    found, people = _both(n, 600 + n, lambda backend, p: non_customers(backend, p["firm"]))
+    np.testing.assert_array_equal(found, np.flatnonzero(people["firm"] < 0))
+    assert found.dtype == np.int64

@@ -31,7 +31,7 @@ from sim.model.behaviour.supply import draw_supply_failures
 from sim.model.behaviour.value import delivered_value
 from sim.model.behaviour.word_of_mouth import conversion_probability, referral_converts
 from sim.model.kernels import kernel_backend, single_threaded_blas, sorted_unique
-from sim.model.kernels.choice import CHANNELS, choose, mark_aware
+from sim.model.kernels.choice import CHANNELS, choose, mark_aware, non_customers
 from sim.model.kernels.recommend import feel_purchases, refresh_after_feel
 from sim.model.kernels.word_of_mouth import deter, refer, spread
 from sim.model.population import NEVER, NOT_DUE
@@ -407,7 +407,7 @@ class VectorizedEngine:
             )
             state.win_customers(contacts, firms, "referral", values)
 
-        self._choose(np.flatnonzero(pop.firm < 0), promotion_targets, visit_targets)
+        self._choose(non_customers(self.kernels, pop.firm), promotion_targets, visit_targets)
 
     def _choose(
         self,

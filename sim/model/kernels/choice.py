@@ -16,10 +16,22 @@ from sim.model.behaviour.satisfaction import likelihood_to_recommend
 from sim.model.behaviour.value import choice_utilities, choose_firm
 from sim.model.kernels import compiled
 
-__all__ = ["CHANNELS", "WON_FIELDS", "choose", "mark_aware", "win"]
+__all__ = ["CHANNELS", "WON_FIELDS", "choose", "mark_aware", "non_customers", "win"]
 
 CHANNELS = ("sales_visit", "promotion", "advertising", "organic")
 """The channel of a choice, by code: what made the person consider the firm they chose."""
+
+
+def non_customers(backend: str, firm: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the people with no firm: ``np.flatnonzero(firm < 0)``.
+
+    >>> non_customers("numpy", np.array([0, -1, 2, -1], dtype=np.int16)).tolist()
+    [1, 3]
+    """
+    if backend == "numba":
+        found: np.ndarray = compiled().choice.non_customers(firm)
+        return found
+    return np.flatnonzero(firm < 0)
 
 
 def mark_aware(backend: str, aware: np.ndarray, people: np.ndarray, firm: int) -> None:

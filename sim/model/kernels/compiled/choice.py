@@ -5,7 +5,22 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["logit_choice", "logit_weights", "mark_aware", "win"]
+__all__ = ["logit_choice", "logit_weights", "mark_aware", "non_customers", "win"]
+
+
+@numba.njit(cache=True, nogil=True)
+def non_customers(firm: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``np.flatnonzero(firm < 0)``: counted first, then filled without branches."""
+    n = firm.shape[0]
+    count = 0
+    for i in range(n):
+        count += firm[i] < 0
+    out = np.empty(count + 1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += firm[i] < 0
+    return out[:count]
 
 
 @numba.njit(cache=True, nogil=True)
