@@ -196,7 +196,14 @@ def _refresh_after_feel(
     promoter_min: int,
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     n = firm.shape[0]
-    # 1. refresh the buyers
+    # 1. customers cared for this step or won since the last refresh (few): without
+    # branches, a store at every person and a count that moves only for those wanted
+    scratch = np.empty(n + 1, dtype=np.int64)
+    n_cand = 0
+    for i in range(n):
+        scratch[n_cand] = i
+        n_cand += (firm[i] >= 0) & ((last_care[i] == step) | (acquired_step[i] >= step - 1))
+    # 2. refresh the buyers, then the candidates who did not buy (each person once)
     nb = buyers.shape[0]
     newly_b = np.empty(nb, dtype=np.int64)
     n_new_b = 0
@@ -207,27 +214,11 @@ def _refresh_after_feel(
         ):
             newly_b[n_new_b] = i
             n_new_b += 1
-    # 2. one pass over everybody, without branches (a store at every person, a count
-    # that moves only for those wanted): the customers cared for this step or won since
-    # the last refresh (few: their scores are refreshed next), and the other promoters
-    candidates = np.empty(n + 1, dtype=np.int64)
-    promoters = np.empty(n + 1, dtype=np.int64)
-    n_cand = 0
-    n_promoters = 0
-    for i in range(n):
-        customer = firm[i] >= 0
-        candidate = customer & ((last_care[i] == step) | (acquired_step[i] >= step - 1))
-        candidates[n_cand] = i
-        n_cand += candidate
-        promoters[n_promoters] = i
-        n_promoters += customer & (ltr[i] >= promoter_min) & (not candidate)
-    # 3. refresh the candidates who did not buy (each person once); those who are
-    # promoters now join the others
     newly_c = np.empty(n_cand, dtype=np.int64)
     n_new_c = 0
     b = 0
     for c in range(n_cand):
-        i = candidates[c]
+        i = scratch[c]
         while b < nb and buyers[b] < i:
             b += 1
         if b < nb and buyers[b] == i:
@@ -235,30 +226,23 @@ def _refresh_after_feel(
         if _refresh_one(i, satisfaction, ltr_bias, ltr, in_episode, detractor_max, promoter_min):
             newly_c[n_new_c] = i
             n_new_c += 1
-    n_up = 0
-    for c in range(n_cand):
-        i = candidates[c]
-        candidates[n_up] = i
-        n_up += ltr[i] >= promoter_min
-    return _merge(newly_b[:n_new_b], newly_c[:n_new_c]), _merge(
-        promoters[:n_promoters], candidates[:n_up]
-    )
-
-
-@numba.njit(cache=True, nogil=True)
-def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    # two ascending lists without common entries, merged into one
-    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)
-    i = 0
-    j = 0
-    for k in range(out.shape[0]):
-        if j >= b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
-            out[k] = a[i]
-            i += 1
+    # the two ascending lists merged (disjoint)
+    newly = np.empty(n_new_b + n_new_c, dtype=np.int64)
+    b = 0
+    c = 0
+    for k in range(newly.shape[0]):
+        if c >= n_new_c or (b < n_new_b and newly_b[b] < newly_c[c]):
+            newly[k] = newly_b[b]
+            b += 1
         else:
-            out[k] = b[j]
-            j += 1
-    return out
+            newly[k] = newly_c[c]
+            c += 1
+    # 3. every promoter, again without branches
+    n_promoters = 0
+    for i in range(n):
+        scratch[n_promoters] = i
+        n_promoters += (firm[i] >= 0) & (ltr[i] >= promoter_min)
+    return newly, scratch[:n_promoters].copy()
 
 
 def refresh_after_feel(
