@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
-from sim.model.kernels import compiled, sorted_unique
+from sim.model.kernels import compiled
 
 __all__ = [
     "feel_purchases",
@@ -186,23 +186,16 @@ def refresh_after_feel(
     this step: `buyers`, customers cared for this step (last_care == step) and customers
     won since the last refresh (acquired_step >= step - 1).
 
-    The numba form does it in one pass over the population, reading `buyers` in
-    ascending order alongside, instead of the passes that build the touched mask, find
-    its indices, refresh and find the promoters (issue 14).
+    One form for both backends: numpy's vectorized passes (the touched mask, its
+    indices, the refresh at them, the promoters) measured faster here than compiled
+    loops over the population (3.0 against 3.2-4.4 ms at 1M people, 110k buyers).
     """
     buyers = np.asarray(buyers, dtype=np.int64)
-    if backend == "numba":
-        if buyers.size > 1 and np.any(buyers[1:] <= buyers[:-1]):
-            buyers = sorted_unique(buyers)
-        newly, promoters = compiled().recommend.refresh_after_feel(
-            int(step), buyers, last_care, acquired_step, firm, satisfaction, ltr_bias, ltr,
-            in_detractor_episode, int(detractor_max_ltr), int(promoter_min_ltr),
-        )  # fmt: skip
-        return newly, promoters
     touched = (last_care == step) | (acquired_step >= step - 1)
     touched[buyers] = True
+    del backend  # the same form for both (see above)
     return refresh_recommendations(
-        backend,
+        "numpy",
         np.flatnonzero(touched),
         firm,
         satisfaction,
