@@ -15,7 +15,7 @@ import pytest
 
 from sim.model.kernels.choice import WON_FIELDS, choose, mark_aware, non_customers, win
 from sim.model.kernels.recommend import feel_purchases, offer_values, refresh_after_feel
-from sim.model.kernels.word_of_mouth import deter, refer, spread
+from sim.model.kernels.word_of_mouth import deter, intend, refer, spread
 from sim.model.network import SocialGraph
 from sim.model.network.graph import csr_from_pairs, empty_graph
 
@@ -221,3 +221,22 @@ def test_non_customers_agree(n: int) -> None:
     found, people = _both(n, 600 + n, lambda backend, p: non_customers(backend, p["firm"]))
     np.testing.assert_array_equal(found, np.flatnonzero(people["firm"] < 0))
     assert found.dtype == np.int64
+
+
+@pytest.mark.parametrize("n", [0, 1, 40, 20_000])
+@pytest.mark.parametrize("p", [0.0, 0.6, 1.0])
+def test_intend_agrees(n: int, p: float) -> None:
+    def run(backend: str, people: dict[str, np.ndarray]) -> tuple[Any, ...]:
+        rng = np.random.default_rng(13)
+        k = 2 * n
+        contacts = rng.integers(0, max(n, 1), k) if n else np.zeros(0, dtype=np.int64)
+        firms = rng.integers(0, F, k).astype(np.intp)
+        people["deterred"][contacts[: k // 4], firms[: k // 4]] = 1.0  # fully deterred
+        weak = rng.random(k) < 0.5
+        kept = intend(backend, contacts, firms, weak, people["deterred"], p, 0.5, rng)
+        return kept, rng.random()
+
+    ((contacts, firms), _), _ = _both(n, 700 + n, run)
+    assert contacts.size == firms.size
+    if n > 1000 and p == 1.0:  # the fully deterred never convert, strong undeterred always
+        assert 0 < contacts.size < 2 * n

@@ -29,11 +29,10 @@ from sim.model.behaviour.spend import (
 )
 from sim.model.behaviour.supply import draw_supply_failures
 from sim.model.behaviour.value import delivered_value
-from sim.model.behaviour.word_of_mouth import conversion_probability, referral_converts
 from sim.model.kernels import kernel_backend, single_threaded_blas, sorted_unique
 from sim.model.kernels.choice import CHANNELS, choose, mark_aware, non_customers
 from sim.model.kernels.recommend import feel_purchases, refresh_after_feel
-from sim.model.kernels.word_of_mouth import deter, refer, spread
+from sim.model.kernels.word_of_mouth import deter, intend, refer, spread
 from sim.model.population import NEVER, NOT_DUE
 from sim.model.state import MarketState
 
@@ -366,12 +365,16 @@ class VectorizedEngine:
         # The conversion intention is drawn first and the offer's value weighed only for
         # those who intend to convert (issue 14: independent draws, the same law as
         # weighing every told person's offer first).
-        contacts, firms = self._referral_contacts, self._referral_firms
-        p_convert = conversion_probability(
-            self._referral_weak, wom.p_referral_conversion, wom.weak_tie_conversion_ratio
+        contacts, firms = intend(
+            self.kernels,
+            self._referral_contacts,
+            self._referral_firms,
+            self._referral_weak,
+            pop.deterred,
+            wom.p_referral_conversion,
+            wom.weak_tie_conversion_ratio,
+            rng,
         )
-        intends = referral_converts(pop.deterred[contacts, firms], p_convert, rng)
-        contacts, firms = contacts[intends], firms[intends]
         values = np.einsum(
             "ij,ij->i",
             np.take(pop.weights, contacts, axis=0),

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.behaviour.word_of_mouth import draw_tellings, pick_contacts_with_ties
+from sim.model.behaviour.word_of_mouth import (
+    conversion_probability,
+    draw_tellings,
+    pick_contacts_with_ties,
+    referral_converts,
+)
 from sim.model.kernels import compiled
 from sim.model.network import SocialGraph
 
-__all__ = ["deter", "refer", "spread"]
+__all__ = ["deter", "intend", "refer", "spread"]
 
 
 def spread(
@@ -103,3 +108,30 @@ def deter(
     firms = firm[tellers].astype(np.intp)
     deterred[contacts, firms] = 1.0
     return np.bincount(firms, minlength=n_firms)
+
+
+def intend(
+    backend: str,
+    contacts: np.ndarray,
+    firms: np.ndarray,
+    weak: np.ndarray,
+    deterred: np.ndarray,
+    p_conversion: float,
+    weak_ratio: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The referrals whose contact intends to convert: the contacts and firms kept.
+
+    A strong tie converts with `p_conversion`, a weak one with `weak_ratio` times that
+    (:func:`conversion_probability`), both lowered by the contact's deterrence from the
+    firm (:func:`referral_converts`); one uniform per referral.
+    """
+    if backend == "numba":
+        u = rng.random(np.shape(contacts))
+        kept: tuple[np.ndarray, np.ndarray] = compiled().word_of_mouth.intend(
+            contacts, firms, weak, deterred, u, float(p_conversion), float(weak_ratio)
+        )
+        return kept
+    p_convert = conversion_probability(weak, p_conversion, weak_ratio)
+    intends = referral_converts(deterred[contacts, firms], p_convert, rng)
+    return contacts[intends], firms[intends]

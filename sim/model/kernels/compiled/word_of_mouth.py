@@ -5,7 +5,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["deter", "neighbours", "place_others", "refer", "repeat_picked", "strong_degrees"]
+__all__ = [
+    "deter",
+    "intend",
+    "neighbours",
+    "place_others",
+    "refer",
+    "repeat_picked",
+    "strong_degrees",
+]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -124,3 +132,30 @@ def deter(
         deterred[contacts[j], f] = 1.0
         counts[f] += 1
     return counts
+
+
+@numba.njit(cache=True, nogil=True)
+def intend(
+    contacts: np.ndarray,
+    firms: np.ndarray,
+    weak: np.ndarray,
+    deterred: np.ndarray,
+    u: np.ndarray,
+    p_conversion: float,
+    weak_ratio: float,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """See :func:`sim.model.kernels.word_of_mouth.intend` (`u`: the uniforms drawn)."""
+    p_weak = p_conversion * weak_ratio
+    k = contacts.shape[0]
+    kept_contacts = np.empty(k, dtype=contacts.dtype)
+    kept_firms = np.empty(k, dtype=firms.dtype)
+    n = 0
+    for j in range(k):
+        c = contacts[j]
+        f = firms[j]
+        p = p_weak if weak[j] else p_conversion
+        if u[j] < p * (1.0 - np.float64(deterred[c, f])):
+            kept_contacts[n] = c
+            kept_firms[n] = f
+            n += 1
+    return kept_contacts[:n].copy(), kept_firms[:n].copy()
