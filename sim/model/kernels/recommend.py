@@ -86,12 +86,14 @@ def offer_values(
         rows = np.take(weights, people, axis=0)  # gathered by numpy (see feel_purchases)
         result: np.ndarray = compiled().recommend.offer_values(rows, offers, firms)
         return result
-    w = np.take(weights, people, axis=0)
-    o = np.take(offers, firms, axis=0)
-    value = w[:, 0] * o[:, 0]
-    for k in range(1, w.shape[1]):
-        value += w[:, k] * o[:, k]
-    return np.asarray(value, dtype=float)
+    # the products in one pass (float32 weights widen exactly), then summed column by
+    # column, left to right
+    products = np.take(offers, firms, axis=0)
+    products *= np.take(weights, people, axis=0)
+    value = products[:, 0].copy()
+    for k in range(1, products.shape[1]):
+        value += products[:, k]
+    return value
 
 
 def feel_purchases(
