@@ -53,14 +53,14 @@ def spread(
     # pick_contacts_with_ties: weak or strong first, a neighbour for the strong ones
     # (graph.sample_neighbors), a uniform other person for the weak ones
     u = rng.random(tellers.shape)
-    strong, deg = kernels.strong_degrees(tellers, u, float(weak_tie_share), graph.indptr)
+    strong, start, deg = kernels.strong_degrees(tellers, u, float(weak_tie_share), graph.indptr)
     pos = rng.integers(0, np.maximum(deg, 1))
-    contacts, weak, n_weak = kernels.neighbours(
-        tellers, u, float(weak_tie_share), strong, deg, pos, graph.indptr, graph.indices
+    contacts, weak, weak_at = kernels.neighbours(
+        u, float(weak_tie_share), strong, start, deg, pos, graph.indices
     )
-    if n_weak:
-        others = rng.integers(0, graph.n - 1, size=n_weak)
-        kernels.place_others(tellers, contacts, weak, others)
+    if weak_at.size:
+        others = rng.integers(0, graph.n - 1, size=weak_at.size)
+        kernels.place_others(tellers, contacts, weak_at, others)
     return tellers, contacts, weak
 
 

@@ -35,34 +35,37 @@ def repeat_picked(speakers: np.ndarray, picks: np.ndarray) -> np.ndarray:  # pra
 @numba.njit(cache=True, nogil=True)
 def strong_degrees(
     tellers: np.ndarray, u: np.ndarray, share: float, indptr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """The tellings by a strong tie (u >= share) and their speakers' degrees."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The tellings by a strong tie (u >= share), their speakers' first CSR positions and
+    degrees."""
     k = tellers.shape[0]
     strong = np.empty(k, dtype=np.int64)
     n_strong = 0
     for j in range(k):
         strong[n_strong] = j
         n_strong += not (u[j] < share)
+    start = np.empty(n_strong, dtype=np.int64)
     deg = np.empty(n_strong, dtype=np.int64)
     for m in range(n_strong):
         s = tellers[strong[m]]
-        deg[m] = indptr[s + 1] - indptr[s]
-    return strong[:n_strong], deg
+        start[m] = indptr[s]
+        deg[m] = indptr[s + 1] - start[m]
+    return strong[:n_strong], start, deg
 
 
 @numba.njit(cache=True, nogil=True)
 def neighbours(
-    tellers: np.ndarray,
     u: np.ndarray,
     share: float,
     strong: np.ndarray,
+    start: np.ndarray,
     deg: np.ndarray,
     pos: np.ndarray,
-    indptr: np.ndarray,
     indices: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, int]:  # pragma: no cover - compiled
-    """Contacts of the strong tellings (-1: no neighbour, then a weak tie) and how many weak."""
-    k = tellers.shape[0]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Contacts of the strong tellings (-1: no neighbour, then a weak tie), whether each
+    telling is weak, and the weak ones' positions."""
+    k = u.shape[0]
     contacts = np.full(k, -1, dtype=np.int64)
     weak = np.empty(k, dtype=np.bool_)
     for j in range(k):
@@ -70,26 +73,26 @@ def neighbours(
     for m in range(strong.shape[0]):
         j = strong[m]
         if deg[m] > 0:
-            contacts[j] = indices[indptr[tellers[j]] + pos[m]]
+            contacts[j] = indices[start[m] + pos[m]]
         else:
             weak[j] = True
+    weak_at = np.empty(k, dtype=np.int64)
     n_weak = 0
     for j in range(k):
+        weak_at[n_weak] = j
         n_weak += weak[j]
-    return contacts, weak, n_weak
+    return contacts, weak, weak_at[:n_weak]
 
 
 @numba.njit(cache=True, nogil=True)
 def place_others(
-    tellers: np.ndarray, contacts: np.ndarray, weak: np.ndarray, others: np.ndarray
+    tellers: np.ndarray, contacts: np.ndarray, weak_at: np.ndarray, others: np.ndarray
 ) -> None:  # pragma: no cover - compiled
     """The weak tellings' contacts: uniform draws over the others (skipping oneself)."""
-    m = 0
-    for j in range(tellers.shape[0]):
-        if weak[j]:
-            o = others[m]
-            m += 1
-            contacts[j] = o + 1 if o >= tellers[j] else o
+    for m in range(weak_at.shape[0]):
+        j = weak_at[m]
+        o = others[m]
+        contacts[j] = o + (o >= tellers[j])
 
 
 @numba.njit(cache=True, nogil=True)
