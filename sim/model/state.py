@@ -21,9 +21,10 @@ import numpy as np
 
 from sim.config.schema import MarketSpec, Scenario
 from sim.model.behaviour.churn import CHURN_REASONS, churn_modifier
-from sim.model.behaviour.satisfaction import likelihood_to_recommend
+from sim.model.behaviour.value import choice_utilities
 from sim.model.behaviour.word_of_mouth import decay_per_step
 from sim.model.kernels import kernel_backend
+from sim.model.kernels.choice import WON_FIELDS, win
 from sim.model.kernels.churn import lose_customers
 from sim.model.kernels.purchases import book_sales
 from sim.model.metrics import SATISFIED, TOP_BOX, CohortValue, Ledger
@@ -178,6 +179,13 @@ class MarketState:
             "referred_multiplier": m.word_of_mouth.referred_churn_multiplier,
             "promotion_multiplier": c.promotion_churn_multiplier,
         }
+        # utility per unit of value, deterrence, promotion offer, sales visit (choice)
+        self.choice_sensitivities = (
+            m.value_sensitivity,
+            m.word_of_mouth.deterrence_utility,
+            m.levers.promotion_utility,
+            m.levers.sales_visit_utility,
+        )
         self.switch_kwargs: dict[str, Any] = {
             "value_sensitivity": m.value_sensitivity,
             "satisfaction_stickiness": m.satisfaction_stickiness,
@@ -229,14 +237,9 @@ class MarketState:
         aware: np.ndarray,
     ) -> np.ndarray:
         """Logit utilities of the firms a person knows (-inf for the others)."""
-        m = self.scenario.market
-        u = (
-            m.value_sensitivity * values
-            - m.word_of_mouth.deterrence_utility * deterred
-            + m.levers.promotion_utility * offered
-            + m.levers.sales_visit_utility * visited
+        return choice_utilities(
+            values, deterred, offered, visited, aware, self.choice_sensitivities
         )
-        return np.where(aware, u, -np.inf)
 
     # -- state transitions shared by both engines ----------------------------------------
     def lose_customers(self, idx: np.ndarray, reasons: np.ndarray) -> None:
@@ -267,29 +270,20 @@ class MarketState:
         self, idx: np.ndarray, firms: np.ndarray, channel: str, own_value: np.ndarray
     ) -> None:
         """People `idx` become customers of `firms` through `channel`."""
-        pop = self.population
         idx = np.asarray(idx, dtype=np.intp)
         firms = np.broadcast_to(np.asarray(firms, dtype=np.intp), idx.shape)
-        self.ledger.new[channel] += np.bincount(firms, minlength=self.n_firms)
         self.cohorts.add_members(firms, self.step)
-        pop.firm[idx] = firms
-        pop.aware[idx, firms] = True
-        pop.tenure[idx] = 0
-        pop.acquired_step[idx] = self.step
-        pop.last_care[idx] = self.step
-        pop.referred[idx] = channel == "referral"
-        pop.promotion_won[idx] = channel == "promotion"
-        pop.member[idx] = False
-        pop.has_purchased[idx] = False
-        pop.unresolved_complaint[idx] = False
-        pop.satisfaction[idx] = NEW_CUSTOMER_SATISFACTION
-        pop.expectation[idx] = own_value
-        pop.ltr[idx] = likelihood_to_recommend(pop.satisfaction[idx], pop.ltr_bias[idx])
-        pop.in_detractor_episode[idx] = False
-        pop.revenue_with_firm[idx] = 0.0
-        pop.tier[idx] = -1
-        pop.churn_due[idx] = NEVER  # drawn at the next stay_or_leave and buy
-        pop.purchase_due[idx] = NEVER
+        self.ledger.new[channel] += win(
+            self.kernels,
+            idx,
+            firms,
+            own_value,
+            {name: getattr(self.population, name) for name in WON_FIELDS},
+            self.step,
+            (channel == "referral", channel == "promotion"),
+            NEW_CUSTOMER_SATISFACTION,
+            NEVER,  # drawn at the next stay_or_leave and buy
+        )
 
     def win_customer(self, index: int, firm: int, channel: str, own_value: float) -> None:
         """One person becomes a customer (the per-agent form of win_customers)."""

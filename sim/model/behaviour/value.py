@@ -7,6 +7,7 @@ import numpy as np
 __all__ = [
     "N_VALUE_PARTS",
     "VALUE_PARTS",
+    "choice_utilities",
     "choose_firm",
     "delivered_value",
     "draw_value_weights",
@@ -69,6 +70,30 @@ def delivered_value(weights: np.ndarray, offers: np.ndarray) -> np.ndarray:
     2.0
     """
     return weights @ offers.T
+
+
+def choice_utilities(
+    values: np.ndarray,
+    deterred: np.ndarray,
+    offered: np.ndarray,
+    visited: np.ndarray,
+    aware: np.ndarray,
+    sensitivities: tuple[float, float, float, float],
+) -> np.ndarray:
+    """Logit utilities of the firms a person knows (-inf for the others).
+
+    `sensitivities`: utility per unit of delivered value, of deterrence, of a promotion
+    offer and of a sales visit. A Python float times the float32 `deterred` is computed
+    in float32 (numpy's promotion rules), which the compiled form repeats.
+
+    >>> choice_utilities(np.array([[1.0, 2.0]]), np.zeros((1, 2), np.float32),
+    ...                  np.array([[True, False]]), np.zeros((1, 2), bool),
+    ...                  np.array([[True, False]]), (2.0, 1.0, 0.5, 1.0)).tolist()
+    [[2.5, -inf]]
+    """
+    value_sensitivity, deterrence, promotion, visit = sensitivities
+    u = value_sensitivity * values - deterrence * deterred + promotion * offered + visit * visited
+    return np.where(aware, u, -np.inf)
 
 
 def choose_firm(

@@ -19,20 +19,12 @@ from sim.model.behaviour.churn import (
     switch_probability,
 )
 from sim.model.behaviour.levers import bernoulli_successes
-from sim.model.behaviour.satisfaction import (
-    transaction_satisfaction,
-    update_toward,
+from sim.model.behaviour.spend import (
+    draw_units,
 )
-from sim.model.behaviour.spend import draw_units
-from sim.model.behaviour.value import choose_firm, delivered_value
-from sim.model.behaviour.word_of_mouth import (
-    conversion_probability,
-    draw_tellings,
-    pick_contacts,
-    pick_contacts_with_ties,
-    referral_converts,
-)
+from sim.model.behaviour.value import delivered_value
 from sim.model.kernels import kernel_backend, single_threaded_blas, sorted_unique
+from sim.model.kernels.choice import CHANNELS, choose, mark_aware, non_customers
 from sim.model.kernels.churn import draw_candidates, schedule_churn
 from sim.model.kernels.events import churn_due_scan, due_now, due_scan, set_event_steps
 from sim.model.kernels.purchases import (
@@ -41,7 +33,8 @@ from sim.model.kernels.purchases import (
     service_failures,
     spend_units,
 )
-from sim.model.kernels.recommend import refresh_recommendations
+from sim.model.kernels.recommend import feel_purchases, refresh_after_feel
+from sim.model.kernels.word_of_mouth import deter, intend, refer, spread
 from sim.model.population import NEVER, NOT_DUE
 from sim.model.state import MarketState
 
@@ -288,54 +281,53 @@ class VectorizedEngine:
         state, pop, rng = self.state, self.state.population, self.state.rng
         sat = state.scenario.market.satisfaction
         comp = state.scenario.market.complaints
-        firm = pop.firm[buyers].astype(np.intp)
-        # np.take: the same rows as fancy indexing, gathered about twice as fast
-        value = np.einsum(
-            "ij,ij->i", np.take(pop.weights, buyers, axis=0), np.take(state.offers, firm, axis=0)
-        )
         noise = (
             rng.normal(0.0, sat.performance_noise, buyers.size)
             if sat.performance_noise > 0
-            else 0.0
+            else np.zeros(buyers.size)
         )
-        performance = (
-            value
-            + noise
-            - comp.failure_penalty * failed
-            - state.scenario.suppliers.failure_penalty * supply_failed
+        feel_purchases(
+            self.kernels,
+            buyers,
+            failed,
+            outcome,
+            supply_failed,
+            noise,
+            {
+                "firm": pop.firm,
+                "weights": pop.weights,
+                "satisfaction": pop.satisfaction,
+                "expectation": pop.expectation,
+                "disposition": pop.disposition,
+                "unresolved_complaint": pop.unresolved_complaint,
+                "churn_floor": pop.churn_floor,
+                "churn_due": pop.churn_due,
+            },
+            state.offers,
+            (
+                comp.failure_penalty,
+                state.scenario.suppliers.failure_penalty,
+                sat.baseline,
+                sat.desired_value,
+                sat.expectation_weight,
+                sat.desire_weight,
+                sat.learning_rate,
+                sat.expectation_learning_rate,
+                comp.recovery_bonus,
+                comp.unresolved_penalty,
+                NEVER,  # where their churn bound no longer holds: drawn again
+            ),
         )
-        old = pop.satisfaction[buyers]
-        expectation = pop.expectation[buyers].astype(float)
-        felt = transaction_satisfaction(
-            performance,
-            expectation,
-            sat.desired_value,
-            sat.expectation_weight,
-            sat.desire_weight,
-            sat.baseline + pop.disposition[buyers].astype(float),
-        )
-        new = update_toward(old, felt, sat.learning_rate)
-        new = np.where(outcome == 1, np.minimum(old + comp.recovery_bonus, 1.0), new)
-        new = np.where(outcome == 2, np.maximum(new - comp.unresolved_penalty, 0.0), new)
-        pop.satisfaction[buyers] = new
-        pop.unresolved_complaint[buyers[outcome == 1]] = False
-        pop.unresolved_complaint[buyers[outcome == 2]] = True
-        pop.expectation[buyers] = update_toward(
-            expectation, performance, sat.expectation_learning_rate
-        )
-        # where their churn bound no longer holds, drawn again at the next stay_or_leave
-        pop.churn_due[buyers[(new < pop.churn_floor[buyers]) | (outcome == 2)]] = NEVER
-
         # Scores change only where satisfaction did: this step's buyers and cared-for
         # customers, and customers won since the last refresh (their episode may open).
         # An episode closes only when the customer is won back to promoter (see
         # refresh_recommendations). Promoters are kept for talk().
-        step = state.step
-        touched = (pop.last_care == step) | (pop.acquired_step >= step - 1)
-        touched[buyers] = True
-        newly, self._promoters = refresh_recommendations(
+        newly, self._promoters = refresh_after_feel(
             self.kernels,
-            np.flatnonzero(touched),
+            state.step,
+            buyers,
+            pop.last_care,
+            pop.acquired_step,
             pop.firm,
             pop.satisfaction,
             pop.ltr_bias,
@@ -353,21 +345,32 @@ class VectorizedEngine:
         """Promoters refer contacts to their firm; new detractors deter contacts from it."""
         state, pop, rng = self.state, self.state.population, self.state.rng
         wom = state.scenario.market.word_of_mouth
-        speakers = draw_tellings(self._promoters, state.referrals_per_step, rng)
-        contacts, weak = pick_contacts_with_ties(speakers, state.graph, state.weak_tie_share, rng)
-        firm = pop.firm[speakers].astype(np.intp)
-        potential = pop.firm[contacts] != firm
-        contacts, firm, weak = contacts[potential], firm[potential], weak[potential]
-        state.ledger.referrals += np.bincount(firm, minlength=state.n_firms)
-        pop.aware[contacts, firm] = True
+        speakers, contacts, weak = spread(
+            self.kernels,
+            self._promoters,
+            state.referrals_per_step,
+            state.graph,
+            state.weak_tie_share,
+            rng,
+        )
+        contacts, firm, weak, referrals = refer(
+            self.kernels, speakers, contacts, weak, pop.firm, pop.aware, state.n_firms
+        )
+        state.ledger.referrals += referrals
         self._referral_contacts, self._referral_firms = contacts, firm
         self._referral_weak = weak
 
-        venters = draw_tellings(self._new_detractors, wom.peers_deterred_per_episode, rng)
-        deterred = pick_contacts(venters, state.graph, state.weak_tie_share, rng)
-        firm = pop.firm[venters].astype(np.intp)
-        state.ledger.peers_deterred += np.bincount(firm, minlength=state.n_firms)
-        pop.deterred[deterred, firm] = 1.0
+        venters, deterred, _ = spread(
+            self.kernels,
+            self._new_detractors,
+            wom.peers_deterred_per_episode,
+            state.graph,
+            state.weak_tie_share,
+            rng,
+        )
+        state.ledger.peers_deterred += deter(
+            self.kernels, venters, deterred, pop.firm, pop.deterred, state.n_firms
+        )
 
     def consider(
         self, promotion_targets: Sequence[np.ndarray], visit_targets: Sequence[np.ndarray]
@@ -387,12 +390,16 @@ class VectorizedEngine:
         # The conversion intention is drawn first and the offer's value weighed only for
         # those who intend to convert (issue 14: independent draws, the same law as
         # weighing every told person's offer first).
-        contacts, firms = self._referral_contacts, self._referral_firms
-        p_convert = conversion_probability(
-            self._referral_weak, wom.p_referral_conversion, wom.weak_tie_conversion_ratio
+        contacts, firms = intend(
+            self.kernels,
+            self._referral_contacts,
+            self._referral_firms,
+            self._referral_weak,
+            pop.deterred,
+            wom.p_referral_conversion,
+            wom.weak_tie_conversion_ratio,
+            rng,
         )
-        intends = referral_converts(pop.deterred[contacts, firms], p_convert, rng)
-        contacts, firms = contacts[intends], firms[intends]
         values = np.einsum(
             "ij,ij->i",
             np.take(pop.weights, contacts, axis=0),
@@ -428,7 +435,7 @@ class VectorizedEngine:
             )
             state.win_customers(contacts, firms, "referral", values)
 
-        self._choose(np.flatnonzero(pop.firm < 0), promotion_targets, visit_targets)
+        self._choose(non_customers(self.kernels, pop.firm), promotion_targets, visit_targets)
 
     def _choose(
         self,
@@ -452,7 +459,8 @@ class VectorizedEngine:
         offers: list[np.ndarray] = []
         visits: list[np.ndarray] = []
         for f in range(n_firms):
-            pop.aware[people[bernoulli_successes(m, float(state.p_aware_ad[f]), rng)], f] = True
+            told = people[bernoulli_successes(m, float(state.p_aware_ad[f]), rng)]
+            mark_aware(self.kernels, pop.aware, told, f)
             ad = people[bernoulli_successes(m, float(state.p_consider_ad[f]), rng)]
             sent = promotion_targets[f]
             sent = sent[pop.firm[sent] < 0]  # some took up a referral this step
@@ -460,32 +468,26 @@ class VectorizedEngine:
             seen = visit_targets[f]
             seen = seen[pop.firm[seen] < 0]
             for events, who in ((ads, ad), (offers, took), (visits, seen)):
-                pop.aware[who, f] = True
+                mark_aware(self.kernels, pop.aware, who, f)
                 events.append(who)
         need = people[bernoulli_successes(m, state.p_need, rng)]
         need = need[pop.aware[need].any(axis=1)]  # only aware people consider on their own
         who = sorted_unique(np.concatenate([*ads, *offers, *visits, need]))
         if who.size == 0:
             return
-        ad_consider = np.zeros((who.size, n_firms), dtype=bool)
-        offered = np.zeros_like(ad_consider)
-        visited = np.zeros_like(ad_consider)
-        for f in range(n_firms):
-            ad_consider[np.searchsorted(who, ads[f]), f] = True
-            offered[np.searchsorted(who, offers[f]), f] = True
-            visited[np.searchsorted(who, visits[f]), f] = True
-        aware = pop.aware[who]
         with single_threaded_blas():
             values = delivered_value(np.take(pop.weights, who, axis=0), state.offers)
-        utilities = state.choice_utilities(values, pop.deterred[who], offered, visited, aware)
-        choice = choose_firm(utilities, state.outside_utility, rng)
-        rows = np.flatnonzero(choice >= 0)
-        chosen = choice[rows]
-        channel = np.select(
-            [visited[rows, chosen], offered[rows, chosen], ad_consider[rows, chosen]],
-            [0, 1, 2],
-            default=3,
+        choice, channel = choose(
+            self.kernels,
+            who,
+            (ads, offers, visits),
+            values,
+            pop.aware,
+            pop.deterred,
+            state.choice_sensitivities,
+            state.outside_utility,
+            rng,
         )
-        for code, name in enumerate(("sales_visit", "promotion", "advertising", "organic")):
-            pick = rows[channel == code]
+        for code, name in enumerate(CHANNELS):
+            pick = np.flatnonzero(channel == code)
             state.win_customers(who[pick], choice[pick], name, values[pick, choice[pick]])
