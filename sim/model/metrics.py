@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 
 from sim.model.behaviour.churn import CHURN_REASONS
-from sim.model.kernels.records import TALLIES, assign_tiers, group_customers
+from sim.model.kernels.records import (
+    TALLIES,
+    assign_tiers,
+    group_customers,
+    order_statistics,
+)
 
 __all__ = [
     "ACQUISITION_CHANNELS",
@@ -329,10 +334,10 @@ _SAMPLE = 4096
 """About this many values (a fixed stride through them) bound the upper quantiles from below."""
 
 
-_FLOOR_SAMPLE = 32_768
+_FLOOR_SAMPLE = 8192
 """About this many people (a fixed stride through everybody) bound each firm's tier
 quantiles from below when the whole market's tiers are ranked (:func:`revenue_floors`)."""
-_FLOOR_MIN_SAMPLE = 1024
+_FLOOR_MIN_SAMPLE = 512
 """A firm needs at least this many customers in that sample for a bound."""
 
 
@@ -404,7 +409,11 @@ def _order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 
 
 def _order_statistics_above(
-    high: np.ndarray, ranks: np.ndarray, values: np.ndarray, index: np.ndarray | None = None
+    high: np.ndarray,
+    ranks: np.ndarray,
+    values: np.ndarray,
+    index: np.ndarray | None = None,
+    backend: str = "numpy",
 ) -> np.ndarray:
     """The values at `ranks` of ``values[index]`` (`index` None: all `values`), from
     `high`: every one of them at or above some bound. The values below it hold ranks
@@ -413,9 +422,9 @@ def _order_statistics_above(
     n = values.size if index is None else index.size
     offset = n - high.size
     if offset <= int(ranks[0]):
-        return np.partition(high, ranks - offset)[ranks - offset]
+        return order_statistics(backend, high, ranks - offset)
     everything = values if index is None else values[index]
-    return np.partition(everything, ranks)[ranks]
+    return order_statistics(backend, everything, ranks)
 
 
 def revenue_floors(
@@ -447,20 +456,23 @@ def tier_thresholds(
     annual_revenue: np.ndarray,
     high: list[np.ndarray],
     shares: tuple[float, ...] = TIER_SHARES,
+    backend: str = "numpy",
 ) -> np.ndarray:
     """Each firm's tier bounds (rows: firms; columns: top, big, medium), exactly
     ``np.quantile(annual_revenue[customers_of[f]], 1 - cumsum(shares))``.
 
     ``high[f]``: firm f's customers' revenues at or above some floor, as
     :func:`sim.model.kernels.records.close_pass` returns them: only those are
-    partitioned (:func:`_order_statistics_above`). NaN for a firm without customers.
+    selected from (:func:`_order_statistics_above`; `backend`: how,
+    :func:`sim.model.kernels.records.order_statistics`, the same values either way). NaN
+    for a firm without customers.
     """
     q = 1.0 - np.cumsum(shares)
     thresholds = np.full((len(customers_of), q.size), np.nan)
     for f, mine in enumerate(customers_of):
         if mine.size:
             plan = _quantile_plan(mine.size, q)
-            at = _order_statistics_above(high[f], plan[-1], annual_revenue, mine)
+            at = _order_statistics_above(high[f], plan[-1], annual_revenue, mine, backend)
             thresholds[f] = _interpolate(at, plan)
     return thresholds
 

@@ -66,7 +66,7 @@ def close_step(
     measures = state_measures(tallies)
     for firm, n in zip(firms, measures["customers"], strict=True):
         firm.n_customers = int(n)
-    thresholds = tier_thresholds(customers_of, pop.annual_revenue, high)
+    thresholds = tier_thresholds(customers_of, pop.annual_revenue, high, backend=backend)
     ranked = assign_tiers(backend, customers_of, pop.annual_revenue, pop.tier, thresholds)
     pop.tier = ranked["tier"]
     tier_revenue = ranked["revenue"]  # top, big, medium, small

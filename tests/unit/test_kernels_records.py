@@ -17,6 +17,7 @@ from sim.model.kernels.records import (
     assign_tiers,
     close_pass,
     group_customers,
+    order_statistics,
 )
 from sim.model.metrics import (
     SATISFIED,
@@ -102,7 +103,7 @@ def test_the_close_pass_and_tiers_agree(n: int, n_firms: int, kind: str) -> None
     for backend in ("numpy", "numba"):
         p = {k: v.copy() for k, v in base.items()}
         customers_of, table, high = _close(backend, p, n_firms, floors)
-        thresholds = tier_thresholds(customers_of, p["annual_revenue"], high)
+        thresholds = tier_thresholds(customers_of, p["annual_revenue"], high, backend=backend)
         ranked = assign_tiers(backend, customers_of, p["annual_revenue"], p["tier"], thresholds)
         out[backend] = (customers_of, table, high, thresholds, ranked, p["tenure"])
     (c0, t0, h0, q0, r0, a0), (c1, t1, h1, q1, r1, a1) = out["numpy"], out["numba"]
@@ -144,7 +145,7 @@ def test_a_floor_too_high_falls_back_to_every_value() -> None:
         q = {k: v.copy() for k, v in p.items()}
         customers_of, _, high = _close(backend, q, 3, floors)
         assert all(h.size == 0 for h in high)
-        thresholds = tier_thresholds(customers_of, q["annual_revenue"], high)
+        thresholds = tier_thresholds(customers_of, q["annual_revenue"], high, backend=backend)
         for f, mine in enumerate(customers_of):
             if mine.size:
                 _same(thresholds[f], np.quantile(q["annual_revenue"][mine], Q))
@@ -172,3 +173,23 @@ def test_pairwise_sum_is_numpys_bit_for_bit() -> None:
         values = rng.random(3 * n + 1) * 10.0 ** rng.uniform(-3, 3, 3 * n + 1)
         idx = np.sort(rng.choice(values.size, n, replace=False)).astype(np.int64)
         assert compiled().records.pairwise_sum(values, idx) == values[idx].sum()
+
+
+@pytest.mark.parametrize("kind", ["gamma", "ties", "outliers", "negative", "one", "zeros"])
+def test_order_statistics_agree(kind: str) -> None:
+    rng = np.random.default_rng(len(kind))
+    n = 1 if kind == "one" else 30_001
+    values = rng.gamma(1.0, 100.0, n)
+    if kind == "ties":
+        values = rng.integers(0, 3, n) * 25.0
+    if kind == "outliers":  # far beyond the last bin of the radix step
+        values[::97] = 10.0 ** rng.uniform(10, 300, values[::97].size)
+    if kind == "negative":  # signed values and -0.0: the sort fallback
+        values -= 100.0
+        values[::5] = -0.0
+    if kind == "zeros":
+        values[:] = 0.0
+    ranks = np.unique(rng.integers(0, n, 7))
+    expected = np.partition(values, ranks)[ranks]
+    for backend in ("numpy", "numba"):
+        _same(order_statistics(backend, values, ranks), expected)

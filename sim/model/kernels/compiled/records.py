@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["assign_tiers", "close_pass", "group_customers", "pairwise_sum"]
+__all__ = ["assign_tiers", "close_pass", "group_customers", "order_statistics", "pairwise_sum"]
 
 _BLOCK = 128  # numpy's PW_BLOCKSIZE
 
@@ -263,37 +263,105 @@ def _table(
 
 
 @numba.njit(cache=True, nogil=True)
-def _high(
-    firm: np.ndarray, annual_revenue: np.ndarray, revenue_floor: np.ndarray, n_firms: int
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    # every customer's revenue at or above their firm's floor, in order of the people,
-    # then split firm by firm (stable): one pass over everybody with one running position
+def _group_high(
+    firm: np.ndarray, n_firms: int, annual_revenue: np.ndarray, revenue_floor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    # _group, and in the same pass every customer's revenue at or above their firm's
+    # floor, in order of the people (one running position, no branches), then split firm
+    # by firm keeping that order
     n = firm.shape[0]
+    counts = _count_by_firm(firm, n_firms)
+    offsets = np.zeros(n_firms + 1, dtype=np.int64)
+    for f in range(n_firms):
+        offsets[f + 1] = offsets[f] + counts[f]
+    total = offsets[n_firms]
+    at = np.empty(n_firms + 1, dtype=np.int64)
+    at[:n_firms] = offsets[:n_firms]
+    at[n_firms] = total
     floor = np.full(n_firms + 1, np.inf)  # the spare slot: nobody's firm
     floor[:n_firms] = revenue_floor
-    values = np.empty(n + 1, dtype=np.float64)
-    slots = np.empty(n + 1, dtype=np.int64)
+    flat = np.empty(total + 1, dtype=np.int64)
+    values = np.empty(total + 1, dtype=np.float64)
+    slots = np.empty(total + 1, dtype=np.int32)
     k = 0
     for i in range(n):
         f = firm[i]
-        slot = f if f >= 0 else n_firms
+        customer = f >= 0
+        slot = f if customer else n_firms
+        flat[at[slot]] = i
+        at[slot] += customer
         r = annual_revenue[i]
         values[k] = r
         slots[k] = slot
-        k += (r >= floor[slot]) & (f >= 0)
-    counts = np.zeros(n_firms + 1, dtype=np.int64)
+        k += customer & (r >= floor[slot])
+    per_firm = np.zeros(n_firms + 1, dtype=np.int64)
     for j in range(k):
-        counts[slots[j]] += 1
+        per_firm[slots[j]] += 1
     starts = np.zeros(n_firms + 1, dtype=np.int64)
     for f in range(n_firms):
-        starts[f + 1] = starts[f] + counts[f]
+        starts[f + 1] = starts[f] + per_firm[f]
     high = np.empty(k, dtype=np.float64)
-    at = starts[:n_firms].copy()
+    place = starts[:n_firms].copy()
     for j in range(k):
         f = slots[j]
-        high[at[f]] = values[j]
-        at[f] += 1
-    return high, starts
+        high[place[f]] = values[j]
+        place[f] += 1
+    return flat[:total], offsets, high, starts
+
+
+_SELECT_SHIFT = 44  # keep sign, exponent and 8 mantissa bits: 256 bins an octave
+_SELECT_BINS = 4096
+
+
+@numba.njit(cache=True, nogil=True)
+def _select(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:  # pragma: no cover
+    # the values at ascending `ranks` of sorted `values` (non-negative, no NaN): a radix
+    # step on the float bits (their order for non-negative floats), 256 bins an octave
+    # above the smallest value; then only the few bins holding the ranks are sorted.
+    # Order statistics are values, so any exact selection gives np.partition's.
+    n = values.shape[0]
+    out = np.empty(ranks.shape[0], dtype=np.float64)
+    if n == 0:
+        return out
+    bits = values.view(np.int64)
+    low = bits[0]
+    for i in range(n):
+        b = bits[i]
+        if b < 0:  # a negative value or -0.0: not this method's; sort everything
+            ordered = np.sort(values)
+            for k in range(ranks.shape[0]):
+                out[k] = ordered[ranks[k]]
+            return out
+        low = min(low, b)
+    low >>= _SELECT_SHIFT
+    hist = np.zeros(_SELECT_BINS, dtype=np.int64)
+    for i in range(n):
+        hist[min((bits[i] >> _SELECT_SHIFT) - low, _SELECT_BINS - 1)] += 1
+    first = np.zeros(_SELECT_BINS + 1, dtype=np.int64)  # rank of each bin's first value
+    for b in range(_SELECT_BINS):
+        first[b + 1] = first[b] + hist[b]
+    k = 0
+    while k < ranks.shape[0]:
+        b = np.searchsorted(first, ranks[k], side="right") - 1
+        members = np.empty(hist[b], dtype=np.float64)
+        m = 0
+        for i in range(n):
+            if min((bits[i] >> _SELECT_SHIFT) - low, _SELECT_BINS - 1) == b:
+                members[m] = values[i]
+                m += 1
+        members.sort()
+        while k < ranks.shape[0] and ranks[k] < first[b + 1]:
+            out[k] = members[ranks[k] - first[b]]
+            k += 1
+    return out
+
+
+def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """See :func:`sim.model.kernels.records.order_statistics`."""
+    result: np.ndarray = _select(
+        np.ascontiguousarray(values, dtype=np.float64), np.asarray(ranks, dtype=np.int64)
+    )
+    return result
 
 
 def close_pass(
@@ -318,7 +386,9 @@ def close_pass(
     firm's start. Each step its own compiled loop (a loop that vectorises stays apart
     from one that scatters)."""
     n_firms = int(n_firms)
-    flat, offsets = _group(firm, n_firms, tenure, False)
+    flat, offsets, high, starts = _group_high(
+        firm, n_firms, annual_revenue, np.asarray(revenue_floor, dtype=np.float64)
+    )
     keys = _keys(
         firm,
         n_firms,
@@ -337,7 +407,6 @@ def close_pass(
     table = _table(hist, offsets, satisfaction, flat)
     table[9] = _count_by_firm(former_firm, n_firms)[:n_firms]
     table[10] = _column_counts(aware)[:n_firms]
-    high, starts = _high(firm, annual_revenue, np.asarray(revenue_floor, dtype=np.float64), n_firms)
     return flat, offsets, table, high, starts
 
 
