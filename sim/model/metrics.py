@@ -213,10 +213,19 @@ class CohortValue:
     def add_margin(
         self, firm: np.ndarray, cohort: np.ndarray, margin: np.ndarray, step: int
     ) -> None:
-        """Book margins earned at `step` to each customer's cohort, discounted to it."""
+        """Book margins earned at `step` to each customer's cohort, discounted to it.
+
+        The discount factor's powers are computed once per step, one per cohort (the same
+        ``float ** intp`` evaluation per element, so the same bytes), and gathered: a pow
+        per buyer was the cost (issue 14).
+        """
         self._ensure(step)
         cohort = np.maximum(cohort, 0)
-        discounted = margin * self.discount_factor ** (step - cohort)
+        age = step - cohort
+        if age.size and age.min() >= 0:
+            discounted = margin * (self.discount_factor ** np.arange(step + 1, dtype=np.intp))[age]
+        else:  # a cohort after `step`: not one a purchase can have
+            discounted = margin * self.discount_factor**age
         width = self.size.shape[1]
         flat = np.bincount(
             firm * width + cohort, weights=discounted, minlength=self.n_firms * width

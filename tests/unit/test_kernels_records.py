@@ -23,6 +23,7 @@ from sim.model.metrics import (
     SATISFIED,
     TIER_SHARES,
     TOP_BOX,
+    CohortValue,
     revenue_floors,
     tier_thresholds,
 )
@@ -193,3 +194,23 @@ def test_order_statistics_agree(kind: str) -> None:
     expected = np.partition(values, ranks)[ranks]
     for backend in ("numpy", "numba"):
         _same(order_statistics(backend, values, ranks), expected)
+
+
+@pytest.mark.parametrize("discount", [0.9981669, 0.95, 0.999999])
+def test_cohort_margins_equal_a_power_per_buyer(discount: float) -> None:
+    # add_margin gathers the discount factor's powers from a table of one per cohort:
+    # the same bytes as a power per buyer (issue 14)
+    rng = np.random.default_rng(int(discount * 1000))
+    cohorts = CohortValue(3, discount, capacity=4)
+    expected = np.zeros((3, 200))
+    for step in (0, 1, 7, 63, 150):
+        n = int(rng.integers(1, 50_000))
+        firm = rng.integers(0, 3, n)
+        cohort = rng.integers(-5, step + 1, n)
+        margin = rng.gamma(1.0, 10.0, n)
+        cohorts.add_margin(firm, cohort, margin, step)
+        c = np.maximum(cohort, 0)
+        width = cohorts.value.shape[1]
+        flat = np.bincount(firm * width + c, margin * discount ** (step - c), 3 * width)
+        expected[:, :width] += flat.reshape(3, width)
+        _same(cohorts.value, expected[:, :width])
