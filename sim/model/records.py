@@ -49,7 +49,7 @@ def close_step(
     sat = state.scenario.market.satisfaction
     shares = np.asarray(TIER_SHARES)
     floors = revenue_floors(pop.firm, pop.annual_revenue, state.n_firms, 1.0 - shares.sum())
-    customers_of, tallies, high = close_pass(
+    customers_of, tallies, high, revenue_of = close_pass(
         backend,
         pop.firm,
         state.n_firms,
@@ -67,7 +67,9 @@ def close_step(
     for firm, n in zip(firms, measures["customers"], strict=True):
         firm.n_customers = int(n)
     thresholds = tier_thresholds(customers_of, pop.annual_revenue, high, backend=backend)
-    ranked = assign_tiers(backend, customers_of, pop.annual_revenue, pop.tier, thresholds)
+    ranked = assign_tiers(
+        backend, customers_of, pop.annual_revenue, pop.tier, thresholds, revenue_of
+    )
     pop.tier = ranked["tier"]
     tier_revenue = ranked["revenue"]  # top, big, medium, small
     upgrades, downgrades = ranked["upgrades"], ranked["downgrades"]

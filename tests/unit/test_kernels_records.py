@@ -103,9 +103,11 @@ def test_the_close_pass_and_tiers_agree(n: int, n_firms: int, kind: str) -> None
     out = {}
     for backend in ("numpy", "numba"):
         p = {k: v.copy() for k, v in base.items()}
-        customers_of, table, high = _close(backend, p, n_firms, floors)
+        customers_of, table, high, revenue_of = _close(backend, p, n_firms, floors)
         thresholds = tier_thresholds(customers_of, p["annual_revenue"], high, backend=backend)
-        ranked = assign_tiers(backend, customers_of, p["annual_revenue"], p["tier"], thresholds)
+        ranked = assign_tiers(
+            backend, customers_of, p["annual_revenue"], p["tier"], thresholds, revenue_of
+        )
         out[backend] = (customers_of, table, high, thresholds, ranked, p["tenure"])
     (c0, t0, h0, q0, r0, a0), (c1, t1, h1, q1, r1, a1) = out["numpy"], out["numba"]
     assert len(c0) == len(c1) == n_firms
@@ -144,7 +146,7 @@ def test_a_floor_too_high_falls_back_to_every_value() -> None:
     floors = np.full(3, np.inf)  # nobody reaches it: every quantile from the whole firm
     for backend in ("numpy", "numba"):
         q = {k: v.copy() for k, v in p.items()}
-        customers_of, _, high = _close(backend, q, 3, floors)
+        customers_of, _, high, _ = _close(backend, q, 3, floors)
         assert all(h.size == 0 for h in high)
         thresholds = tier_thresholds(customers_of, q["annual_revenue"], high, backend=backend)
         for f, mine in enumerate(customers_of):

@@ -113,7 +113,7 @@ def close_pass(
     annual_revenue: np.ndarray,
     revenue_floor: np.ndarray,
     thresholds: tuple[float, float, int, int, int],
-) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray] | None]:
     """Group the customers by firm, age them by a step, and tally what the record counts.
 
     Ages every customer (``tenure += firm >= 0``) first. `thresholds`: the top box and
@@ -122,7 +122,8 @@ def close_pass(
     :func:`group_customers`), the table of :data:`TALLIES` (float64, one column per firm),
     per firm its customers' revenues at or above ``revenue_floor[f]`` in ascending order of
     the people (what the quantiles of tier ranking need:
-    :func:`sim.model.metrics.tier_thresholds`).
+    :func:`sim.model.metrics.tier_thresholds`), and from the numpy form each firm's
+    customers' revenues (gathered once, for :func:`assign_tiers`; None from numba's).
     """
     top_box, satisfied_min, promoter_min, detractor_max, first_year_steps = thresholds
     if backend == "numba":
@@ -144,10 +145,10 @@ def close_pass(
             first_year_steps,
         )
         by_firm = [high[starts[f] : starts[f + 1]] for f in range(n_firms)]
-        return GroupedCustomers(flat, offsets), table, by_firm
+        return GroupedCustomers(flat, offsets), table, by_firm, None
     customers_of = group_customers(backend, firm, n_firms, tenure=tenure)
     table = np.zeros((len(TALLIES), n_firms))
-    high = []
+    high, revenue_of = [], []
     for f, idx in enumerate(customers_of):
         sat = satisfaction[idx]
         scores = ltr[idx]
@@ -166,7 +167,8 @@ def close_pass(
             np.count_nonzero(aware[:, f]),
         )
         high.append(np.compress(rev >= revenue_floor[f], rev))
-    return customers_of, table, high
+        revenue_of.append(rev)
+    return customers_of, table, high, revenue_of
 
 
 def order_statistics(backend: str, values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
@@ -192,6 +194,7 @@ def assign_tiers(
     annual_revenue: np.ndarray,
     old_tier: np.ndarray,
     thresholds: np.ndarray,
+    revenue_of: list[np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Each customer's tier from the revenue thresholds of its firm; per-firm sums.
 
@@ -232,7 +235,7 @@ def assign_tiers(
     for f, mine in enumerate(customers_of):
         if mine.size == 0:
             continue
-        rev = annual_revenue[mine]
+        rev = annual_revenue[mine] if revenue_of is None else revenue_of[f]
         bounds = thresholds[f]
         t = np.full(mine.size, n_upper, dtype=np.int8)
         high = np.flatnonzero(rev >= bounds.min())  # the others are in the last tier
