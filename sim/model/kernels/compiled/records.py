@@ -364,6 +364,51 @@ def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return result
 
 
+@numba.njit(cache=True, nogil=True)
+def _close(
+    firm: np.ndarray,
+    n_firms: int,
+    tenure: np.ndarray,
+    satisfaction: np.ndarray,
+    ltr: np.ndarray,
+    member: np.ndarray,
+    former_firm: np.ndarray,
+    aware: np.ndarray,
+    annual_revenue: np.ndarray,
+    revenue_floor: np.ndarray,
+    top_box: float,
+    satisfied_min: float,
+    promoter_min: int,
+    detractor_max: int,
+    first_year_steps: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    # each step its own loop (one that vectorises stays apart from one that scatters);
+    # one compiled entry point, so a process loads one cached function, not six
+    flat, offsets, high, starts = _group_high(firm, n_firms, annual_revenue, revenue_floor)
+    keys = _keys(
+        firm,
+        n_firms,
+        tenure,
+        satisfaction,
+        ltr,
+        member,
+        former_firm,
+        top_box,
+        satisfied_min,
+        promoter_min,
+        detractor_max,
+        first_year_steps,
+    )
+    hist = _histogram(keys, (n_firms + 1) << _BITS)
+    table = _table(hist, offsets, satisfaction, flat)
+    former = _count_by_firm(former_firm, n_firms)
+    aware_n = _column_counts(aware)
+    for f in range(n_firms):
+        table[9, f] = former[f]
+        table[10, f] = aware_n[f] if f < aware_n.shape[0] else 0
+    return flat, offsets, table, high, starts
+
+
 def close_pass(
     firm: np.ndarray,
     n_firms: int,
@@ -383,31 +428,25 @@ def close_pass(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """See :func:`sim.model.kernels.records.close_pass`: the customers firm by firm and
     where each firm starts, the tallies, and the high revenues firm by firm and where each
-    firm's start. Each step its own compiled loop (a loop that vectorises stays apart
-    from one that scatters)."""
-    n_firms = int(n_firms)
-    flat, offsets, high, starts = _group_high(
-        firm, n_firms, annual_revenue, np.asarray(revenue_floor, dtype=np.float64)
-    )
-    keys = _keys(
+    firm's start."""
+    result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = _close(
         firm,
-        n_firms,
+        int(n_firms),
         tenure,
         satisfaction,
         ltr,
         member,
         former_firm,
+        aware,
+        annual_revenue,
+        np.asarray(revenue_floor, dtype=np.float64),
         float(top_box),
         float(satisfied_min),
         int(promoter_min),
         int(detractor_max),
         int(first_year_steps),
     )
-    hist = _histogram(keys, (n_firms + 1) << _BITS)
-    table = _table(hist, offsets, satisfaction, flat)
-    table[9] = _count_by_firm(former_firm, n_firms)[:n_firms]
-    table[10] = _column_counts(aware)[:n_firms]
-    return flat, offsets, table, high, starts
+    return result
 
 
 @numba.njit(cache=True, nogil=True)
