@@ -5,14 +5,14 @@ per firm what the record reports (satisfaction boxes, recommend scores, members,
 year customers, the pyramid around each firm) and ranks each firm's customers into tiers
 by revenue. In numpy each of those is a gather and a comparison per firm, some thirty
 passes over the people at a million of them. The compiled form places each customer
-once (count, then place), ages everybody and encodes each person's firm and seven yes/no
+once (a count, then one placement pass that also keeps the revenues at or above a floor
+for the tier quantiles), ages everybody and encodes each person's firm and seven yes/no
 answers as one small integer in one vectorised pass, counts those codes in one histogram
-(every count of the record at once), and gathers only satisfaction (for its sum) and
-revenue (for the tier quantiles and the tiers) firm by firm (issue 14). Every count is an
-exact integer; the one floating-point sum per firm (satisfaction) is numpy's pairwise sum
-of the firm's customers in ascending order, redone step for step in the compiled form,
-and tier revenue is summed in ascending order of the people in both, as ``np.bincount``
-does.
+(every count of the record at once), and gathers satisfaction (for its sum) and revenue
+(for the tiers) firm by firm (issue 14). Every count is an exact integer; the one
+floating-point sum per firm (satisfaction) is numpy's pairwise sum of the firm's customers
+in ascending order, redone step for step in the compiled form, and tier revenue is summed
+in ascending order of the people in both, as ``np.bincount`` does.
 """
 
 from __future__ import annotations
