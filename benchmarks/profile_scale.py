@@ -48,6 +48,7 @@ MODEL_PHASES = (
     "send_acquisition_offers",
     "close_step",
     "customers_by_firm",
+    "group_customers",
     "sell_upgrades",
     "forget",
 )

@@ -48,7 +48,9 @@ from sim.model.behaviour.economies import forget, forgetting_probability
 from sim.model.behaviour.spend import tenure_spend_multiplier
 from sim.model.calibration import calibration_table, serving_cost_per_customer_year
 from sim.model.engines import Engine, make_engine
-from sim.model.metrics import Ledger, customers_by_firm, margin_per_step
+from sim.model.kernels import kernel_backend
+from sim.model.kernels.records import group_customers
+from sim.model.metrics import Ledger, margin_per_step
 from sim.model.network import SocialGraph, build_graph
 from sim.model.population import CustomerPopulation
 from sim.model.records import close_step
@@ -209,6 +211,8 @@ class MarketModel(mesa.Model):
         self._customers_at_close: list[np.ndarray] | None = None
         self._customers: mesa.agentset.AbstractAgentSet[Customer] | None = None
         self._customer_agents: list[Customer] = []
+        # numpy or numba for the step's own passes over everybody (same bytes either way)
+        self.kernels = kernel_backend(population.n)
         self.engine: Engine = make_engine(self.engine_name, self.state, self._customer_list)
         self.datacollector = mesa.DataCollector(
             model_reporters={f"focal_{name}": _focal(name) for name in FOCAL_REPORTERS},
@@ -303,7 +307,7 @@ class MarketModel(mesa.Model):
         state.ledger = Ledger(state.n_firms)
         customers_of = self._customers_at_close
         if customers_of is None:
-            customers_of = customers_by_firm(pop.firm, state.n_firms)
+            customers_of = group_customers(self.kernels, pop.firm, state.n_firms)
         state.ledger.customers_at_start = np.array([c.size for c in customers_of], dtype=float)
         pop.deterred *= np.float32(state.deterrence_decay)
         forget(pop.aware, pop.firm, pop.former_firm, self.p_forget, state.rng)
@@ -339,10 +343,10 @@ class MarketModel(mesa.Model):
         promotion_targets, visit_targets = send_acquisition_offers(state, firms, self.spent)
         self.engine.consider(promotion_targets, visit_targets)
 
-        pop.tenure += pop.firm >= 0  # one pass, no gather of every customer (issue 14)
-        customers_of = customers_by_firm(pop.firm, state.n_firms)
+        # customers age by a step in the pass that groups them by firm and counts them
+        customers_of, record = close_step(state, firms, self.spent, self.kernels)
         self._customers_at_close = customers_of
-        self.records.append(close_step(state, firms, customers_of, self.spent))
+        self.records.append(record)
         firms.do("react")
         self.running = self.steps < self.params.simulation.steps
         self.datacollector.collect(self)

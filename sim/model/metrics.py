@@ -13,6 +13,12 @@ import numpy as np
 import pandas as pd
 
 from sim.model.behaviour.churn import CHURN_REASONS
+from sim.model.kernels.records import (
+    TALLIES,
+    assign_tiers,
+    group_customers,
+    order_statistics,
+)
 
 __all__ = [
     "ACQUISITION_CHANNELS",
@@ -27,7 +33,9 @@ __all__ = [
     "margin_per_step",
     "pyramid_counts",
     "rank_tiers",
+    "revenue_floors",
     "state_measures",
+    "tier_thresholds",
     "upper_quantiles",
 ]
 
@@ -131,64 +139,45 @@ METRICS = (
 """The headline columns of MarketModel.results(), besides step, firm and spend lines."""
 
 
-_FEW_FIRMS = 8
-"""Up to this many firms, customers_by_firm compares per firm (faster than a sort)."""
-
-
-def customers_by_firm(firm: np.ndarray, n_firms: int) -> list[np.ndarray]:
+def customers_by_firm(firm: np.ndarray, n_firms: int, backend: str = "numpy") -> list[np.ndarray]:
     """Indices of each firm's current customers, ascending, one array per firm.
 
     With few firms, one comparison per firm (a fast SIMD pass over the small firm ids);
     with many, one pass over the people finds the customers and a stable (radix) sort of
-    their firm ids groups them. Either way the measures below touch customers only.
+    their firm ids groups them; compiled (``backend="numba"``), one pass counts and one
+    places (:func:`sim.model.kernels.records.group_customers`). Either way the measures
+    below touch customers only.
 
     >>> [c.tolist() for c in customers_by_firm(np.array([1, -1, 0, 1]), 3)]
     [[2], [0, 3], []]
     """
-    if n_firms <= _FEW_FIRMS:
-        return [np.flatnonzero(firm == f) for f in range(n_firms)]
-    active = np.flatnonzero(firm >= 0)
-    ids = firm[active]
-    order = np.argsort(ids, kind="stable")
-    grouped = active[order]
-    bounds = np.searchsorted(ids[order], np.arange(n_firms + 1))
-    return [grouped[bounds[f] : bounds[f + 1]] for f in range(n_firms)]
+    return group_customers(backend, firm, n_firms)
 
 
-def state_measures(
-    customers_of: list[np.ndarray],
-    satisfaction: np.ndarray,
-    ltr: np.ndarray,
-    member: np.ndarray,
-    promoter_min_ltr: int,
-    detractor_max_ltr: int,
-) -> dict[str, np.ndarray]:
-    """Counts and means over each firm's current customers (`customers_by_firm`).
+def state_measures(tallies: np.ndarray) -> dict[str, np.ndarray]:
+    """Counts and means over each firm's current customers, from the step's tallies
+    (:func:`sim.model.kernels.records.close_pass`, rows :data:`TALLIES`).
 
-    One gather per firm of each array read (satisfaction once for its mean and its boxes).
+    >>> t = np.zeros((len(TALLIES), 2))
+    >>> t[:6, 0] = 4, 3.0, 1, 3, 2, 1
+    >>> m = state_measures(t)
+    >>> m["mean_satisfaction"][0], m["nps"][0], m["customers_satisfied"][0]
+    (np.float64(0.75), np.float64(25.0), np.float64(2.0))
     """
-    n_firms = len(customers_of)
-    customers = np.array([idx.size for idx in customers_of], dtype=float)
-    sat_sum, promoters, detractors, members, top, satisfied = np.zeros((6, n_firms))
-    for f, idx in enumerate(customers_of):
-        sat = satisfaction[idx]
-        sat_sum[f] = sat.sum()
-        top[f] = np.count_nonzero(sat >= TOP_BOX)
-        satisfied[f] = np.count_nonzero(sat >= SATISFIED) - top[f]
-        scores = ltr[idx]
-        promoters[f] = np.count_nonzero(scores >= promoter_min_ltr)
-        detractors[f] = np.count_nonzero(scores <= detractor_max_ltr)
-        members[f] = np.count_nonzero(member[idx])
+    row = dict(zip(TALLIES, tallies, strict=True))
+    customers = row["customers"]
+    promoters, detractors = row["promoters"], row["detractors"]
+    top = row["top_box"]
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             "customers": customers,
-            "mean_satisfaction": sat_sum / customers,
+            "mean_satisfaction": row["satisfaction_sum"] / customers,
             "nps": 100.0 * (promoters - detractors) / customers,
             "promoters": promoters,
             "detractors": detractors,
-            "loyalty_members": members,
+            "loyalty_members": row["members"],
             "customers_top_box": top,
-            "customers_satisfied": satisfied,
+            "customers_satisfied": row["satisfied"] - top,
         }
 
 
@@ -224,10 +213,19 @@ class CohortValue:
     def add_margin(
         self, firm: np.ndarray, cohort: np.ndarray, margin: np.ndarray, step: int
     ) -> None:
-        """Book margins earned at `step` to each customer's cohort, discounted to it."""
+        """Book margins earned at `step` to each customer's cohort, discounted to it.
+
+        The discount factor's powers are computed once per step, one per cohort (the same
+        ``float ** intp`` evaluation per element, so the same bytes), and gathered: a pow
+        per buyer was the cost (issue 14).
+        """
         self._ensure(step)
         cohort = np.maximum(cohort, 0)
-        discounted = margin * self.discount_factor ** (step - cohort)
+        age = step - cohort
+        if age.size and age.min() >= 0:
+            discounted = margin * (self.discount_factor ** np.arange(step + 1, dtype=np.intp))[age]
+        else:  # a cohort after `step`: not one a purchase can have
+            discounted = margin * self.discount_factor**age
         width = self.size.shape[1]
         flat = np.bincount(
             firm * width + cohort, weights=discounted, minlength=self.n_firms * width
@@ -345,6 +343,43 @@ _SAMPLE = 4096
 """About this many values (a fixed stride through them) bound the upper quantiles from below."""
 
 
+_FLOOR_SAMPLE = 8192
+"""About this many people (a fixed stride through everybody) bound each firm's tier
+quantiles from below when the whole market's tiers are ranked (:func:`revenue_floors`)."""
+_FLOOR_MIN_SAMPLE = 512
+"""A firm needs at least this many customers in that sample for a bound."""
+
+
+def _quantile_plan(n: int, q: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The ranks np.quantile's linear method reads for `n` values (``needed``, ascending),
+    and where each quantile's two neighbours are; see :func:`_interpolate`."""
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= n - 1
+    previous[above] = -1
+    following[above] = -1
+    below = virtual < 0
+    previous[below] = 0
+    following[below] = 0
+    previous_i, following_i = previous.astype(np.intp), following.astype(np.intp)
+    needed = np.unique(np.concatenate([previous_i % n, following_i % n]))
+    return virtual, previous_i % n, following_i % n, previous_i, needed
+
+
+def _interpolate(at: np.ndarray, plan: tuple[np.ndarray, ...]) -> np.ndarray:
+    """numpy's ``_lerp`` of the two order statistics around each quantile (``at``: the
+    values at ``needed`` ranks), so the result is np.quantile's, bit for bit."""
+    virtual, previous_at, following_at, previous_i, needed = plan
+    a = at[np.searchsorted(needed, previous_at)]
+    b = at[np.searchsorted(needed, following_at)]
+    gamma = virtual - previous_i
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
+
+
 def upper_quantiles(values: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``np.quantile(values, q)`` (the default linear method), bit for bit, for upper q.
 
@@ -361,26 +396,8 @@ def upper_quantiles(values: np.ndarray, q: np.ndarray) -> np.ndarray:
     >>> bool((upper_quantiles(v, q) == np.quantile(v, q)).all())
     True
     """
-    n = values.size
-    virtual = (n - 1) * q
-    previous = np.floor(virtual)
-    following = previous + 1
-    above = virtual >= n - 1
-    previous[above] = -1
-    following[above] = -1
-    below = virtual < 0
-    previous[below] = 0
-    following[below] = 0
-    previous_i, following_i = previous.astype(np.intp), following.astype(np.intp)
-    needed = np.unique(np.concatenate([previous_i % n, following_i % n]))
-    at = _order_statistics(values, needed)
-    a = at[np.searchsorted(needed, previous_i % n)]
-    b = at[np.searchsorted(needed, following_i % n)]
-    gamma = virtual - previous_i
-    diff = b - a
-    out = a + diff * gamma
-    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
-    return out
+    plan = _quantile_plan(values.size, q)
+    return _interpolate(_order_statistics(values, plan[-1]), plan)
 
 
 def _order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
@@ -396,10 +413,77 @@ def _order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         if rank > 0:
             bound = np.partition(sample, rank)[rank]
             high = np.compress(values >= bound, values)
-            offset = n - high.size  # values below the bound hold ranks 0 .. offset - 1
-            if offset <= lowest:
-                return np.partition(high, ranks - offset)[ranks - offset]
+            return _order_statistics_above(high, ranks, values)
     return np.partition(values, ranks)[ranks]
+
+
+def _order_statistics_above(
+    high: np.ndarray,
+    ranks: np.ndarray,
+    values: np.ndarray,
+    index: np.ndarray | None = None,
+    backend: str = "numpy",
+) -> np.ndarray:
+    """The values at `ranks` of ``values[index]`` (`index` None: all `values`), from
+    `high`: every one of them at or above some bound. The values below it hold ranks
+    0 .. n - high.size - 1, so ranks at or above that are ranks of `high`; else (the bound
+    was too high) the values are gathered and partitioned whole."""
+    n = values.size if index is None else index.size
+    offset = n - high.size
+    if offset <= int(ranks[0]):
+        return order_statistics(backend, high, ranks - offset)
+    everything = values if index is None else values[index]
+    return order_statistics(backend, everything, ranks)
+
+
+def revenue_floors(
+    firm: np.ndarray, annual_revenue: np.ndarray, n_firms: int, share: float
+) -> np.ndarray:
+    """For each firm, a revenue that its customers' `share` quantile almost surely reaches.
+
+    Read off a fixed stride through everybody (about :data:`_FLOOR_SAMPLE` people): the
+    sample quantile six standard errors (and two sample ranks) below `share`; -inf when a
+    firm has too few customers in the sample. Only a bound: :func:`tier_thresholds` is
+    exact whatever it is, a low bound only costs time and a high one a second pass.
+    """
+    stride = max(1, firm.shape[0] // _FLOOR_SAMPLE)
+    sample_firm, sample_revenue = firm[::stride], annual_revenue[::stride]
+    floors = np.full(n_firms, -np.inf)
+    for f in range(n_firms):
+        sample = sample_revenue[sample_firm == f]
+        m = sample.size
+        if m >= _FLOOR_MIN_SAMPLE:
+            margin = 6.0 * np.sqrt(share * (1.0 - share) / m) + 2.0 / m
+            rank = int((share - margin) * m)
+            if rank > 0:
+                floors[f] = np.partition(sample, rank)[rank]
+    return floors
+
+
+def tier_thresholds(
+    customers_of: list[np.ndarray],
+    annual_revenue: np.ndarray,
+    high: list[np.ndarray],
+    shares: tuple[float, ...] = TIER_SHARES,
+    backend: str = "numpy",
+) -> np.ndarray:
+    """Each firm's tier bounds (rows: firms; columns: top, big, medium), exactly
+    ``np.quantile(annual_revenue[customers_of[f]], 1 - cumsum(shares))``.
+
+    ``high[f]``: firm f's customers' revenues at or above some floor, as
+    :func:`sim.model.kernels.records.close_pass` returns them: only those are
+    selected from (:func:`_order_statistics_above`; `backend`: how,
+    :func:`sim.model.kernels.records.order_statistics`, the same values either way). NaN
+    for a firm without customers.
+    """
+    q = 1.0 - np.cumsum(shares)
+    thresholds = np.full((len(customers_of), q.size), np.nan)
+    for f, mine in enumerate(customers_of):
+        if mine.size:
+            plan = _quantile_plan(mine.size, q)
+            at = _order_statistics_above(high[f], plan[-1], annual_revenue, mine, backend)
+            thresholds[f] = _interpolate(at, plan)
+    return thresholds
 
 
 def rank_tiers(
@@ -414,70 +498,41 @@ def rank_tiers(
     ``counts`` of each tier (shape (len(shares) + 1, firms)), and ``upgrades`` and
     ``downgrades``: customers who had a tier in `old_tier` and moved up or down. Ranks use
     quantiles of the firm's customers' revenue over about the last year
-    (:func:`upper_quantiles`, not a sort); everything is computed from one gather of each
-    firm's revenue and old tiers.
+    (:func:`upper_quantiles`, not a sort); then :func:`sim.model.kernels.records.
+    assign_tiers` (numpy form). A step's record does the same with fused passes
+    (:func:`tier_thresholds`).
 
     >>> r = rank_tiers([np.array([0, 1, 2])], np.array([5.0, 1.0, 2.0, 0.0]),
     ...                np.array([3, 0, -1, -1]), (0.34, 0.0, 0.0))
     >>> r["tier"].tolist(), r["revenue"][:, 0].tolist(), r["upgrades"], r["downgrades"]
     ([0, 3, 3, -1], [5.0, 0.0, 0.0, 3.0], array([1.]), array([1.]))
     """
-    n_firms, n_tiers = len(customers_of), len(shares) + 1
-    tier = np.full(annual_revenue.shape[0], -1, dtype=np.int8)
-    revenue, counts = np.zeros((n_tiers, n_firms)), np.zeros((n_tiers, n_firms))
-    upgrades, downgrades = np.zeros(n_firms), np.zeros(n_firms)
     q = 1.0 - np.cumsum(shares)
+    thresholds = np.full((len(customers_of), q.size), np.nan)
     for f, mine in enumerate(customers_of):
-        if mine.size == 0:
-            continue
-        rev = annual_revenue[mine]
-        thresholds = upper_quantiles(rev, q)  # top, big, medium lower bounds
-        t = np.full(mine.size, len(shares), dtype=np.int8)
-        high = np.flatnonzero(rev >= thresholds.min())  # the others are in the last tier
-        rev_high = rev[high]
-        t_high = np.full(high.size, len(shares), dtype=np.int8)
-        for k in range(len(shares) - 1, -1, -1):
-            t_high[rev_high >= thresholds[k]] = k
-        t[high] = t_high
-        tier[mine] = t
-        revenue[:, f] = np.bincount(t, weights=rev, minlength=n_tiers)
-        counts[:, f] = np.bincount(t_high, minlength=n_tiers)[:n_tiers]
-        counts[-1, f] += mine.size - high.size
-        old = old_tier[mine]
-        kept = old >= 0
-        upgrades[f] = np.count_nonzero(kept & (t < old))
-        downgrades[f] = np.count_nonzero(kept & (t > old))
-    return {
-        "tier": tier,
-        "revenue": revenue,
-        "counts": counts,
-        "upgrades": upgrades,
-        "downgrades": downgrades,
-    }
+        if mine.size:
+            thresholds[f] = upper_quantiles(annual_revenue[mine], q)  # top, big, medium
+    return assign_tiers("numpy", customers_of, annual_revenue, old_tier, thresholds)
 
 
 def pyramid_counts(
-    customers_of: list[np.ndarray],
-    tier_counts: np.ndarray,
-    former_firm: np.ndarray,
-    aware: np.ndarray,
+    tallies: np.ndarray, tier_counts: np.ndarray, n_people: int
 ) -> dict[str, np.ndarray]:
     """People in each tier of each firm's pyramid.
 
-    ``tier_counts``: each firm's customers in the four active tiers, shape (4, firms)
-    (:func:`rank_tiers`). Inactive: former customers of the firm not buying from it now;
-    prospects: aware of the firm but neither customers nor former customers; suspects:
-    not yet aware. Customers and former customers of a firm are aware of it (winning a
-    customer makes them aware and they never forget it), so prospects are the aware
-    people less those two groups, counted without a pass per firm over everybody's state.
+    ``tallies``: the step's tallies (:func:`sim.model.kernels.records.close_pass`, rows
+    :data:`TALLIES`); ``tier_counts``: each firm's customers in the four active tiers,
+    shape (4, firms) (:func:`rank_tiers`). Inactive: former customers of the firm not
+    buying from it now; prospects: aware of the firm but neither customers nor former
+    customers; suspects: not yet aware. Customers and former customers of a firm are aware
+    of it (winning a customer makes them aware and they never forget it), so prospects are
+    the aware people less those two groups, counted without a pass per firm over
+    everybody's state.
     """
-    n_firms = len(customers_of)
-    counts = np.zeros((len(TIERS), n_firms))
+    row = dict(zip(TALLIES, tallies, strict=True))
+    counts = np.zeros((len(TIERS), tallies.shape[1]))
     counts[:4] = tier_counts[:4]
-    for f, mine in enumerate(customers_of):
-        returned = np.count_nonzero(former_firm[mine] == f)  # came back after leaving
-        counts[4, f] = np.count_nonzero(former_firm == f) - returned
-        aware_f = np.count_nonzero(aware[:, f])
-        counts[5, f] = aware_f - mine.size - counts[4, f]
-        counts[6, f] = aware.shape[0] - aware_f
+    counts[4] = row["former"] - row["returned"]  # came back after leaving: not inactive
+    counts[5] = row["aware"] - row["customers"] - counts[4]
+    counts[6] = n_people - row["aware"]
     return {f"tier_{name}": counts[k] for k, name in enumerate(TIERS)}

@@ -13,12 +13,17 @@ import numpy as np
 
 from sim.model.agents.firms import Firm
 from sim.model.behaviour.churn import CHURN_REASONS, REASON_COMPETITOR
+from sim.model.kernels.records import TALLIES, assign_tiers, close_pass
 from sim.model.metrics import (
     ACQUISITION_CHANNELS,
+    SATISFIED,
+    TIER_SHARES,
     TIERS,
+    TOP_BOX,
     pyramid_counts,
-    rank_tiers,
+    revenue_floors,
     state_measures,
+    tier_thresholds,
 )
 from sim.model.state import MarketState
 
@@ -28,35 +33,48 @@ __all__ = ["close_step"]
 def close_step(
     state: MarketState,
     firms: Sequence[Firm],
-    customers_of: list[np.ndarray],
     spent: list[dict[str, float]],
-) -> dict[str, np.ndarray]:
-    """Close the step's books and return its measures (over customers, not everybody).
+    backend: str = "numpy",
+) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    """Close the step's books: each firm's customers now, and the step's measures (over
+    customers, not everybody).
 
-    Also updates what the step changes for good: each firm's customer count, books and
-    experience (cumulative volume), and every customer's pyramid tier.
+    Also updates what the step changes for good: every customer's tenure (one step
+    more), each firm's customer count, books and experience (cumulative volume), and
+    every customer's pyramid tier. `backend`: numpy or numba for the passes over everybody
+    (same bytes, :mod:`sim.model.kernels.records`).
     """
     led = state.ledger
     pop = state.population
     sat = state.scenario.market.satisfaction
-    measures = state_measures(
-        customers_of,
+    shares = np.asarray(TIER_SHARES)
+    floors = revenue_floors(pop.firm, pop.annual_revenue, state.n_firms, 1.0 - shares.sum())
+    customers_of, tallies, high, revenue_of = close_pass(
+        backend,
+        pop.firm,
+        state.n_firms,
+        pop.tenure,
         pop.satisfaction,
         pop.ltr,
         pop.member,
-        sat.promoter_min_ltr,
-        sat.detractor_max_ltr,
+        pop.former_firm,
+        pop.aware,
+        pop.annual_revenue,
+        floors,
+        (TOP_BOX, SATISFIED, sat.promoter_min_ltr, sat.detractor_max_ltr, state.steps_per_year),
     )
+    measures = state_measures(tallies)
     for firm, n in zip(firms, measures["customers"], strict=True):
         firm.n_customers = int(n)
-    ranked = rank_tiers(customers_of, pop.annual_revenue, pop.tier)
+    thresholds = tier_thresholds(customers_of, pop.annual_revenue, high, backend=backend)
+    ranked = assign_tiers(
+        backend, customers_of, pop.annual_revenue, pop.tier, thresholds, revenue_of
+    )
     pop.tier = ranked["tier"]
     tier_revenue = ranked["revenue"]  # top, big, medium, small
     upgrades, downgrades = ranked["upgrades"], ranked["downgrades"]
-    tiers = pyramid_counts(customers_of, ranked["counts"], pop.former_firm, pop.aware)
-    first_year = np.array(
-        [np.count_nonzero(pop.tenure[mine] < state.steps_per_year) for mine in customers_of]
-    )
+    tiers = pyramid_counts(tallies, ranked["counts"], pop.n)
+    first_year = tallies[TALLIES.index("first_year")]
     staff = [f.staff_report for f in firms]
     suppliers = [f.suppliers for f in firms]
     books = [
@@ -114,7 +132,7 @@ def close_step(
             "tier_upgrades": upgrades,
             "churned_top_tiers": led.churned_top_tiers,
             "tier_downgrades": downgrades,
-            "first_year_customers": first_year.astype(float),
+            "first_year_customers": first_year,
             "first_year_margin": led.first_year_margin,
             "staff_skill": np.array([r.mean_skill if r else np.nan for r in staff]),
             "staff_morale": np.array([r.mean_morale if r else np.nan for r in staff]),
@@ -130,4 +148,4 @@ def close_step(
             ),
             "supply_failures": led.supply_failures,
         }
-    return record
+    return customers_of, record
