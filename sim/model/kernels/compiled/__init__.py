@@ -7,6 +7,6 @@ that both give the same bytes. Compiled code is cached next to the modules
 (``cache=True``), so a process pays the compilation once per installation, not per run.
 """
 
-from sim.model.kernels.compiled import recommend
+from sim.model.kernels.compiled import actions, recommend
 
-__all__ = ["recommend"]
+__all__ = ["actions", "recommend"]

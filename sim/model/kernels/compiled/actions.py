@@ -1,0 +1,310 @@
+"""The numba form of :mod:`sim.model.kernels.actions` (the firms' actions of a step)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "apply_care",
+    "cases_by_firm",
+    "forget_walks",
+    "gaps_reach",
+    "longest_waiting",
+    "offered_below_ceiling",
+    "prospect_lists",
+    "split_members",
+]
+
+
+@numba.njit(cache=True, nogil=True)
+def gaps_reach(
+    exponentials: np.ndarray, rate: float, position: int, n: int
+) -> tuple[int, bool]:  # pragma: no cover - compiled
+    """Walk the gaps ceil(E / rate) from `position`: (the last position before `n`, whether
+    the walk passed the end). Reads no person: how many batches a firm's walk draws."""
+    for j in range(exponentials.shape[0]):
+        gap = np.ceil(exponentials[j] / rate)
+        if gap >= n - position:
+            return position, True
+        position += int(gap)
+    return position, False
+
+
+@numba.njit(cache=True, nogil=True)
+def forget_walks(
+    exponentials: np.ndarray,
+    starts: np.ndarray,
+    rate: float,
+    aware: np.ndarray,
+    firm: np.ndarray,
+    former_firm: np.ndarray,
+    chunk: int,
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Each firm f's walk (gaps ceil(E / rate) over exponentials[starts[f]:starts[f + 1]])
+    clears awareness of f where the person neither buys from f nor left it; returns how
+    many forgot each firm.
+
+    Why in chunks of people: the walks of all firms go through each chunk before the
+    next, so the lines of `firm`, `former_firm` and `aware` a chunk needs are read from
+    memory once for all firms, not once per firm. Firms' outcomes do not interact (each
+    clears its own column), so the order changes nothing. No branch on a person: the next
+    reads need not wait for this one's outcome.
+    """
+    n, n_firms = aware.shape
+    gone = np.zeros(n_firms, dtype=np.int64)
+    position = np.full(n_firms, -1, dtype=np.int64)
+    following = starts[:n_firms].copy()  # the next exponential of each walk
+    ended = np.zeros(n_firms, dtype=np.bool_)
+    previous_gone = np.zeros(n_firms, dtype=np.bool_)
+    for end in range(chunk, n + chunk, chunk):
+        for f in range(n_firms):
+            if ended[f]:
+                continue
+            at = position[f]
+            j = following[f]
+            was_gone = previous_gone[f]
+            count = gone[f]
+            while j < starts[f + 1]:
+                gap = np.ceil(exponentials[j] / rate)
+                if gap >= n - at:
+                    ended[f] = True
+                    break
+                if gap == 0.0:  # E exactly 0: the same person drawn twice, decided as before
+                    count += was_gone
+                    j += 1
+                    continue
+                if at + int(gap) >= end:
+                    break
+                at += int(gap)
+                j += 1
+                knows = aware[at, f]
+                was_gone = knows & (firm[at] != f) & (former_firm[at] != f)
+                aware[at, f] = knows ^ was_gone  # cleared if gone (gone implies knows)
+                count += was_gone
+            position[f] = at
+            following[f] = j
+            previous_gone[f] = was_gone
+            gone[f] = count
+    return gone
+
+
+@numba.njit(cache=True, nogil=True)
+def _kth_largest(values: np.ndarray, k: int, low: int, high: int) -> int:  # pragma: no cover
+    """The k-th largest of `values` (between `low` and `high`): counted when the range is
+    small (waits in whole steps), else sorted."""
+    if high - low <= 4 * values.shape[0]:
+        width = high - low + 1
+        counts = np.zeros(4 * width, dtype=np.int64)  # four tallies: no chain of updates
+        for j in range(values.shape[0]):
+            counts[(j & 3) * width + values[j] - low] += 1
+        at_least = 0
+        for b in range(width - 1, -1, -1):
+            at_least += counts[b] + counts[width + b] + counts[2 * width + b]
+            at_least += counts[3 * width + b]
+            if at_least >= k:
+                return low + b
+    ordered = np.sort(values)
+    return int(ordered[values.shape[0] - k])
+
+
+@numba.njit(cache=True, nogil=True)
+def longest_waiting(
+    mine: np.ndarray,
+    last_care: np.ndarray,
+    tier: np.ndarray,
+    now: int,
+    weeks_per_step: float,
+    min_interval_weeks: float,
+    key_only: bool,
+    excluded: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:  # pragma: no cover - compiled
+    """Positions in `mine` of the candidates above the k-th longest wait, those at it, and
+    every candidate (when k covers them all: `everyone` is True)."""
+    m = mine.shape[0]
+    waits = np.empty(m, dtype=np.int64)
+    low = np.iinfo(np.int64).max
+    high = np.iinfo(np.int64).min
+    if not key_only and excluded.shape[0] == 0:  # everybody: positions are 0..m-1
+        positions = np.arange(m)
+        for p in range(m):
+            wait = now - int(last_care[mine[p]])
+            waits[p] = wait
+            low = min(low, wait)
+            high = max(high, wait)
+        c = m
+    else:
+        left = np.ones(m, dtype=np.bool_)
+        for p in excluded:
+            left[p] = False
+        positions = np.empty(m, dtype=np.int64)
+        c = 0
+        for p in range(m):  # branchless: write each, keep the candidates
+            i = mine[p]
+            wait = now - int(last_care[i])
+            keep = left[p]
+            if key_only:
+                t = tier[i]
+                keep &= (t >= 0) & (t <= 1) & (wait * weeks_per_step >= min_interval_weeks)
+            positions[c] = p
+            waits[c] = wait
+            c += keep
+            low = min(low, wait) if keep else low
+            high = max(high, wait) if keep else high
+    empty = np.empty(0, dtype=np.int64)
+    if k >= c:
+        return empty, empty, positions[:c].copy(), True
+    if k <= 0:
+        return empty, empty, empty, False
+    threshold = _kth_largest(waits[:c], k, low, high)
+    n_above = 0
+    n_ties = 0
+    for j in range(c):
+        n_above += waits[j] > threshold
+        n_ties += waits[j] == threshold
+    above = np.empty(n_above, dtype=np.int64)
+    ties = np.empty(n_ties, dtype=np.int64)
+    a = 0
+    t = 0
+    for j in range(c):  # a few in a hundred are taken: the branches are predictable
+        if waits[j] >= threshold:
+            if waits[j] > threshold:
+                above[a] = positions[j]
+                a += 1
+            else:
+                ties[t] = positions[j]
+                t += 1
+    return above, ties, empty, False
+
+
+@numba.njit(cache=True, nogil=True)
+def apply_care(
+    targets: np.ndarray,
+    satisfaction: np.ndarray,
+    last_care: np.ndarray,
+    unresolved: np.ndarray,
+    now: int,
+    weeks_per_step: float,
+    boost: float,
+    min_interval_weeks: float,
+    spam_penalty: float,
+) -> int:  # pragma: no cover - compiled
+    """Care contacts land on `targets`; returns how many were pushy (too soon)."""
+    pushy = 0
+    for i in targets:
+        weeks = (now - int(last_care[i])) * weeks_per_step
+        s = satisfaction[i]
+        if weeks >= min_interval_weeks:
+            s = s + boost * (1.0 - s)
+        else:
+            pushy += 1
+            s = s - spam_penalty
+            if s < 0.0:
+                s = 0.0
+        satisfaction[i] = s
+        last_care[i] = now
+        unresolved[i] = False
+    return pushy
+
+
+@numba.njit(cache=True, nogil=True)
+def split_members(
+    mine: np.ndarray, member: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """`mine`'s members and non-members, each in `mine`'s order."""
+    m = mine.shape[0]
+    members = np.empty(m, dtype=mine.dtype)
+    others = np.empty(m, dtype=mine.dtype)
+    a = 0
+    b = 0
+    for i in mine:  # branchless: membership is unpredictable
+        is_member = member[i]
+        members[a] = i
+        others[b] = i
+        a += is_member
+        b += not is_member
+    return members[:a], others[:b]
+
+
+@numba.njit(cache=True, nogil=True)
+def offered_below_ceiling(
+    offered: np.ndarray,
+    u: np.ndarray,
+    ceiling: np.ndarray,
+    levels: np.ndarray,
+    purchase_rate: np.ndarray,
+    base_spend: np.ndarray,
+    satisfaction: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Positions (in `offered`) whose uniform falls below the ceiling (`levels[ceiling]`),
+    and their traits."""
+    m = offered.shape[0]
+    below = np.empty(m, dtype=np.int64)
+    c = 0
+    for j in range(m):  # branchless: one in eight falls below, unpredictably
+        below[c] = j
+        c += u[j] < levels[ceiling[offered[j]]]
+    rate = np.empty(c, dtype=purchase_rate.dtype)
+    spend = np.empty(c, dtype=base_spend.dtype)
+    sat = np.empty(c, dtype=satisfaction.dtype)
+    for j in range(c):
+        i = offered[below[j]]
+        rate[j] = purchase_rate[i]
+        spend[j] = base_spend[i]
+        sat[j] = satisfaction[i]
+    return below[:c], rate, spend, sat
+
+
+@numba.njit(cache=True, nogil=True)
+def cases_by_firm(
+    buyers: np.ndarray, complained: np.ndarray, firm: np.ndarray, n_firms: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Positions (in `buyers`) of the complaints, grouped by firm: (flat, start offsets)."""
+    counts = np.zeros(n_firms + 1, dtype=np.int64)
+    for j in range(buyers.shape[0]):
+        if complained[j]:
+            f = firm[buyers[j]]
+            if f >= 0 and f < n_firms:
+                counts[f + 1] += 1
+    for f in range(n_firms):
+        counts[f + 1] += counts[f]
+    flat = np.empty(counts[n_firms], dtype=np.int64)
+    fill = counts[:n_firms].copy()
+    for j in range(buyers.shape[0]):
+        if complained[j]:
+            f = firm[buyers[j]]
+            if f >= 0 and f < n_firms:
+                flat[fill[f]] = j
+                fill[f] += 1
+    return flat, counts
+
+
+@numba.njit(cache=True, nogil=True)
+def prospect_lists(
+    firm: np.ndarray, aware: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The prospects (firm < 0, ascending); the prospects aware of each firm, one after
+    the other in `flat` from `starts[f]` to `starts[f + 1]`.
+
+    Branchless (each index is written, the count advances when it belongs): who is a
+    prospect and who knows a firm are unpredictable, and a mispredicted branch per person
+    costs more than the write.
+    """
+    n, n_firms = aware.shape
+    prospects = np.empty(n, dtype=np.int64)
+    c = 0
+    for i in range(n):
+        prospects[c] = i
+        c += firm[i] < 0
+    prospects = prospects[:c]
+    flat = np.empty(c * n_firms + 1, dtype=np.int64)
+    starts = np.zeros(n_firms + 1, dtype=np.int64)
+    for f in range(n_firms):
+        k = starts[f]
+        for j in range(c):
+            p = prospects[j]
+            flat[k] = p
+            k += aware[p, f]
+        starts[f + 1] = k
+    return prospects, flat, starts
