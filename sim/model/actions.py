@@ -31,8 +31,8 @@ from sim.model.kernels.actions import (
     CEILING_LEVELS,
     apply_care,
     complaint_cases,
+    find_prospects,
     loyalty_acceptors,
-    prospect_lists,
     select_for_care,
     split_members,
 )
@@ -318,24 +318,27 @@ def send_acquisition_offers(
     """
     pop, rng = state.population, state.rng
     lev = state.scenario.market.levers
-    prospects, aware_of = prospect_lists(kernel_backend(pop.n), pop.firm, pop.aware)
+    found = find_prospects(kernel_backend(pop.n), pop.firm, pop.aware)
+    prospects = found.people
     promotion_targets: list[np.ndarray] = []
     visit_targets: list[np.ndarray] = []
     for f, firm in enumerate(firms):
         k = firm.capacity("promotions", lev.promotion_offer)
         offered = select_random(prospects, k, rng)
-        aware = aware_of[f]
+        n_aware = int(found.n_aware[f])
         k_visits = firm.capacity("sales_visits", lev.sales_visit)
-        visited = select_random(aware, k_visits, rng)
+        # ranks among the aware prospects: select_random's draws on a list of n_aware
+        visited = _random_ranks(n_aware, k_visits, rng)
         spy = state.steps_per_year
         offer_share = saturation_share(
             offered.size * spy / max(prospects.size, 1), lev.promotion_saturation_per_year
         )
         visit_share = saturation_share(
-            visited.size * spy / max(aware.size, 1), lev.sales_visit_saturation_per_year
+            visited.size * spy / max(n_aware, 1), lev.sales_visit_saturation_per_year
         )
         promotion_targets.append(offered[rng.random(offered.size) < offer_share])
-        visit_targets.append(visited[rng.random(visited.size) < visit_share])
+        reached = visited[rng.random(visited.size) < visit_share]
+        visit_targets.append(found.aware_at(pop.aware, f, reached))
         state.ledger.promotion_offers[f] = offered.size
         state.ledger.sales_visits[f] = visited.size
         spent[f]["promotions"] = firm.place("promotions", k, offered.size, lev.promotion_offer)
@@ -343,3 +346,16 @@ def send_acquisition_offers(
             "sales_visits", k_visits, visited.size, lev.sales_visit
         )
     return promotion_targets, visit_targets
+
+
+def _random_ranks(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Ranks (0..n-1) of up to k of n candidates drawn uniformly: the positions that
+    :func:`~sim.model.behaviour.levers.select_random` takes from a list of n, with the
+    same draws (``rng.choice(n)`` draws what ``rng.choice(list)`` does), without the list.
+
+    >>> _random_ranks(3, 5, np.random.default_rng(0)).tolist()
+    [0, 1, 2]
+    """
+    if k >= n:
+        return np.arange(n)
+    return rng.choice(n, size=k, replace=False)

@@ -21,9 +21,9 @@ from sim.model.kernels.actions import (
     CEILING_LEVELS,
     apply_care,
     complaint_cases,
+    find_prospects,
     forget,
     loyalty_acceptors,
-    prospect_lists,
     select_for_care,
     split_members,
 )
@@ -179,13 +179,37 @@ def test_membership_split_and_acceptors_agree(n: int) -> None:
 
 
 @pytest.mark.parametrize("n", [0, 1, 4_000])
-def test_complaint_cases_and_prospect_lists_agree(n: int) -> None:
+def test_complaint_cases_agree(n: int) -> None:
     people = _people(n, 3, seed=n + 1)
     rng = np.random.default_rng(n)
     buyers = np.sort(rng.choice(max(n, 1), size=n // 2, replace=False)) if n else np.zeros(0, int)
     complained = rng.random(buyers.size) < 0.4
     _both(lambda b: complaint_cases(b, buyers, complained, people["firm"], 3))
-    _both(lambda b: prospect_lists(b, people["firm"], people["aware"]))
+
+
+def _prospects(backend: str, people: dict[str, np.ndarray], ranks: list[np.ndarray]) -> Any:
+    found = find_prospects(backend, people["firm"], people["aware"])
+    picked = [found.aware_at(people["aware"], f, r) for f, r in enumerate(ranks)]
+    return found.people, found.n_aware, picked
+
+
+@pytest.mark.parametrize("n", [0, 1, 128, 130, 4_000])
+@pytest.mark.parametrize("n_firms", [3, 4])  # 4: rows read as one integer each
+def test_prospects_aware_of_a_firm_found_by_rank(n: int, n_firms: int) -> None:
+    """The k-th prospect aware of each firm, for ranks at both ends, inside and across
+    blocks of the numba form's table, repeated and in any order: the numpy lists' entries."""
+    people = _people(n, n_firms, seed=n + 2)
+    people["aware"][: n // 3, 1] = False  # a firm nobody near the start knows: empty blocks
+    found = find_prospects("numpy", people["firm"], people["aware"])
+    rng = np.random.default_rng(n)
+    ranks = []
+    for total in found.n_aware:
+        r = rng.integers(0, total, size=min(total, 50)) if total else np.zeros(0, np.int64)
+        ranks.append(np.concatenate([r, [0, total - 1]] if total else [r]).astype(np.int64))
+    _both(lambda b: _prospects(b, people, ranks))
+    assert found.n_aware.tolist() == [
+        int(np.count_nonzero(people["aware"][people["firm"] < 0, f])) for f in range(n_firms)
+    ]
 
 
 def test_suppliers_stepped_together_as_each_in_turn() -> None:

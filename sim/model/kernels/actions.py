@@ -13,6 +13,9 @@ are, so a kernel can count first and find the people drawn afterwards.
 from __future__ import annotations
 
 import math
+import sys
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,12 +24,14 @@ from sim.model.behaviour.levers import enrolment_probability, select_longest_wai
 from sim.model.kernels import compiled, kernel_backend
 
 __all__ = [
+    "AWARE_BLOCK",
     "CEILING_LEVELS",
+    "Prospects",
     "apply_care",
     "complaint_cases",
+    "find_prospects",
     "forget",
     "loyalty_acceptors",
-    "prospect_lists",
     "select_for_care",
     "split_members",
 ]
@@ -245,15 +250,56 @@ def complaint_cases(
     return [np.flatnonzero(complained & (buyer_firms == f)) for f in range(n_firms)]
 
 
-def prospect_lists(
-    backend: str, firm: np.ndarray, aware: np.ndarray
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The people who buy from no firm (prospects, ascending) and, per firm, the prospects
-    aware of it (ascending); one pass over the people in the numba form."""
+AWARE_BLOCK = 32
+"""Prospects per block of the table that finds the k-th prospect aware of a firm."""
+
+_PACKED_ROWS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+"""With this many firms a person's aware row (bytes of 0 or 1) reads as one integer."""
+
+
+@dataclass(frozen=True)
+class Prospects:
+    """The people who buy from no firm (ascending), how many know each firm, and what
+    finds the k-th of them that knows a firm (:meth:`aware_at`).
+
+    Why not a list per firm: a firm visits a few hundred of a few hundred thousand aware
+    prospects, and a random choice of k of a list draws the same numbers whatever the
+    list holds (only its length matters), so the draws are made on ranks and only the
+    prospects drawn are found. The numba form keeps a count per block of 32 prospects and
+    scans one block per rank; the numpy form keeps the lists.
+    """
+
+    people: np.ndarray
+    n_aware: np.ndarray
+    backend: str
+    lookup: Any
+
+    def aware_at(self, aware: np.ndarray, f: int, ranks: np.ndarray) -> np.ndarray:
+        """The prospects at `ranks` (0-based, ascending order of index) among those aware
+        of firm `f`."""
+        ranks = np.asarray(ranks, dtype=np.int64)
+        if self.backend == "numba":
+            people: np.ndarray = compiled().actions.pick_aware(
+                self.people, aware, self.lookup, AWARE_BLOCK, f, ranks
+            )
+            return people
+        return np.asarray(self.lookup[f][ranks])
+
+
+def find_prospects(backend: str, firm: np.ndarray, aware: np.ndarray) -> Prospects:
+    """The prospects (firm < 0) and those aware of each firm (:class:`Prospects`)."""
     if backend == "numba":
-        prospects, flat, starts = compiled().actions.prospect_lists(firm, aware)
-        return prospects, [flat[starts[f] : starts[f + 1]] for f in range(aware.shape[1])]
-    prospects = np.flatnonzero(firm < 0)
+        kernels = compiled().actions
+        packed = _PACKED_ROWS.get(aware.shape[1])
+        if packed is not None and aware.flags.c_contiguous and sys.byteorder == "little":
+            rows = aware.view(packed).reshape(aware.shape[0])
+            people, table = kernels.find_prospects_packed(firm, rows, aware.shape[1], AWARE_BLOCK)
+        else:
+            people = kernels.find_prospects(firm)
+            table = kernels.aware_blocks(people, aware, AWARE_BLOCK)
+        return Prospects(people, table[:, -1].copy(), backend, table)
+    people = np.flatnonzero(firm < 0)
     # whom each firm's prospects know, gathered once (rows; np.take is the fast gather)
-    known = np.take(aware, prospects, axis=0)
-    return prospects, [np.compress(known[:, f], prospects) for f in range(aware.shape[1])]
+    known = np.take(aware, people, axis=0)
+    lists = [np.compress(known[:, f], people) for f in range(aware.shape[1])]
+    return Prospects(people, np.array([x.size for x in lists], dtype=np.int64), backend, lists)

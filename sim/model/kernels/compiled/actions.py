@@ -7,12 +7,16 @@ import numpy as np
 
 __all__ = [
     "apply_care",
+    "aware_blocks",
+    "aware_blocks_packed",
     "cases_by_firm",
+    "find_prospects",
+    "find_prospects_packed",
     "forget_walks",
     "gaps_reach",
     "longest_waiting",
     "offered_below_ceiling",
-    "prospect_lists",
+    "pick_aware",
     "split_members",
 ]
 
@@ -281,30 +285,115 @@ def cases_by_firm(
 
 
 @numba.njit(cache=True, nogil=True)
-def prospect_lists(
-    firm: np.ndarray, aware: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """The prospects (firm < 0, ascending); the prospects aware of each firm, one after
-    the other in `flat` from `starts[f]` to `starts[f + 1]`.
-
-    Branchless (each index is written, the count advances when it belongs): who is a
-    prospect and who knows a firm are unpredictable, and a mispredicted branch per person
-    costs more than the write.
-    """
-    n, n_firms = aware.shape
+def find_prospects(firm: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """The prospects (firm < 0), ascending. Branchless: each index is written and the
+    count advances when it belongs (who is a prospect is unpredictable, a mispredicted
+    branch per person costs more than the write)."""
+    n = firm.shape[0]
     prospects = np.empty(n, dtype=np.int64)
     c = 0
     for i in range(n):
         prospects[c] = i
         c += firm[i] < 0
-    prospects = prospects[:c]
-    flat = np.empty(c * n_firms + 1, dtype=np.int64)
-    starts = np.zeros(n_firms + 1, dtype=np.int64)
+    return prospects[:c].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def aware_blocks(
+    prospects: np.ndarray, aware: np.ndarray, block: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    """``table[f, b]``: prospects aware of firm f before prospect ``b * block``; the last
+    column holds each firm's total."""
+    n_firms = aware.shape[1]
+    m = prospects.shape[0]
+    n_blocks = (m + block - 1) // block
+    table = np.zeros((n_firms, n_blocks + 1), dtype=np.int64)
     for f in range(n_firms):
-        k = starts[f]
-        for j in range(c):
+        c = 0
+        for b in range(n_blocks):
+            table[f, b] = c
+            for j in range(b * block, min((b + 1) * block, m)):
+                c += aware[prospects[j], f]
+        table[f, n_blocks] = c
+    return table
+
+
+@numba.njit(cache=True, nogil=True)
+def aware_blocks_packed(
+    prospects: np.ndarray, rows: np.ndarray, n_firms: int, block: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`aware_blocks` with each person's aware row read as one unsigned integer
+    (byte f = aware of firm f, little-endian): the rows of a block add up byte by byte
+    (a block of at most 255 cannot carry into the next byte), one addition per prospect
+    for all firms."""
+    m = prospects.shape[0]
+    n_blocks = (m + block - 1) // block
+    table = np.zeros((n_firms, n_blocks + 1), dtype=np.int64)
+    for b in range(n_blocks):
+        acc = np.uint64(0)
+        for j in range(b * block, min((b + 1) * block, m)):
+            acc += np.uint64(rows[prospects[j]])
+        for f in range(n_firms):
+            table[f, b + 1] = table[f, b] + ((acc >> np.uint64(8 * f)) & np.uint64(255))
+    return table
+
+
+@numba.njit(cache=True, nogil=True)
+def find_prospects_packed(
+    firm: np.ndarray, rows: np.ndarray, n_firms: int, block: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """:func:`find_prospects` and :func:`aware_blocks_packed` in one pass over the people
+    in index order (the rows are read in memory order, not gathered)."""
+    n = firm.shape[0]
+    prospects = np.empty(n, dtype=np.int64)
+    table = np.zeros((n_firms, n // block + 2), dtype=np.int64)
+    acc = np.uint64(0)
+    c = 0
+    to_go = block  # prospects until the current block is complete (no division per person)
+    for i in range(n):
+        is_prospect = firm[i] < 0
+        prospects[c] = i
+        acc += np.uint64(rows[i]) & (np.uint64(0) - np.uint64(is_prospect))  # row or 0
+        c += is_prospect
+        to_go -= is_prospect
+        if to_go == 0:  # a block complete: one branch, rarely taken
+            b = c // block
+            for f in range(n_firms):
+                table[f, b] = table[f, b - 1] + ((acc >> np.uint64(8 * f)) & np.uint64(255))
+            acc = np.uint64(0)
+            to_go = block
+    n_blocks = (c + block - 1) // block
+    if c % block:
+        for f in range(n_firms):
+            table[f, n_blocks] = table[f, n_blocks - 1] + (
+                (acc >> np.uint64(8 * f)) & np.uint64(255)
+            )
+    return prospects[:c].copy(), table[:, : n_blocks + 1].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def pick_aware(
+    prospects: np.ndarray,
+    aware: np.ndarray,
+    table: np.ndarray,
+    block: int,
+    f: int,
+    ranks: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled
+    """The prospect at each rank among those aware of firm f (ranks below the total)."""
+    counts = table[f]
+    out = np.empty(ranks.shape[0], dtype=np.int64)
+    for q in range(ranks.shape[0]):
+        r = ranks[q]
+        b = np.searchsorted(counts, r, side="right") - 1  # the block holding rank r
+        c = counts[b]
+        j = b * block
+        while True:
             p = prospects[j]
-            flat[k] = p
-            k += aware[p, f]
-        starts[f + 1] = k
-    return prospects, flat, starts
+            if aware[p, f]:
+                if c == r:
+                    out[q] = p
+                    break
+                c += 1
+            j += 1
+    return out
