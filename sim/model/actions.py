@@ -289,7 +289,7 @@ def handle_complaints(
     pop, rng = state.population, state.rng
     comp = state.scenario.market.complaints
     lev = state.scenario.market.levers
-    outcome = np.where(complained, 2, 0).astype(np.int8)
+    outcome = complained.astype(np.int8) * np.int8(2)  # 0 no complaint, 2 not resolved
     cases_of = complaint_cases(kernel_backend(pop.n), buyers, complained, pop.firm, len(firms))
     for f, firm in enumerate(firms):
         cases = cases_of[f]

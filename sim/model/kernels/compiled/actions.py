@@ -94,22 +94,32 @@ def forget_walks(
 
 
 @numba.njit(cache=True, nogil=True)
-def _kth_largest(values: np.ndarray, k: int, low: int, high: int) -> int:  # pragma: no cover
-    """The k-th largest of `values` (between `low` and `high`): counted when the range is
-    small (waits in whole steps), else sorted."""
-    if high - low <= 4 * values.shape[0]:
+def _kth_largest(
+    values: np.ndarray, k: int, low: int, high: int
+) -> tuple[int, int, int]:  # pragma: no cover - compiled
+    """The k-th largest of `values` (between `low` and `high`), how many are above it and
+    how many equal it: counted when the range is small (waits in whole steps), else
+    sorted."""
+    m = values.shape[0]
+    if high - low <= 4 * m:
         width = high - low + 1
         counts = np.zeros(4 * width, dtype=np.int64)  # four tallies: no chain of updates
-        for j in range(values.shape[0]):
+        for j in range(m):
             counts[(j & 3) * width + values[j] - low] += 1
         at_least = 0
         for b in range(width - 1, -1, -1):
-            at_least += counts[b] + counts[width + b] + counts[2 * width + b]
-            at_least += counts[3 * width + b]
-            if at_least >= k:
-                return low + b
+            here = counts[b] + counts[width + b] + counts[2 * width + b] + counts[3 * width + b]
+            if at_least + here >= k:
+                return low + b, at_least, here
+            at_least += here
     ordered = np.sort(values)
-    return int(ordered[values.shape[0] - k])
+    threshold = ordered[m - k]
+    above = 0
+    ties = 0
+    for j in range(m):
+        above += values[j] > threshold
+        ties += values[j] == threshold
+    return int(threshold), above, ties
 
 
 @numba.njit(cache=True, nogil=True)
@@ -161,12 +171,7 @@ def longest_waiting(
         return empty, empty, positions[:c].copy(), True
     if k <= 0:
         return empty, empty, empty, False
-    threshold = _kth_largest(waits[:c], k, low, high)
-    n_above = 0
-    n_ties = 0
-    for j in range(c):
-        n_above += waits[j] > threshold
-        n_ties += waits[j] == threshold
+    threshold, n_above, n_ties = _kth_largest(waits[:c], k, low, high)
     above = np.empty(n_above, dtype=np.int64)
     ties = np.empty(n_ties, dtype=np.int64)
     a = 0
