@@ -300,7 +300,7 @@ def find_prospects(firm: np.ndarray) -> np.ndarray:  # pragma: no cover - compil
     for i in range(n):
         prospects[c] = i
         c += firm[i] < 0
-    return prospects[:c].copy()
+    return prospects[:c]  # a view: the untouched tail of the buffer costs no memory
 
 
 @numba.njit(cache=True, nogil=True)
@@ -373,7 +373,7 @@ def find_prospects_packed(
             table[f, n_blocks] = table[f, n_blocks - 1] + (
                 (acc >> np.uint64(8 * f)) & np.uint64(255)
             )
-    return prospects[:c].copy(), table[:, : n_blocks + 1].copy()
+    return prospects[:c], table[:, : n_blocks + 1].copy()  # a view (see find_prospects)
 
 
 @numba.njit(cache=True, nogil=True)
