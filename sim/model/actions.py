@@ -18,7 +18,6 @@ import numpy as np
 
 from sim.model.agents.firms import Firm
 from sim.model.behaviour.levers import (
-    care_effect,
     closeness_to_next_tier,
     enrolment_probability,
     saturation_share,
@@ -26,6 +25,16 @@ from sim.model.behaviour.levers import (
     select_random,
     upgrade_eligible,
     upgrade_success_probability,
+)
+from sim.model.kernels import kernel_backend
+from sim.model.kernels.actions import (
+    CEILING_LEVELS,
+    apply_care,
+    complaint_cases,
+    find_prospects,
+    loyalty_acceptors,
+    select_for_care,
+    split_members,
 )
 from sim.model.state import MarketState
 
@@ -49,48 +58,68 @@ def care_for_customers(
     A share of the contacts (the policy's key-account share) goes first to the top and
     big tiers, then the rest to whoever waited longest. Of the contacts paid for, a share
     lands that falls with contacts per customer-year (a saturating response); the rest
-    reach nobody (voicemail, the wrong moment).
+    reach nobody (voicemail, the wrong moment). The people reached are left in
+    ``state.cared_for`` (distinct, in no particular order) for the phases after.
     """
     pop, rng, now = state.population, state.rng, state.step
     lev = state.scenario.market.levers
+    backend = kernel_backend(pop.n)
+    weeks_per_step = 52.0 / state.steps_per_year
+    none = np.empty(0, dtype=np.int64)
+    cared: list[np.ndarray] = []
     for f, firm in enumerate(firms):
         mine = customers_of[f]
         k = firm.capacity("care_contacts", lev.care_contact)
-        last = pop.last_care[mine]
-        waits = now - last
         # Positions in `mine` are selected (the same draws as selecting the people).
-        first = np.empty(0, dtype=np.intp)
+        first = none
         k_key = round(k * firm.policy.key_account_share)
         if k_key > 0:  # key accounts: top and big tiers, not contacted too recently
-            tier = pop.tier[mine]
-            waited = state.weeks_since(last) >= lev.care_min_interval_weeks
-            key = np.flatnonzero((tier >= 0) & (tier <= 1) & waited)
-            first = select_longest_waiting(key, waits[key], min(k_key, key.size), rng)
-        rest, rest_waits = np.arange(mine.size), waits
-        if first.size:
-            left = np.ones(mine.size, dtype=bool)
-            left[first] = False
-            rest = np.flatnonzero(left)
-            rest_waits = waits[rest]
-        chosen = select_longest_waiting(rest, rest_waits, k - first.size, rng)
+            first = _select(state, backend, mine, True, none, k_key)
+        chosen = _select(state, backend, mine, False, first, k - first.size)
         targets = mine[np.concatenate([first, chosen])]
         per_year = k * state.steps_per_year / max(mine.size, 1)
         landed = rng.random(targets.size) < saturation_share(per_year, lev.care_saturation_per_year)
         paid = targets.size
         targets = targets[landed]
-        weeks = state.weeks_since(pop.last_care[targets])
-        pop.satisfaction[targets] = care_effect(
-            pop.satisfaction[targets],
-            weeks,
+        pushy = apply_care(
+            backend,
+            targets,
+            pop.satisfaction,
+            pop.last_care,
+            pop.unresolved_complaint,
+            now,
+            weeks_per_step,
             boost=lev.care_boost,
             min_interval_weeks=lev.care_min_interval_weeks,
             spam_penalty=lev.spam_penalty,
         )
-        pop.last_care[targets] = now
-        pop.unresolved_complaint[targets] = False
+        cared.append(targets)
         state.ledger.care_contacts[f] = targets.size
-        state.ledger.pushy_contacts[f] = np.count_nonzero(weeks < lev.care_min_interval_weeks)
+        state.ledger.pushy_contacts[f] = pushy
         spent[f]["care_contacts"] = firm.place("care_contacts", k, paid, lev.care_contact)
+    state.cared_for = np.concatenate([none, *cared])
+
+
+def _select(
+    state: MarketState, backend: str, mine: np.ndarray, key: bool, excluded: np.ndarray, k: int
+) -> np.ndarray:
+    """Positions in `mine` of the k customers to care for (:func:`select_for_care`):
+    with `key`, among the key accounts not contacted within the minimum interval (all of
+    them when there are k or fewer); otherwise among all but `excluded`."""
+    pop, lev = state.population, state.scenario.market.levers
+    return select_for_care(
+        backend,
+        mine,
+        pop.last_care,
+        pop.tier,
+        state.step,
+        52.0 / state.steps_per_year,
+        lev.care_min_interval_weeks,
+        key,
+        excluded,
+        k,
+        state.rng,
+    )
 
 
 def run_loyalty_programs(
@@ -115,20 +144,19 @@ def run_loyalty_programs(
     """
     pop, rng = state.population, state.rng
     lev = state.scenario.market.levers
+    backend = kernel_backend(pop.n)
     cost_per_step = lev.loyalty_member_per_year / state.steps_per_year
     for f, firm in enumerate(firms):
         mine = customers_of[f]
         capacity = int(firm.spend["loyalty_program"] / cost_per_step)
-        is_member = pop.member[mine]
-        n_members = int(np.count_nonzero(is_member))
+        members, others = split_members(backend, mine, pop.member)
+        n_members = members.size
         if n_members > capacity:
-            members = np.compress(is_member, mine)
             drop = select_random(members, n_members - capacity, rng)
             pop.member[drop] = False
             n_members -= drop.size
         elif n_members < capacity:
-            others = np.compress(~is_member, mine)
-            accept = _acceptors(state, others, ceiling)
+            accept = _acceptors(state, others, ceiling, backend)
             accept = select_random(accept, capacity - n_members, rng)
             pop.member[accept] = True
             n_members += accept.size
@@ -139,12 +167,16 @@ def run_loyalty_programs(
 
 def enrolment_ceiling(state: MarketState) -> np.ndarray:
     """Each person's chance of accepting a membership offer at satisfaction 1, slightly
-    raised: at least their chance at any satisfaction (0 to 1; the weight is not negative).
+    raised and rounded up to 255ths: at least their chance at any satisfaction (the
+    weight is not negative). Returns the 255ths (uint8; the bound is
+    :data:`~sim.model.kernels.actions.CEILING_LEVELS` at it).
 
     Purchase rate and spend are traits drawn once, so this is computed once per run
     (:class:`~sim.model.market.MarketModel` does, at its first step, after a calibration
-    hold-out has set fitted traits); the raise (a millionth) absorbs rounding. Stored as
-    float32 rounded up (still a bound): 4 bytes per person, half the memory read a step.
+    hold-out has set fitted traits); the raise (a millionth) absorbs rounding. Why one
+    byte: each firm's offers read the ceiling of all its non-members every step, a sweep
+    over the array's memory per firm; 1 byte per person is a quarter of float32's, and
+    rounding up to 255ths lets through only 0.2 % more offers to the exact chance.
     """
     pop, lev = state.population, state.scenario.market.levers
     at_full = enrolment_probability(
@@ -157,33 +189,43 @@ def enrolment_ceiling(state: MarketState) -> np.ndarray:
         satisfaction_weight=lev.enrol_satisfaction_weight,
     )
     ceiling = np.minimum(at_full * (1.0 + 1e-6) + 1e-12, 1.0)
-    as_float32 = ceiling.astype(np.float32)
-    return np.where(as_float32 < ceiling, np.nextafter(as_float32, np.float32(2.0)), as_float32)
+    steps = np.ceil(ceiling * 255.0).astype(np.uint8)
+    # a product rounded down onto a whole step: the next step up (still at most 255)
+    return np.where(CEILING_LEVELS[steps] < ceiling, steps + 1, steps).astype(np.uint8)
 
 
-def _acceptors(state: MarketState, offered: np.ndarray, ceiling: np.ndarray | None) -> np.ndarray:
-    """The people of `offered` who accept a membership offer this step (ascending).
+def _acceptors(
+    state: MarketState,
+    offered: np.ndarray,
+    ceiling: np.ndarray | None,
+    backend: str = "numpy",
+) -> np.ndarray:
+    """The people of `offered` who accept a membership offer this step (in `offered`'s order).
 
     One uniform draw per person offered, accepted below their enrolment probability.
     Why the ceiling: about 2 % accept in a step, and a draw at or above a person's
     ceiling is at or above their probability, so the probability (two logarithms and an
-    exponential of three gathered traits) is computed for the few below the ceiling only.
+    exponential of three gathered traits) is computed for the few below the ceiling only
+    (:func:`~sim.model.kernels.actions.loyalty_acceptors`).
     """
     lev = state.scenario.market.levers
     pop = state.population
     u = state.rng.random(offered.size)
-    below = np.flatnonzero(u < ceiling[offered]) if ceiling is not None else None
-    who = offered if below is None else offered[below]
-    p_accept = enrolment_probability(
-        pop.purchase_rate[who] / state.mean_purchase_rate,
-        pop.base_spend[who] / state.mean_spend,
-        pop.satisfaction[who],
+    return loyalty_acceptors(
+        backend,
+        offered,
+        u,
+        np.full(pop.n, 255, dtype=np.uint8) if ceiling is None else ceiling,
+        pop.purchase_rate,
+        pop.base_spend,
+        pop.satisfaction,
+        mean_purchase_rate=state.mean_purchase_rate,
+        mean_spend=state.mean_spend,
         log_odds=lev.enrol_log_odds,
         rate_weight=lev.enrol_rate_weight,
         spend_weight=lev.enrol_spend_weight,
         satisfaction_weight=lev.enrol_satisfaction_weight,
     )
-    return np.compress((u if below is None else u[below]) < p_accept, who)
 
 
 def sell_upgrades(
@@ -247,10 +289,10 @@ def handle_complaints(
     pop, rng = state.population, state.rng
     comp = state.scenario.market.complaints
     lev = state.scenario.market.levers
-    outcome = np.where(complained, 2, 0).astype(np.int8)
-    buyer_firms = pop.firm[buyers]
+    outcome = complained.astype(np.int8) * np.int8(2)  # 0 no complaint, 2 not resolved
+    cases_of = complaint_cases(kernel_backend(pop.n), buyers, complained, pop.firm, len(firms))
     for f, firm in enumerate(firms):
-        cases = np.flatnonzero(complained & (buyer_firms == f))
+        cases = cases_of[f]
         k = firm.capacity("complaint_handling", lev.complaint_handling)
         handled = select_random(cases, k, rng)
         per_year = handled.size * state.steps_per_year / max(firm.n_customers, 1)
@@ -276,26 +318,27 @@ def send_acquisition_offers(
     """
     pop, rng = state.population, state.rng
     lev = state.scenario.market.levers
-    prospects = np.flatnonzero(pop.firm < 0)
-    # Whom each firm's prospects know, gathered once (rows; np.take is the fast gather).
-    prospects_aware = np.take(pop.aware, prospects, axis=0)
+    found = find_prospects(kernel_backend(pop.n), pop.firm, pop.aware)
+    prospects = found.people
     promotion_targets: list[np.ndarray] = []
     visit_targets: list[np.ndarray] = []
     for f, firm in enumerate(firms):
         k = firm.capacity("promotions", lev.promotion_offer)
         offered = select_random(prospects, k, rng)
-        aware = np.compress(prospects_aware[:, f], prospects)
+        n_aware = int(found.n_aware[f])
         k_visits = firm.capacity("sales_visits", lev.sales_visit)
-        visited = select_random(aware, k_visits, rng)
+        # ranks among the aware prospects: select_random's draws on a list of n_aware
+        visited = _random_ranks(n_aware, k_visits, rng)
         spy = state.steps_per_year
         offer_share = saturation_share(
             offered.size * spy / max(prospects.size, 1), lev.promotion_saturation_per_year
         )
         visit_share = saturation_share(
-            visited.size * spy / max(aware.size, 1), lev.sales_visit_saturation_per_year
+            visited.size * spy / max(n_aware, 1), lev.sales_visit_saturation_per_year
         )
         promotion_targets.append(offered[rng.random(offered.size) < offer_share])
-        visit_targets.append(visited[rng.random(visited.size) < visit_share])
+        reached = visited[rng.random(visited.size) < visit_share]
+        visit_targets.append(found.aware_at(pop.aware, f, reached))
         state.ledger.promotion_offers[f] = offered.size
         state.ledger.sales_visits[f] = visited.size
         spent[f]["promotions"] = firm.place("promotions", k, offered.size, lev.promotion_offer)
@@ -303,3 +346,16 @@ def send_acquisition_offers(
             "sales_visits", k_visits, visited.size, lev.sales_visit
         )
     return promotion_targets, visit_targets
+
+
+def _random_ranks(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Ranks (0..n-1) of up to k of n candidates drawn uniformly: the positions that
+    :func:`~sim.model.behaviour.levers.select_random` takes from a list of n, with the
+    same draws (``rng.choice(n)`` draws what ``rng.choice(list)`` does), without the list.
+
+    >>> _random_ranks(3, 5, np.random.default_rng(0)).tolist()
+    [0, 1, 2]
+    """
+    if k >= n:
+        return np.arange(n)
+    return rng.choice(n, size=k, replace=False)

@@ -44,11 +44,12 @@ from sim.model.actions import (
 )
 from sim.model.agents.customers import Customer
 from sim.model.agents.firms import Competitor, Firm, introduce_rivals
-from sim.model.behaviour.economies import forget, forgetting_probability
+from sim.model.behaviour.economies import forgetting_probability
 from sim.model.behaviour.spend import tenure_spend_multiplier
 from sim.model.calibration import calibration_table, serving_cost_per_customer_year
 from sim.model.engines import Engine, make_engine
 from sim.model.kernels import kernel_backend
+from sim.model.kernels.actions import forget
 from sim.model.kernels.records import group_customers
 from sim.model.metrics import Ledger, margin_per_step
 from sim.model.network import SocialGraph, build_graph

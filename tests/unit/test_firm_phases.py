@@ -19,6 +19,7 @@ from sim.model.behaviour.levers import (
     select_longest_waiting,
     select_random,
 )
+from sim.model.kernels.actions import CEILING_LEVELS
 from sim.model.market import MarketModel
 from sim.model.metrics import rank_tiers, upper_quantiles
 from sim.model.state import MarketState
@@ -125,7 +126,7 @@ def test_enrolment_ceiling_bounds_every_chance() -> None:
             spend_weight=lev.enrol_spend_weight,
             satisfaction_weight=lev.enrol_satisfaction_weight,
         )
-        assert (p < ceiling).all()
+        assert (p < CEILING_LEVELS[ceiling]).all()
 
 
 def test_acceptors_same_with_and_without_the_ceiling() -> None:

@@ -43,9 +43,9 @@ class StaffReport:
 class Staff:
     """A firm's employees as arrays (skill, morale, tenure), one row per position.
 
-    Learning and morale move as array operations; each employee then decides for
-    itself whether to quit (:meth:`Employee.consider_quitting`, through the staff's
-    AgentSet), drawing from the model's generator in position order.
+    Learning and morale move as array operations; each employee then decides whether to
+    quit (:meth:`Employee.consider_quitting`'s rule: one draw from the model's generator
+    per position, in position order), the decisions drawn for the whole staff at once.
     """
 
     def __init__(
@@ -121,7 +121,10 @@ class Staff:
         p_quit = quit_probability(
             self.morale, spec.quit_per_year, spec.quit_morale_sensitivity, spy
         )
-        self.agents.do("consider_quitting", p_quit)
+        # Each employee's own decision (Employee.consider_quitting) drawn for all at once:
+        # the same uniforms in position order as the AgentSet's calls, without 200
+        # Python calls a firm and step (issue 14)
+        np.less(self.firm.model.rng.random(n), p_quit, out=self.quitting)
         quits = self.quitting
         k = int(quits.sum())
         self.skill[quits] = spec.hire_skill

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.config.schema import CompetitorSpec, FirmSpec, Policy, Scenario
 from sim.model.agents.employees import Staff, StaffReport
-from sim.model.agents.suppliers import Supplier
+from sim.model.agents.suppliers import Supplier, step_suppliers
 from sim.model.behaviour.budget import reallocate_unplaced
 from sim.model.behaviour.economies import experience_cost_factor, prior_experience_units
 from sim.model.behaviour.levers import (
@@ -112,7 +112,7 @@ class Firm(mesa.Agent):
     def operate(self, deliver: bool = True) -> None:
         """Suppliers deliver and staff work: the quality the firm can offer this step."""
         if self.suppliers and deliver:
-            self.suppliers.do("step")
+            step_suppliers(list(self.suppliers), self.model.rng)  # each Supplier.step
             self.supplier_failed = np.array([s.failed for s in self.suppliers])
         supplied = (
             float(np.mean([s.cost_factor for s in self.suppliers])) if self.suppliers else 1.0

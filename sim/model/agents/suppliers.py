@@ -8,6 +8,8 @@ the firm pays fairly and invests in the relationship; squeezing erodes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mesa
 import numpy as np
 
@@ -19,7 +21,7 @@ from sim.model.behaviour.supply import (
     trust_after_step,
 )
 
-__all__ = ["Supplier"]
+__all__ = ["Supplier", "step_suppliers"]
 
 
 class Supplier(mesa.Agent):
@@ -88,3 +90,45 @@ class Supplier(mesa.Agent):
         )
         self._refresh_terms()
         self.failed = bool(self.model.rng.random() >= self.reliability)
+
+
+def step_suppliers(suppliers: Sequence[Supplier], rng: np.random.Generator) -> None:
+    """One :meth:`Supplier.step` for each of one firm's `suppliers`, in their order, as
+    array operations: the same numbers (the same element-wise arithmetic, one uniform
+    each from `rng` in the same order) without a dozen numpy calls per supplier (issue 14).
+
+    The suppliers share their firm's policy and spec (:meth:`Firm.equip` contracts them).
+    """
+    if not suppliers:
+        return
+    first = suppliers[0]
+    policy, spec = first.policy, first.spec
+    trust = trust_after_step(
+        np.array([s.trust for s in suppliers], dtype=float),
+        policy.supplier_investment_per_year / max(spec.per_firm, 1),
+        spec.investment_reference_per_year,
+        policy.supplier_price_pressure,
+        fair_dealing_per_year=spec.fair_dealing_per_year,
+        investment_gain_per_year=spec.investment_gain_per_year,
+        squeeze_loss_per_year=spec.squeeze_loss_per_year,
+        decay_per_year=spec.trust_decay_per_year,
+        steps_per_year=first.steps_per_year,
+    )
+    level = relationship_level(trust)
+    quality, reliability, cost = supplier_terms(
+        level,
+        policy.supplier_price_pressure,
+        base_quality=spec.base_quality,
+        quality_per_level=spec.quality_per_level,
+        base_reliability=spec.base_reliability,
+        reliability_per_level=spec.reliability_per_level,
+        cost_saving_per_level=spec.cost_saving_per_level,
+    )
+    failed = rng.random(len(suppliers)) >= reliability
+    for j, supplier in enumerate(suppliers):
+        supplier.trust = float(trust[j])
+        supplier.level = int(level[j])
+        supplier.quality = float(quality[j])
+        supplier.reliability = float(reliability[j])
+        supplier.cost_factor = float(cost[j])
+        supplier.failed = bool(failed[j])

@@ -7,6 +7,24 @@ that both give the same bytes. Compiled code is cached next to the modules
 (``cache=True``), so a process pays the compilation once per installation, not per run.
 """
 
-from sim.model.kernels.compiled import choice, churn, events, purchases, recommend, records, word_of_mouth
+from sim.model.kernels.compiled import (
+    actions,
+    choice,
+    churn,
+    events,
+    purchases,
+    recommend,
+    records,
+    word_of_mouth,
+)
 
-__all__ = ["choice", "churn", "events", "purchases", "recommend", "records", "word_of_mouth"]
+__all__ = [
+    "actions",
+    "choice",
+    "churn",
+    "events",
+    "purchases",
+    "recommend",
+    "records",
+    "word_of_mouth",
+]
