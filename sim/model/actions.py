@@ -58,15 +58,13 @@ def care_for_customers(
     A share of the contacts (the policy's key-account share) goes first to the top and
     big tiers, then the rest to whoever waited longest. Of the contacts paid for, a share
     lands that falls with contacts per customer-year (a saturating response); the rest
-    reach nobody (voicemail, the wrong moment). The people reached are left in
-    ``state.cared_for`` (distinct, in no particular order) for the phases after.
+    reach nobody (voicemail, the wrong moment).
     """
     pop, rng, now = state.population, state.rng, state.step
     lev = state.scenario.market.levers
     backend = kernel_backend(pop.n)
     weeks_per_step = 52.0 / state.steps_per_year
     none = np.empty(0, dtype=np.int64)
-    cared: list[np.ndarray] = []
     for f, firm in enumerate(firms):
         mine = customers_of[f]
         k = firm.capacity("care_contacts", lev.care_contact)
@@ -93,11 +91,9 @@ def care_for_customers(
             min_interval_weeks=lev.care_min_interval_weeks,
             spam_penalty=lev.spam_penalty,
         )
-        cared.append(targets)
         state.ledger.care_contacts[f] = targets.size
         state.ledger.pushy_contacts[f] = pushy
         spent[f]["care_contacts"] = firm.place("care_contacts", k, paid, lev.care_contact)
-    state.cared_for = np.concatenate([none, *cared])
 
 
 def _select(

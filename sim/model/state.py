@@ -119,9 +119,6 @@ class MarketState:
     p_consider_ad: np.ndarray = field(default_factory=lambda: np.empty(0))
     supplier_failed: list[np.ndarray] = field(default_factory=list)
     poaching_rates: np.ndarray = field(default_factory=lambda: np.empty(0))
-    # the people the firms' care contacts reached this step (distinct, in no order; set by
-    # actions.care_for_customers): those with last_care == step, without a pass over all
-    cared_for: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     # every purchase booked, when the run records its transaction log (None: not recorded)
     purchase_log: PurchaseLog | None = None
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim.model.kernels as kernels
 from sim.config.schema import Scenario
 from sim.model.behaviour.churn import hazard_bound_per_year
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
@@ -123,3 +124,11 @@ def test_what_the_engine_keeps_between_steps_stays_valid() -> None:
         assert np.all(pop.churn_due[pending] > state.step)
         checked += pending.size
     assert checked > 10_000
+
+
+def test_loading_the_compiled_kernels_keeps_the_loader() -> None:
+    """Importing the subpackage `compiled` binds that name on sim.model.kernels; the loader
+    has another name, so a kernel module imported after the first load still finds it."""
+    module = kernels.numba_kernels()
+    assert module.__name__ == "sim.model.kernels.compiled"
+    assert callable(kernels.numba_kernels) and kernels.numba_kernels() is module

@@ -23,7 +23,7 @@ from sim.model.behaviour.churn import (
     total_hazard,
 )
 from sim.model.behaviour.levers import NOT_DUE
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 from sim.model.kernels.churn import draw_candidates, lose_customers, schedule_churn
 from sim.model.kernels.events import churn_due_scan, due_now, due_scan, set_event_steps
 from sim.model.kernels.purchases import (
@@ -339,7 +339,7 @@ def test_compiled_candidate_hazards_are_the_numpy_hazards(market: MarketModel) -
         **kw,
     )
     total = total_hazard(hazards)
-    kernels = compiled().churn
+    kernels = numba_kernels().churn
     x, weeks = kernels.candidate_terms(
         c, STEP, pop.satisfaction, pop.last_care, 52.0 / SPY, float(kw["neglect_weeks"])
     )

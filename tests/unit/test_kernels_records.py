@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 from sim.model.kernels.records import (
     TALLIES,
     GroupedCustomers,
@@ -175,7 +175,7 @@ def test_pairwise_sum_is_numpys_bit_for_bit() -> None:
     for n in [*range(0, 300), 1_000, 4_097, 65_537, 250_001]:
         values = rng.random(3 * n + 1) * 10.0 ** rng.uniform(-3, 3, 3 * n + 1)
         idx = np.sort(rng.choice(values.size, n, replace=False)).astype(np.int64)
-        assert compiled().records.pairwise_sum(values, idx) == values[idx].sum()
+        assert numba_kernels().records.pairwise_sum(values, idx) == values[idx].sum()
 
 
 @pytest.mark.parametrize("kind", ["gamma", "ties", "outliers", "negative", "one", "zeros"])

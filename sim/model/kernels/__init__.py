@@ -37,8 +37,8 @@ __all__ = [
     "KERNELS_ENV",
     "KERNEL_BACKENDS",
     "MIN_PEOPLE_FOR_NUMBA",
-    "compiled",
     "kernel_backend",
+    "numba_kernels",
     "single_threaded_blas",
     "sorted_unique",
 ]
@@ -81,8 +81,11 @@ def single_threaded_blas() -> Iterator[None]:
         yield
 
 
-def compiled() -> ModuleType:
+def numba_kernels() -> ModuleType:
     """The numba kernels (:mod:`sim.model.kernels.compiled`), imported on first use.
+
+    Not named ``compiled``: importing the subpackage binds that name on this package, so a
+    function of the same name would be replaced by the module after the first call.
 
     Why lazily: importing numba and loading the cached compiled code takes about half a
     second and 100 MB, which only large markets win back.

@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.model.behaviour.economies import forget as forget_reference
 from sim.model.behaviour.levers import enrolment_probability, select_longest_waiting
-from sim.model.kernels import compiled, kernel_backend
+from sim.model.kernels import kernel_backend, numba_kernels
 
 __all__ = [
     "AWARE_BLOCK",
@@ -76,7 +76,7 @@ def forget(
     rate = -math.log1p(-p_forget)
     expected = n * p_forget
     batch = int(expected + 6.0 * np.sqrt(expected) + 16)  # as bernoulli_positions draws
-    kernels = compiled().actions
+    kernels = numba_kernels().actions
     drawn: list[np.ndarray] = []
     starts = np.zeros(n_firms + 1, dtype=np.int64)
     for f in range(n_firms):  # each firm's batches, in the reference's order
@@ -112,7 +112,7 @@ def select_for_care(
     last_care`` in steps.
     """
     if backend == "numba":
-        above, ties, everyone, all_taken = compiled().actions.longest_waiting(
+        above, ties, everyone, all_taken = numba_kernels().actions.longest_waiting(
             mine,
             last_care,
             tier,
@@ -162,7 +162,7 @@ def apply_care(
     complaint closed. Returns how many contacts came within the minimum interval (pushy).
     """
     if backend == "numba":
-        pushy: int = compiled().actions.apply_care(
+        pushy: int = numba_kernels().actions.apply_care(
             targets,
             satisfaction,
             last_care,
@@ -190,7 +190,7 @@ def split_members(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The members and the non-members among `mine`, each in `mine`'s order."""
     if backend == "numba":
-        members, others = compiled().actions.split_members(mine, member)
+        members, others = numba_kernels().actions.split_members(mine, member)
         return members, others
     is_member = member[mine]
     return np.compress(is_member, mine), np.compress(~is_member, mine)
@@ -220,7 +220,7 @@ def loyalty_acceptors(
     numba form finds those people and gathers their traits in one pass.
     """
     if backend == "numba":
-        below, rate, spend, sat = compiled().actions.offered_below_ceiling(
+        below, rate, spend, sat = numba_kernels().actions.offered_below_ceiling(
             offered, u, ceiling, CEILING_LEVELS, purchase_rate, base_spend, satisfaction
         )
     else:
@@ -244,7 +244,7 @@ def complaint_cases(
 ) -> list[np.ndarray]:
     """Per firm, the positions (in `buyers`, ascending) of the buyers who complained."""
     if backend == "numba":
-        flat, starts = compiled().actions.cases_by_firm(buyers, complained, firm, n_firms)
+        flat, starts = numba_kernels().actions.cases_by_firm(buyers, complained, firm, n_firms)
         return [flat[starts[f] : starts[f + 1]] for f in range(n_firms)]
     buyer_firms = firm[buyers]
     return [np.flatnonzero(complained & (buyer_firms == f)) for f in range(n_firms)]
@@ -279,7 +279,7 @@ class Prospects:
         of firm `f`."""
         ranks = np.asarray(ranks, dtype=np.int64)
         if self.backend == "numba":
-            people: np.ndarray = compiled().actions.pick_aware(
+            people: np.ndarray = numba_kernels().actions.pick_aware(
                 self.people, aware, self.lookup, AWARE_BLOCK, f, ranks
             )
             return people
@@ -289,7 +289,7 @@ class Prospects:
 def find_prospects(backend: str, firm: np.ndarray, aware: np.ndarray) -> Prospects:
     """The prospects (firm < 0) and those aware of each firm (:class:`Prospects`)."""
     if backend == "numba":
-        kernels = compiled().actions
+        kernels = numba_kernels().actions
         packed = _PACKED_ROWS.get(aware.shape[1])
         if packed is not None and aware.flags.c_contiguous and sys.byteorder == "little":
             rows = aware.view(packed).reshape(aware.shape[0])

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
 from sim.model.behaviour.value import choice_utilities, choose_firm
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 
 __all__ = ["CHANNELS", "WON_FIELDS", "choose", "mark_aware", "non_customers", "win"]
 
@@ -29,7 +29,7 @@ def non_customers(backend: str, firm: np.ndarray) -> np.ndarray:
     [1, 3]
     """
     if backend == "numba":
-        found: np.ndarray = compiled().choice.non_customers(firm)
+        found: np.ndarray = numba_kernels().choice.non_customers(firm)
         return found
     return np.flatnonzero(firm < 0)
 
@@ -37,7 +37,7 @@ def non_customers(backend: str, firm: np.ndarray) -> np.ndarray:
 def mark_aware(backend: str, aware: np.ndarray, people: np.ndarray, firm: int) -> None:
     """``aware[people, firm] = True`` (in place)."""
     if backend == "numba":
-        compiled().choice.mark_aware(aware, np.asarray(people, dtype=np.int64), int(firm))
+        numba_kernels().choice.mark_aware(aware, np.asarray(people, dtype=np.int64), int(firm))
         return
     aware[people, firm] = True
 
@@ -66,7 +66,7 @@ def choose(
     ads, offers, visits = events
     n_firms = values.shape[1]
     if backend == "numba" and who.size:
-        kernels = compiled().choice
+        kernels = numba_kernels().choice
         lists = [*ads, *offers, *visits]
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum([x.size for x in lists], out=offsets[1:])
@@ -148,7 +148,7 @@ def win(
     firms = np.broadcast_to(np.asarray(firms, dtype=np.intp), idx.shape)
     own_value = np.broadcast_to(np.asarray(own_value, dtype=float), idx.shape)
     if backend == "numba":
-        counts: np.ndarray = compiled().choice.win(
+        counts: np.ndarray = numba_kernels().choice.win(
             idx,
             np.ascontiguousarray(firms),
             np.ascontiguousarray(own_value),

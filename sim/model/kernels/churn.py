@@ -21,7 +21,7 @@ from sim.model.behaviour.churn import (
     hazard_bound_per_year,
 )
 from sim.model.behaviour.levers import geometric_rates, next_event_steps
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 from sim.model.kernels.events import set_event_steps
 
 __all__ = ["draw_candidates", "lose_customers", "schedule_churn"]
@@ -68,7 +68,7 @@ def schedule_churn(
     p = population
     kw = churn_kwargs
     if backend == "numba":
-        c = compiled().churn
+        c = numba_kernels().churn
         x = c.floor_terms(idx, p.satisfaction, p.churn_floor, float(margin))
         indifference = (x / 0.3) ** kw["neglect_satisfaction_exponent"]
         convex = x ** kw["satisfaction_convexity"]
@@ -133,7 +133,7 @@ def draw_candidates(
     kw = churn_kwargs
     weeks_per_step = 52.0 / steps_per_year
     if backend == "numba":
-        c = compiled().churn
+        c = numba_kernels().churn
         x, weeks_arg = c.candidate_terms(
             candidates,
             int(step),
@@ -209,7 +209,7 @@ def lose_customers(
     pop = population
     idx = np.asarray(idx, dtype=np.intp)
     if backend == "numba":
-        counts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = compiled().churn.lose(
+        counts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = numba_kernels().churn.lose(
             idx,
             np.asarray(reasons, dtype=np.int64),
             pop.firm,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.behaviour.levers import NOT_DUE, event_steps
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 
 __all__ = ["churn_due_scan", "due_now", "due_scan", "set_event_steps"]
 
@@ -28,7 +28,7 @@ def due_scan(backend: str, due: np.ndarray, step: int) -> tuple[np.ndarray, np.n
     (array([0, 1, 3]), array([1]))
     """
     if backend == "numba":
-        pending, stale = compiled().events.due_scan(due, int(step))
+        pending, stale = numba_kernels().events.due_scan(due, int(step))
         return pending, stale
     pending = np.flatnonzero(due <= step)
     return pending, pending[due[pending] < step]
@@ -41,7 +41,7 @@ def due_now(backend: str, pending: np.ndarray, due: np.ndarray, step: int) -> np
     array([0, 3])
     """
     if backend == "numba":
-        now: np.ndarray = compiled().events.due_now(pending, due, int(step))
+        now: np.ndarray = numba_kernels().events.due_now(pending, due, int(step))
         return now
     return pending[due[pending] == step]
 
@@ -64,7 +64,7 @@ def churn_due_scan(
     [-99, 3, 9]
     """
     if backend == "numba":
-        pending, stale = compiled().events.churn_due_scan(
+        pending, stale = numba_kernels().events.churn_due_scan(
             churn_due, last_care, firm, int(step), int(never)
         )
         return pending, stale
@@ -95,7 +95,7 @@ def set_event_steps(
     [5, 0, 2147483647]
     """
     if backend == "numba":
-        compiled().events.set_event_steps(
+        numba_kernels().events.set_event_steps(
             due,
             np.asarray(idx, dtype=np.int64),
             exponentials,

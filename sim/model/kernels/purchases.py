@@ -17,7 +17,7 @@ import numpy as np
 from sim.model.behaviour.levers import event_steps, geometric_rates, upgrade_multiplier
 from sim.model.behaviour.spend import tenure_spend_multiplier
 from sim.model.behaviour.supply import flat_suppliers, supply_failures
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 
 __all__ = [
     "N_SALES_SUMS",
@@ -86,7 +86,7 @@ def draw_purchases(
     """
     pop = population
     if backend == "numba":
-        buyers, quantity, firm, member, repeat, nu = compiled().purchases.draw_purchases(
+        buyers, quantity, firm, member, repeat, nu = numba_kernels().purchases.draw_purchases(
             np.asarray(candidates, dtype=np.int64),
             u,
             exponentials,
@@ -138,7 +138,7 @@ def spend_units(
     customer's gain (:func:`upgrade_multiplier`), in that order."""
     pop = population
     if backend == "numba":
-        units: np.ndarray = compiled().purchases.spend_units(
+        units: np.ndarray = numba_kernels().purchases.spend_units(
             np.asarray(buyers, dtype=np.int64),
             np.asarray(drawn, dtype=float),
             pop.tenure,
@@ -187,7 +187,7 @@ def book_sales(
     firms = np.asarray(firms, dtype=np.intp)
     if backend == "numba":
         booked: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
-            compiled().purchases.book_sales(
+            numba_kernels().purchases.book_sales(
                 np.asarray(idx, dtype=np.int64),
                 firms,
                 np.asarray(units, dtype=float),
@@ -249,16 +249,18 @@ def service_failures(
     firm = np.asarray(firm, dtype=np.intp)
     if backend == "numba":
         counts, starts, flat = flat_suppliers(supplier_failed)
-        failures: tuple[np.ndarray, np.ndarray, np.ndarray] = compiled().purchases.service_failures(
-            firm,
-            np.asarray(p_failure, dtype=float),
-            float(p_complain),
-            u_failure,
-            u_complaint,
-            u_supply,
-            counts,
-            starts,
-            flat,
+        failures: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+            numba_kernels().purchases.service_failures(
+                firm,
+                np.asarray(p_failure, dtype=float),
+                float(p_complain),
+                u_failure,
+                u_complaint,
+                u_supply,
+                counts,
+                starts,
+                flat,
+            )
         )
         return failures
     failed = u_failure < p_failure[firm]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.behaviour.satisfaction import likelihood_to_recommend
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 
 __all__ = [
     "feel_purchases",
@@ -43,7 +43,7 @@ def refresh_recommendations(
     """
     touched = np.asarray(touched, dtype=np.int64)
     if backend == "numba":
-        newly, promoters = compiled().recommend.refresh_recommendations(
+        newly, promoters = numba_kernels().recommend.refresh_recommendations(
             touched,
             firm,
             satisfaction,
@@ -84,7 +84,7 @@ def offer_values(
     firms = np.asarray(firms, dtype=np.int64)
     if backend == "numba":
         rows = np.take(weights, people, axis=0)  # gathered by numpy (see feel_purchases)
-        result: np.ndarray = compiled().recommend.offer_values(rows, offers, firms)
+        result: np.ndarray = numba_kernels().recommend.offer_values(rows, offers, firms)
         return result
     # the products in one pass (float32 weights widen exactly), then summed column by
     # column, left to right
@@ -128,7 +128,7 @@ def feel_purchases(
     noise = np.asarray(noise, dtype=float)
     firm = people["firm"]
     if backend == "numba":
-        kernels = compiled().recommend
+        kernels = numba_kernels().recommend
         # the gathers in numpy: its fancy indexing gathers rows several times faster than
         # a compiled loop does on the machines measured (benchmarks/README.md)
         expectation = people["expectation"][buyers]

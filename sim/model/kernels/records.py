@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 
 __all__ = [
     "TALLIES",
@@ -86,7 +86,9 @@ def group_customers(
     """
     if backend == "numba":
         age = tenure if tenure is not None else np.empty(0, dtype=np.int32)
-        flat, offsets = compiled().records.group_customers(firm, n_firms, age, tenure is not None)
+        flat, offsets = numba_kernels().records.group_customers(
+            firm, n_firms, age, tenure is not None
+        )
         return GroupedCustomers(flat, offsets)
     if tenure is not None:
         tenure += firm >= 0
@@ -127,7 +129,7 @@ def close_pass(
     """
     top_box, satisfied_min, promoter_min, detractor_max, first_year_steps = thresholds
     if backend == "numba":
-        flat, offsets, table, high, starts = compiled().records.close_pass(
+        flat, offsets, table, high, starts = numba_kernels().records.close_pass(
             firm,
             n_firms,
             tenure,
@@ -183,7 +185,7 @@ def order_statistics(backend: str, values: np.ndarray, ranks: np.ndarray) -> np.
     [2.0, 5.0]
     """
     if backend == "numba":
-        result: np.ndarray = compiled().records.order_statistics(values, ranks)
+        result: np.ndarray = numba_kernels().records.order_statistics(values, ranks)
         return result
     return np.partition(values, ranks)[ranks]
 
@@ -218,7 +220,7 @@ def assign_tiers(
     n_firms, n_upper = len(customers_of), thresholds.shape[1]
     if backend == "numba":
         flat, offsets = _flat(customers_of)
-        tier, revenue, counts, moves = compiled().records.assign_tiers(
+        tier, revenue, counts, moves = numba_kernels().records.assign_tiers(
             flat, offsets, annual_revenue, old_tier, thresholds
         )
         return {

@@ -17,7 +17,7 @@ from sim.model.behaviour.word_of_mouth import (
     pick_contacts_with_ties,
     referral_converts,
 )
-from sim.model.kernels import compiled
+from sim.model.kernels import numba_kernels
 from sim.model.network import SocialGraph
 
 __all__ = ["deter", "intend", "refer", "spread"]
@@ -43,7 +43,7 @@ def spread(
         tellers = draw_tellings(speakers, mean_tellings, rng)
         contacts, weak = pick_contacts_with_ties(tellers, graph, weak_tie_share, rng)
         return np.asarray(tellers, dtype=np.int64), contacts, weak
-    kernels = compiled().word_of_mouth
+    kernels = numba_kernels().word_of_mouth
     # draw_tellings: one Poisson total, each telling given to a uniform speaker
     if speakers.size == 0:
         tellers = speakers[:0]
@@ -80,7 +80,7 @@ def refer(
     """
     if backend == "numba":
         result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
-            compiled().word_of_mouth.refer(tellers, contacts, weak, firm, aware, n_firms)
+            numba_kernels().word_of_mouth.refer(tellers, contacts, weak, firm, aware, n_firms)
         )
         return result
     firms = firm[tellers].astype(np.intp)
@@ -101,7 +101,7 @@ def deter(
     """New detractors' tellings deter their contacts from the detractor's firm (in place:
     ``deterred[contact, firm] = 1``); returns the number of tellings per firm."""
     if backend == "numba":
-        counts: np.ndarray = compiled().word_of_mouth.deter(
+        counts: np.ndarray = numba_kernels().word_of_mouth.deter(
             tellers, contacts, firm, deterred, n_firms
         )
         return counts
@@ -128,7 +128,7 @@ def intend(
     """
     if backend == "numba":
         u = rng.random(np.shape(contacts))
-        kept: tuple[np.ndarray, np.ndarray] = compiled().word_of_mouth.intend(
+        kept: tuple[np.ndarray, np.ndarray] = numba_kernels().word_of_mouth.intend(
             contacts, firms, weak, deterred, u, float(p_conversion), float(weak_ratio)
         )
         return kept

@@ -1,6 +1,6 @@
 """The numba-compiled twins of :mod:`sim.model.kernels`' modules, module for module.
 
-Imported only when the numba backend runs (:func:`sim.model.kernels.compiled`). Each
+Imported only when the numba backend runs (:func:`sim.model.kernels.numba_kernels`). Each
 kernel is one pass over the people with the exact arithmetic of its numpy form in the
 same order; the numpy form is the reference and ``tests/unit/test_kernels*.py`` check
 that both give the same bytes. Compiled code is cached next to the modules
