@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import sys
 import time
@@ -36,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sim.model.market as market_module
 from benchmarks.scale import load_average, make_scenario, peak_rss_mb
 from sim.model.engines.vectorized import VectorizedEngine
+from sim.model.kernels import KERNELS_ENV, kernel_backend
 from sim.model.market import MarketModel
 from sim.model.network import build_graph
 
@@ -164,6 +166,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def warm_up_numba(seed: int) -> None:
+    """Run a small market on the numba kernels, so that importing numba and loading each
+    kernel's cached machine code (about 0.6 s per process, paid at each kernel's first
+    call) is not charged to whichever phase happens to call a kernel first."""
+    previous = os.environ.get(KERNELS_ENV)
+    os.environ[KERNELS_ENV] = "numba"
+    try:
+        MarketModel(make_scenario(3000, 4, 10, None, None), seed=seed).run(4)
+    finally:
+        if previous is None:
+            del os.environ[KERNELS_ENV]
+        else:
+            os.environ[KERNELS_ENV] = previous
+
+
 def main(argv: list[str] | None = None) -> None:
     """Profile construction and stepping separately and print both profiles."""
     args = parse_args(argv)
@@ -180,6 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         rewire_p=net.rewire_p,
         path=net.path,
     )
+    if kernel_backend(args.customers) == "numba":
+        warm_up_numba(args.seed)
     if args.phases:
         run_phases(args, scenario, graph)
         return
