@@ -98,7 +98,7 @@ class CustomerPopulation:
         aware = rng.random((n, n_firms)) < market.initial_awareness
         aware[np.flatnonzero(active), firm[active]] = True
 
-        weights = draw_value_weights(n, market.weight_concentration, rng).astype(F32)
+        weights = draw_value_weights(n, market.weight_concentration, rng, F32)
         value = delivered_value(weights, offers)
         own_value = np.where(active, value[np.arange(n), np.maximum(firm, 0)], 0.0)
 

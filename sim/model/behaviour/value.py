@@ -27,15 +27,21 @@ VALUE_PARTS = (
 N_VALUE_PARTS = len(VALUE_PARTS)
 
 
-def draw_value_weights(n: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
+def draw_value_weights(
+    n: int, concentration: float, rng: np.random.Generator, dtype: type = np.float64
+) -> np.ndarray:
     """Per-customer weights of the value parts: benefits and costs each sum to 1.
 
     Different customers weigh the parts differently (age, income, circumstances; F4).
+    Written straight into one (n, 8) array of `dtype` (the population stores float32):
+    the same values as stacking the two draws and converting, without two copies of the
+    whole array (about a second at ten million people).
     """
     alpha = np.full(4, concentration)
-    benefits = rng.dirichlet(alpha, size=n)
-    costs = rng.dirichlet(alpha, size=n)
-    return np.hstack([benefits, costs])
+    weights: np.ndarray = np.empty((n, 2 * len(alpha)), dtype=dtype)
+    weights[:, :4] = rng.dirichlet(alpha, size=n)
+    weights[:, 4:] = rng.dirichlet(alpha, size=n)
+    return weights
 
 
 def signed_offer(
