@@ -51,27 +51,29 @@ def _people(n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 10_001])
-def test_recommendation_kernels_agree(n: int) -> None:
-    out = {}
-    for backend in ("numpy", "numba"):
-        people = _people(n, seed=n)
-        newly, promoters = refresh_recommendations(
-            backend,
-            people["touched"],
-            people["firm"],
-            people["satisfaction"],
-            people["ltr_bias"],
-            people["ltr"],
-            people["in_detractor_episode"],
-            6,
-            9,
-        )
-        out[backend] = (newly, promoters, people["ltr"], people["in_detractor_episode"])
-    for a, b in zip(out["numpy"], out["numba"], strict=True):
-        assert a.dtype.kind == b.dtype.kind
-        np.testing.assert_array_equal(a, b)
+def test_recommendation_refresh_scores_the_touched_customers(n: int) -> None:
+    """The refresh sets the touched customers' scores from their satisfaction (boundary
+    scores included), opens episodes for new detractors only, and lists every promoter."""
+    people = _people(n, seed=n)
+    before = people["in_detractor_episode"].copy()
+    newly, promoters = refresh_recommendations(
+        people["touched"],
+        people["firm"],
+        people["satisfaction"],
+        people["ltr_bias"],
+        people["ltr"],
+        people["in_detractor_episode"],
+        6,
+        9,
+    )
+    active = people["touched"][people["firm"][people["touched"]] >= 0]
+    score = likelihood_to_recommend(people["satisfaction"][active], people["ltr_bias"][active])
+    np.testing.assert_array_equal(people["ltr"][active], score)
+    np.testing.assert_array_equal(newly, active[(score <= 6) & ~before[active]])
+    expected = np.flatnonzero((people["ltr"] >= 9) & (people["firm"] >= 0))
+    np.testing.assert_array_equal(promoters, expected)
     if n > 1000:  # the test exercises every branch: new detractors, promoters, closed episodes
-        assert out["numpy"][0].size > 0 and out["numpy"][1].size > 0
+        assert newly.size > 0 and promoters.size > 0
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, backend: str) -> MarketModel:

@@ -114,23 +114,24 @@ def test_feel_purchases_agree(n: int, noise_sd: float) -> None:
 @pytest.mark.parametrize("n", [0, 1, 40, 20_000])
 @pytest.mark.parametrize("thresholds", [(6, 9), (9, 6), (10, 0)])
 @pytest.mark.parametrize("buyer_order", ["ascending", "shuffled", "none"])
-def test_refresh_after_feel_agrees(n: int, thresholds: tuple[int, int], buyer_order: str) -> None:
+def test_refresh_after_feel_refreshes_each_once(
+    n: int, thresholds: tuple[int, int], buyer_order: str
+) -> None:
     # (9, 6) and (10, 0): detractor and promoter bands overlap, where refreshing a
-    # person twice would open a second episode; each must be refreshed once
-    def run(backend: str, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(1)
-        buyers = np.flatnonzero(rng.random(n) < 0.3)
-        if buyer_order == "shuffled":
-            buyers = rng.permutation(buyers)
-        elif buyer_order == "none":
-            buyers = buyers[:0]
-        step = 10  # cared for: last_care == 10; won: acquired_step >= 9
-        return refresh_after_feel(
-            backend, step, buyers, p["last_care"], p["acquired_step"], p["firm"],
-            p["satisfaction"], p["ltr_bias"], p["ltr"], p["in_detractor_episode"], *thresholds,
-        )  # fmt: skip
-
-    (newly, promoters), _ = _both(n, 200 + n, run)
+    # person twice would open a second episode; each must be refreshed once (one form,
+    # numpy, for both backends: see refresh_recommendations)
+    p = _population(n, 200 + n)
+    rng = np.random.default_rng(1)
+    buyers = np.flatnonzero(rng.random(n) < 0.3)
+    if buyer_order == "shuffled":
+        buyers = rng.permutation(buyers)
+    elif buyer_order == "none":
+        buyers = buyers[:0]
+    step = 10  # cared for: last_care == 10; won: acquired_step >= 9
+    newly, promoters = refresh_after_feel(
+        step, buyers, p["last_care"], p["acquired_step"], p["firm"],
+        p["satisfaction"], p["ltr_bias"], p["ltr"], p["in_detractor_episode"], *thresholds,
+    )  # fmt: skip
     assert newly.dtype == np.int64 and np.all(np.diff(newly) > 0)
     if n > 1000:
         assert newly.size > 0 and promoters.size > 0

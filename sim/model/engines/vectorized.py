@@ -323,7 +323,6 @@ class VectorizedEngine:
         # An episode closes only when the customer is won back to promoter (see
         # refresh_recommendations). Promoters are kept for talk().
         newly, self._promoters = refresh_after_feel(
-            self.kernels,
             state.step,
             buyers,
             pop.last_care,

@@ -1,5 +1,5 @@
-"""How buyers feel, and recommend scores and detractor episodes after satisfaction changed
-(numpy or numba)."""
+"""How buyers feel (numpy or numba), and recommend scores and detractor episodes after
+satisfaction changed (numpy)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ __all__ = [
 
 
 def refresh_recommendations(
-    backend: str,
     touched: np.ndarray,
     firm: np.ndarray,
     satisfaction: np.ndarray,
@@ -40,20 +39,11 @@ def refresh_recommendations(
     (hovering around the threshold does not make a customer vent again and again).
     Returns the indices (ascending) of the customers who opened an episode this step and
     of all customers who are promoters now.
+
+    numpy for both backends: its passes measured faster than compiled loops here (3.0
+    against 3.2-4.4 ms at 1M people, 110k buyers; scattered rows, benchmarks/README.md).
     """
     touched = np.asarray(touched, dtype=np.int64)
-    if backend == "numba":
-        newly, promoters = numba_kernels().recommend.refresh_recommendations(
-            touched,
-            firm,
-            satisfaction,
-            ltr_bias,
-            ltr,
-            in_detractor_episode,
-            detractor_max_ltr,
-            promoter_min_ltr,
-        )
-        return newly, promoters
     active = touched[firm[touched] >= 0]
     score = likelihood_to_recommend(satisfaction[active], ltr_bias[active])
     ltr[active] = score
@@ -171,7 +161,6 @@ def feel_purchases(
 
 
 def refresh_after_feel(
-    backend: str,
     step: int,
     buyers: np.ndarray,
     last_care: np.ndarray,
@@ -187,17 +176,11 @@ def refresh_after_feel(
     """:func:`refresh_recommendations` for the people whose satisfaction may have changed
     this step: `buyers`, customers cared for this step (last_care == step) and customers
     won since the last refresh (acquired_step >= step - 1).
-
-    One form for both backends: numpy's vectorized passes (the touched mask, its
-    indices, the refresh at them, the promoters) measured faster here than compiled
-    loops over the population (3.0 against 3.2-4.4 ms at 1M people, 110k buyers).
     """
     buyers = np.asarray(buyers, dtype=np.int64)
     touched = (last_care == step) | (acquired_step >= step - 1)
     touched[buyers] = True
-    del backend  # the same form for both (see above)
     return refresh_recommendations(
-        "numpy",
         np.flatnonzero(touched),
         firm,
         satisfaction,
